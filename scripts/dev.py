@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Developer entry point that needs nothing but Python 3.11+.
+
+    python3 scripts/dev.py quickstart   # set up, then run the demo extract (emulator + DuckDB)
+    python3 scripts/dev.py test         # set up, then lint, type-check and run the tests
+    python3 scripts/dev.py setup        # only create .venv and install ghlsync[dev]
+
+It creates `.venv` beside this repository, installs `uv` into it for speed (falling back to plain
+pip), installs ghlsync in editable mode with its dev extras, and runs the job inside that venv.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".ghlsync-installed"
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3
+        sys.exit("ghlsync needs Python 3.11 or newer")
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pyproject = ROOT / "pyproject.toml"
+    if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
+        return
+    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
+    spec = ["-e", f"{ROOT}[dev]"]
+    if run(BIN / "uv", "pip", "install", "--quiet", "--python", PY, *spec, check=False) != 0:
+        run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *spec)
+    STAMP.touch()
+
+
+def test(extra: list[str]) -> int:
+    setup()
+    checks: list[list[str | Path]] = [
+        [BIN / "ruff", "check", "src", "tests", "benchmarks", "scripts"],
+        [BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts"],
+        [BIN / "mypy", "--strict", "src"],
+    ]
+    for cmd in checks:
+        if run(*cmd, check=False) != 0:
+            return 1
+    return run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra, check=False)
+
+
+def quickstart(extra: list[str]) -> int:
+    setup()
+    return run(BIN / "ghlsync", "quickstart", *extra, check=False)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"setup", "test", "quickstart"}:
+        print(__doc__)
+        return 2
+    command, extra = sys.argv[1], sys.argv[2:]
+    if command == "setup":
+        setup()
+        return 0
+    if command == "test":
+        return test(extra)
+    return quickstart(extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

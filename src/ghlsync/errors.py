@@ -1,0 +1,261 @@
+"""The one error tree of ghlsync.
+
+    GHLSyncError                      root of everything ghlsync raises on purpose
+    ├── ConfigError                   bad settings, missing credentials, unreadable state
+    ├── TokenStoreError               the token store cannot be read, written or decrypted
+    ├── TransportError                no HTTP answer at all (the request may or may not have arrived)
+    │   ├── RequestTimeoutError           connect/read/write/pool timeout
+    │   └── ConnectError              refused, reset, DNS, TLS
+    ├── APIError                      HighLevel answered with an error status
+    │   ├── ValidationError           400 / 422: the server's messages say which field
+    │   │   └── DuplicateContactError 400 on create: a contact with that email/phone exists
+    │   ├── AuthError                 401: expired / invalid token, or missing scope
+    │   ├── ForbiddenError            403: token belongs to another sub-account
+    │   ├── NotFoundError             404
+    │   ├── RateLimitError            429 after retries, or the daily budget is spent
+    │   └── ServerError               5xx after retries
+    ├── MalformedResponseError        a 2xx whose body is not the JSON promised
+    └── OutcomeUnknownError           a non-idempotent write may or may not have happened
+
+Every error carries a one-line ``hint`` a user can act on. No error message, ``repr`` or
+``str`` may contain a token, secret or Authorization header: build messages from method, path,
+status, HighLevel's ``traceId`` and the server's messages only (``redact`` scrubs bearer-looking
+strings defensively).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(
+        r"(?i)((?:access|refresh|id)_?token|client_secret|api_?key|password|code)"
+        r"([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a bearer token or a credential assignment with ``***``."""
+    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
+    return _SECRET_PATTERNS[1].sub(r"\1\2***", text)
+
+
+class GHLSyncError(Exception):
+    """Root of every error ghlsync raises on purpose."""
+
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = redact(message)
+        self.hint = redact(hint) if hint is not None else self.default_hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigError(GHLSyncError):
+    default_hint = "check your ghlsync settings (environment variables GHL_*, GHLSYNC_*)"
+
+
+class TokenStoreError(GHLSyncError):
+    default_hint = "check GHLSYNC_HOME and GHLSYNC_SECRET_KEY, or re-authorise with `ghlsync auth`"
+
+
+class TransportError(GHLSyncError):
+    """No HTTP answer: the request may or may not have reached HighLevel."""
+
+    default_hint = "check the network and GHL_BASE_URL; the call is retried automatically when safe"
+
+    def __init__(self, message: str, *, method: str, path: str, hint: str | None = None) -> None:
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path}: {message}", hint=hint)
+
+
+class RequestTimeoutError(TransportError):
+    default_hint = "HighLevel did not answer in time; raise the timeout or retry later"
+
+
+class ConnectError(TransportError):
+    default_hint = "could not connect; check GHL_BASE_URL and that the server is reachable"
+
+
+class APIError(GHLSyncError):
+    """HighLevel answered with an error status."""
+
+    default_hint = "see the server's message; retrying will not help without a change"
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        messages: Sequence[str] = (),
+        trace_id: str | None = None,
+        body: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.messages = [redact(m) for m in messages]
+        self.trace_id = trace_id
+        self.body = body
+        detail = "; ".join(self.messages) or "no message"
+        trace = f" [traceId {trace_id}]" if trace_id else ""
+        super().__init__(f"{method} {path} -> {status}: {detail}{trace}", hint=hint)
+
+
+class ValidationError(APIError):
+    default_hint = "fix the fields the server names (a contact needs an email or a phone)"
+
+
+class DuplicateContactError(ValidationError):
+    """Create refused because a contact with the same email or phone exists."""
+
+    default_hint = "use upsert, or update the existing contact named in the error"
+
+    def __init__(
+        self, *, contact_id: str | None, matching_field: str | None, **kwargs: Any
+    ) -> None:
+        self.contact_id = contact_id
+        self.matching_field = matching_field
+        super().__init__(**kwargs)
+
+
+class AuthError(APIError):
+    """401. ``reason`` is ``"expired"``, ``"scope"`` or ``"invalid"``."""
+
+    default_hint = "re-authorise: the token is invalid or expired"
+
+    def __init__(self, *, reason: str = "invalid", scope: str | None = None, **kwargs: Any) -> None:
+        self.reason = reason
+        self.scope = scope
+        if kwargs.get("hint") is None:
+            if reason == "scope":
+                needed = f"`{scope}`" if scope else "the scope this endpoint needs"
+                kwargs["hint"] = f"the token lacks a scope: add {needed} to the app or token"
+            elif reason == "expired":
+                kwargs["hint"] = "the access token expired; refresh it or re-authorise"
+        super().__init__(**kwargs)
+
+
+class ForbiddenError(APIError):
+    default_hint = "the token is for another sub-account (location); use that location's token"
+
+
+class NotFoundError(APIError):
+    default_hint = "the id does not exist in this location (or was deleted)"
+
+
+class RateLimitError(APIError):
+    """429 after retries, or the local daily budget is spent."""
+
+    default_hint = "HighLevel's rate limit was reached; wait for the reset or spread the load"
+
+    def __init__(
+        self,
+        *,
+        location: str | None = None,
+        reset_at: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.location = location
+        self.reset_at = reset_at
+        super().__init__(**kwargs)
+
+
+class ServerError(APIError):
+    default_hint = "HighLevel had a server error; retry later (retried automatically when safe)"
+
+
+class MalformedResponseError(GHLSyncError):
+    default_hint = "HighLevel returned a body that is not the JSON expected; retry, then report it"
+
+
+class OutcomeUnknownError(GHLSyncError):
+    """A non-idempotent write failed in a way that leaves its outcome unknown.
+
+    It was not resent, so it cannot have been applied twice; it may have been applied once.
+    """
+
+    default_hint = "check whether the record exists before sending it again"
+
+    def __init__(
+        self, message: str, *, method: str, path: str, cause: BaseException | None = None
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{method} {path}: outcome unknown: {message}")
+
+
+def error_for_status(
+    *,
+    status: int,
+    method: str,
+    path: str,
+    body: Any,
+    trace_id: str | None = None,
+) -> APIError:
+    """Map an HTTP error answer to the right class of the tree (pure; no I/O)."""
+    messages = _messages_of(body)
+    if trace_id is None and isinstance(body, dict):
+        raw_trace = body.get("traceId")
+        trace_id = raw_trace if isinstance(raw_trace, str) else None
+    common: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "path": path,
+        "messages": messages,
+        "trace_id": trace_id,
+        "body": body,
+    }
+    if status in (400, 422):
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if status == 400 and isinstance(meta, dict) and meta.get("contactId"):
+            return DuplicateContactError(
+                contact_id=str(meta.get("contactId")),
+                matching_field=str(meta.get("matchingField") or "") or None,
+                **common,
+            )
+        return ValidationError(**common)
+    if status == 401:
+        text = " ".join(messages).lower()
+        if "scope" in text:
+            return AuthError(reason="scope", **common)
+        if "expired" in text or "jwt" in text:
+            return AuthError(reason="expired", **common)
+        return AuthError(reason="invalid", **common)
+    if status == 403:
+        return ForbiddenError(**common)
+    if status == 404:
+        return NotFoundError(**common)
+    if status == 429:
+        return RateLimitError(**common)
+    if status >= 500:
+        return ServerError(**common)
+    return APIError(**common)
+
+
+def _messages_of(body: Any) -> list[str]:
+    if isinstance(body, dict):
+        message = body.get("message", body.get("msg", body.get("error")))
+        if isinstance(message, str):
+            return [message]
+        if isinstance(message, list):
+            return [str(m) for m in message]
+        return []
+    if isinstance(body, str) and body:
+        return [body[:500]]
+    return []
