@@ -46,9 +46,10 @@ def setup() -> None:
 
 def test(extra: list[str]) -> int:
     setup()
+    paths = [p for p in ("src", "tests", "benchmarks", "scripts") if (ROOT / p).exists()]
     checks: list[list[str | Path]] = [
-        [BIN / "ruff", "check", "src", "tests", "benchmarks", "scripts"],
-        [BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts"],
+        [BIN / "ruff", "check", *paths],
+        [BIN / "ruff", "format", "--check", *paths],
         [BIN / "mypy", "--strict", "src"],
     ]
     for cmd in checks:
