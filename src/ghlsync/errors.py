@@ -15,6 +15,7 @@
     │   ├── RateLimitError            429 after retries, or the daily budget is spent
     │   └── ServerError               5xx after retries
     ├── MalformedResponseError        a 2xx whose body is not the JSON promised
+    ├── InvalidValueError             a value ghlsync refuses before sending (bad email, phone...)
     └── OutcomeUnknownError           a non-idempotent write may or may not have happened
 
 Every error carries a one-line ``hint`` a user can act on. No error message, ``repr`` or
@@ -181,6 +182,19 @@ class ServerError(APIError):
 
 class MalformedResponseError(GHLSyncError):
     default_hint = "HighLevel returned a body that is not the JSON expected; retry, then report it"
+
+
+class InvalidValueError(GHLSyncError):
+    """A value refused before anything is sent: says which field, what value and why."""
+
+    default_hint = "fix the value in the source data; the record was not sent"
+
+    def __init__(self, field: str, value: object, reason: str, *, hint: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        super().__init__(f"{field}: {reason} (got {shown})", hint=hint)
 
 
 class OutcomeUnknownError(GHLSyncError):
