@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from ghlsync.client.resources._base import Resource
+from ghlsync.client.resources.calendars import CalendarsResource
+from ghlsync.client.resources.catalog import BusinessesResource, CampaignsResource, UsersResource
+from ghlsync.client.resources.commerce import InvoicesResource, PaymentsResource, ProductsResource
 from ghlsync.client.resources.contacts import ContactsResource
+from ghlsync.client.resources.conversations import ConversationsResource
+from ghlsync.client.resources.forms import FormsResource, SurveysResource
 from ghlsync.client.resources.locations import (
     CustomFieldsResource,
     LocationsResource,
@@ -21,13 +27,23 @@ if TYPE_CHECKING:
     from ghlsync.client._protocol import Requester
 
 __all__ = [
+    "BusinessesResource",
+    "CalendarsResource",
+    "CampaignsResource",
     "ContactsResource",
+    "ConversationsResource",
     "CustomFieldsResource",
+    "FormsResource",
+    "InvoicesResource",
     "LocationTagsResource",
     "LocationsResource",
     "OpportunitiesResource",
+    "PaymentsResource",
     "PipelinesResource",
+    "ProductsResource",
     "ResourceSet",
+    "SurveysResource",
+    "UsersResource",
 ]
 
 
@@ -40,6 +56,16 @@ class ResourceSet:
     tags: LocationTagsResource
     opportunities: OpportunitiesResource
     pipelines: PipelinesResource
+    campaigns: CampaignsResource
+    users: UsersResource
+    businesses: BusinessesResource
+    calendars: CalendarsResource
+    conversations: ConversationsResource
+    forms: FormsResource
+    surveys: SurveysResource
+    invoices: InvoicesResource
+    products: ProductsResource
+    payments: PaymentsResource
 
     def _init_resources(self) -> None:
         """Attach the resources (the client itself is their ``Requester``)."""
@@ -50,3 +76,17 @@ class ResourceSet:
         self.tags = LocationTagsResource(requester)
         self.opportunities = OpportunitiesResource(requester)
         self.pipelines = PipelinesResource(requester)
+        self.campaigns = CampaignsResource(requester)
+        self.users = UsersResource(requester)
+        self.businesses = BusinessesResource(requester)
+        self.calendars = CalendarsResource(requester)
+        self.conversations = ConversationsResource(requester)
+        self.forms = FormsResource(requester)
+        self.surveys = SurveysResource(requester)
+        self.invoices = InvoicesResource(requester)
+        self.products = ProductsResource(requester)
+        self.payments = PaymentsResource(requester)
+
+    def _resources(self) -> dict[str, Resource]:
+        """Every attached resource by attribute name (for introspection and tests)."""
+        return {name: value for name, value in vars(self).items() if isinstance(value, Resource)}

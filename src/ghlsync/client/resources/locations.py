@@ -123,6 +123,43 @@ class LocationsResource(Resource):
         """Every location of the company, record by record."""
         return self.pages(company_id, page_size=page_size, order=order, email=email).records()
 
+    def installed_pages(
+        self,
+        company_id: str,
+        app_id: str,
+        *,
+        is_installed: bool | None = True,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> PageStream:
+        """Where an app is installed: ``GET /oauth/installedLocations`` (agency token,
+        ``skip`` + ``limit``, total in ``count``)."""
+        params = to_wire(
+            {"company_id": company_id, "app_id": app_id, "is_installed": is_installed, **filters}
+        )
+        paginator = OffsetPaginator(
+            self._get("/oauth/installedLocations", params, company_id=company_id),
+            records="locations",
+            page_size=page_size,
+            offset_param="skip",
+            total=("count",),
+        )
+        return self._stream(paginator)
+
+    def iterate_installed(
+        self,
+        company_id: str,
+        app_id: str,
+        *,
+        is_installed: bool | None = True,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> RecordStream:
+        """Every location the app is installed in, record by record."""
+        return self.installed_pages(
+            company_id, app_id, is_installed=is_installed, page_size=page_size, **filters
+        ).records()
+
 
 class LocationTagsResource(Resource):
     """``client.tags``: the location's tag catalogue (``/locations/{id}/tags``)."""
