@@ -399,7 +399,13 @@ class SearchAfterPaginator(Paginator):
                     f"{self.cursor_param!r} cursor ({self.record_count} records read)"
                 )
         if cursor is None:
-            return None
+            # a full page (or a total not yet reached) without a cursor: stopping would
+            # silently drop the rest
+            raise PaginationError(
+                f"{self.first_request.method} {self.first_request.path}: no "
+                f"{self.cursor_param!r} cursor after a full page ({self.record_count} records "
+                f"read, total {self.total})"
+            )
         return {self.cursor_param: cursor}
 
     def apply_cursor(self, request: PageRequest, cursor: Any) -> PageRequest:
@@ -443,21 +449,23 @@ class Page:
 class PageStream:
     """``async for page in resource.pages(...)``: runs a paginator, one request per page.
 
-    Requests are sent lazily and one at a time; ``progress`` is updated after each page.
-    A stream runs once.
+    An ``AsyncIterator[Page]``. Requests are sent lazily and one at a time; ``progress`` is
+    updated before each page is handed out. A stream runs once.
     """
 
     def __init__(self, requester: Requester, paginator: Paginator) -> None:
         self.requester = requester
         self.paginator = paginator
         self.progress = Progress()
-        self._started = False
+        self._pages: AsyncIterator[Page] | None = None
 
-    def __aiter__(self) -> AsyncIterator[Page]:
-        if self._started:
-            raise RuntimeError("a PageStream runs once; call the resource method again")
-        self._started = True
-        return self._run()
+    def __aiter__(self) -> PageStream:
+        return self
+
+    async def __anext__(self) -> Page:
+        if self._pages is None:
+            self._pages = self._run()
+        return await anext(self._pages)
 
     async def _run(self) -> AsyncIterator[Page]:
         paginator = self.paginator
@@ -491,21 +499,30 @@ class PageStream:
 class RecordStream:
     """``async for record in resource.iterate(...)``: the records of a ``PageStream``.
 
-    ``progress`` and ``pages`` (the underlying ``PageStream``) stay reachable while iterating.
+    An ``AsyncIterator[dict[str, Any]]``; ``progress`` and ``pages`` (the underlying
+    ``PageStream``, with the current ``Page``) stay reachable while iterating.
     """
 
     def __init__(self, pages: PageStream) -> None:
         self.pages = pages
+        self.page: Page | None = None
+        self._records: AsyncIterator[Record] | None = None
 
     @property
     def progress(self) -> Progress:
         return self.pages.progress
 
-    def __aiter__(self) -> AsyncIterator[Record]:
-        return self._run()
+    def __aiter__(self) -> RecordStream:
+        return self
+
+    async def __anext__(self) -> Record:
+        if self._records is None:
+            self._records = self._run()
+        return await anext(self._records)
 
     async def _run(self) -> AsyncIterator[Record]:
         async for page in self.pages:
+            self.page = page
             for record in page.records:
                 yield record
 

@@ -170,8 +170,7 @@ async def test_a_stream_runs_once() -> None:
     paginator = SinglePagePaginator(PageRequest("GET", "/users/"), records="users")
     stream = PageStream(RecordingRequester(lambda c: {"users": [{"id": "u"}]}), paginator)
     assert [p.records async for p in stream] == [[{"id": "u"}]]
-    with pytest.raises(RuntimeError):
-        stream.__aiter__()
+    assert [p async for p in stream] == []  # exhausted, not restarted
 
 
 async def test_short_page_ends_only_without_a_total() -> None:
@@ -243,3 +242,13 @@ def test_page_request_changes_drop_none() -> None:
     changed = request.with_json(page=None, searchAfter=[1, "x"])
     assert changed.json == {"pageLimit": 10, "searchAfter": [1, "x"]}
     assert request.json == {"page": 3, "pageLimit": 10}
+
+
+async def test_search_after_mode_without_a_cursor_after_a_full_page_fails_loudly() -> None:
+    def no_cursor(call: Call) -> Any:
+        return {"contacts": [{"id": "a"}, {"id": "b"}], "total": 10}
+
+    paginator = SearchAfterPaginator(SEARCH, records="contacts", page_size=2, search_after=[0, "z"])
+    with pytest.raises(PaginationError, match="no 'searchAfter' cursor after a full page"):
+        async for _ in PageStream(RecordingRequester(no_cursor), paginator):
+            pass
