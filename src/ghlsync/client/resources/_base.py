@@ -8,13 +8,28 @@ nested wire names are snake_case, e.g. ``customFields[].field_value``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from ghlsync.client._protocol import Requester
-from ghlsync.client.pagination import PageRequest, PageStream, Paginator
+from ghlsync.client.pagination import PageRequest, PageStream, Paginator, RecordStream
 from ghlsync.errors import MalformedResponseError
+
+P = ParamSpec("P")
+R = TypeVar("R", bound="Resource")
+
+
+def records_from(
+    pages: Callable[Concatenate[R, P], PageStream],
+) -> Callable[Concatenate[R, P], RecordStream]:
+    """``iterate = records_from(pages)``: the same arguments, the records one by one."""
+
+    def iterate(self: R, /, *args: P.args, **kwargs: P.kwargs) -> RecordStream:
+        return pages(self, *args, **kwargs).records()
+
+    iterate.__doc__ = f"The records of ``{pages.__name__}`` one by one (same arguments)."
+    return iterate
 
 
 def camel(name: str) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict, cast
 
-from ghlsync.client.pagination import OffsetPaginator, PageStream, RecordStream
-from ghlsync.client.resources._base import Resource, segment, to_wire, unwrap
+from ghlsync.client.pagination import OffsetPaginator, PageStream
+from ghlsync.client.resources._base import Resource, records_from, segment, to_wire, unwrap
 
 Records = list[dict[str, Any]]
 
@@ -138,5 +138,4 @@ class BusinessesResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(self, location_id: str, *, page_size: int = 100) -> RecordStream:
-        return self.pages(location_id, page_size=page_size).records()
+    iterate = records_from(pages)

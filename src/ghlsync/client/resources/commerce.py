@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict, cast
 
-from ghlsync.client.pagination import OffsetPaginator, PageStream, RecordStream
-from ghlsync.client.resources._base import Resource, segment, to_wire
+from ghlsync.client.pagination import OffsetPaginator, PageStream
+from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
 
 PAGE = 100
 
@@ -64,6 +64,7 @@ class InvoicesResource(Resource):
 
     def pages(
         self,
+        /,
         location_id: str,
         *,
         since: dt.date | str | None = None,
@@ -93,26 +94,7 @@ class InvoicesResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self,
-        location_id: str,
-        *,
-        since: dt.date | str | None = None,
-        until: dt.date | str | None = None,
-        status: str | None = None,
-        contact_id: str | None = None,
-        page_size: int = PAGE,
-        **filters: Any,
-    ) -> RecordStream:
-        return self.pages(
-            location_id,
-            since=since,
-            until=until,
-            status=status,
-            contact_id=contact_id,
-            page_size=page_size,
-            **filters,
-        ).records()
+    iterate = records_from(pages)
 
 
 class ProductsResource(Resource):
@@ -139,10 +121,7 @@ class ProductsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self, location_id: str, *, search: str | None = None, page_size: int = PAGE
-    ) -> RecordStream:
-        return self.pages(location_id, search=search, page_size=page_size).records()
+    iterate = records_from(pages)
 
 
 class PaymentsResource(Resource):
@@ -178,6 +157,7 @@ class PaymentsResource(Resource):
 
     def order_pages(
         self,
+        /,
         location_id: str,
         *,
         since: dt.date | str | None = None,
@@ -195,21 +175,11 @@ class PaymentsResource(Resource):
             filters=filters,
         )
 
-    def iterate_orders(
-        self,
-        location_id: str,
-        *,
-        since: dt.date | str | None = None,
-        until: dt.date | str | None = None,
-        page_size: int = PAGE,
-        **filters: Any,
-    ) -> RecordStream:
-        return self.order_pages(
-            location_id, since=since, until=until, page_size=page_size, **filters
-        ).records()
+    iterate_orders = records_from(order_pages)
 
     def transaction_pages(
         self,
+        /,
         location_id: str,
         *,
         since: dt.date | str | None = None,
@@ -227,15 +197,4 @@ class PaymentsResource(Resource):
             filters=filters,
         )
 
-    def iterate_transactions(
-        self,
-        location_id: str,
-        *,
-        since: dt.date | str | None = None,
-        until: dt.date | str | None = None,
-        page_size: int = PAGE,
-        **filters: Any,
-    ) -> RecordStream:
-        return self.transaction_pages(
-            location_id, since=since, until=until, page_size=page_size, **filters
-        ).records()
+    iterate_transactions = records_from(transaction_pages)

@@ -13,11 +13,10 @@ from ghlsync.client.pagination import (
     CursorPaginator,
     PageRequest,
     PageStream,
-    RecordStream,
     SearchAfterPaginator,
     meta_cursor,
 )
-from ghlsync.client.resources._base import Resource, iso, segment, to_wire
+from ghlsync.client.resources._base import Resource, iso, records_from, segment, to_wire
 from ghlsync.errors import GHLSyncError, OutcomeUnknownError
 
 SEARCH_MAX_PAGE: int = 500
@@ -362,27 +361,7 @@ class ContactsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self,
-        location_id: str,
-        *,
-        since: dt.datetime | str | None = None,
-        query: str | None = None,
-        filters: Sequence[Mapping[str, Any]] | None = None,
-        sort: Sequence[Mapping[str, Any]] | None = None,
-        page_size: int = SEARCH_MAX_PAGE,
-        search_after: Sequence[Any] | None = None,
-    ) -> RecordStream:
-        """Every contact a search matches, record by record (see ``pages``)."""
-        return self.pages(
-            location_id,
-            since=since,
-            query=query,
-            filters=filters,
-            sort=sort,
-            page_size=page_size,
-            search_after=search_after,
-        ).records()
+    iterate = records_from(pages)
 
     async def list_page(
         self,

@@ -17,10 +17,9 @@ from ghlsync.client.pagination import (
     CursorPaginator,
     PageStream,
     Record,
-    RecordStream,
     dig,
 )
-from ghlsync.client.resources._base import Resource, epoch_ms, segment, to_wire
+from ghlsync.client.resources._base import Resource, epoch_ms, records_from, segment, to_wire
 
 PAGE = 100
 MessageType = Literal[
@@ -98,6 +97,7 @@ class ConversationsResource(Resource):
 
     def pages(
         self,
+        /,
         location_id: str,
         *,
         since: dt.datetime | int | None = None,
@@ -132,26 +132,7 @@ class ConversationsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self,
-        location_id: str,
-        *,
-        since: dt.datetime | int | None = None,
-        contact_id: str | None = None,
-        sort: Literal["asc", "desc"] = "asc",
-        sort_by: str = "last_message_date",
-        page_size: int = PAGE,
-        **filters: Any,
-    ) -> RecordStream:
-        return self.pages(
-            location_id,
-            since=since,
-            contact_id=contact_id,
-            sort=sort,
-            sort_by=sort_by,
-            page_size=page_size,
-            **filters,
-        ).records()
+    iterate = records_from(pages)
 
     def message_pages(
         self,
@@ -175,17 +156,7 @@ class ConversationsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate_messages(
-        self,
-        conversation_id: str,
-        *,
-        location_id: str | None = None,
-        types: Sequence[str] | None = None,
-        page_size: int = PAGE,
-    ) -> RecordStream:
-        return self.message_pages(
-            conversation_id, location_id=location_id, types=types, page_size=page_size
-        ).records()
+    iterate_messages = records_from(message_pages)
 
     async def send_message(
         self,

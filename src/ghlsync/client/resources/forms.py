@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
-from ghlsync.client.pagination import OffsetPaginator, PageNumberPaginator, PageStream, RecordStream
-from ghlsync.client.resources._base import Resource, to_wire
+from ghlsync.client.pagination import OffsetPaginator, PageNumberPaginator, PageStream
+from ghlsync.client.resources._base import Resource, records_from, to_wire
 
 EARLIEST = dt.date(2010, 1, 1)
 MAX_PAGE = 100
@@ -55,10 +55,7 @@ class _FormLike(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self, location_id: str, *, kind: str | None = None, page_size: int = MAX_PAGE
-    ) -> RecordStream:
-        return self.pages(location_id, kind=kind, page_size=page_size).records()
+    iterate = records_from(pages)
 
     def submission_pages(
         self,
@@ -87,19 +84,7 @@ class _FormLike(Resource):
         )
         return self._stream(paginator)
 
-    def iterate_submissions(
-        self,
-        location_id: str,
-        *,
-        since: dt.date | str | None = None,
-        until: dt.date | str | None = None,
-        parent_id: str | None = None,
-        q: str | None = None,
-        page_size: int = MAX_PAGE,
-    ) -> RecordStream:
-        return self.submission_pages(
-            location_id, since=since, until=until, parent_id=parent_id, q=q, page_size=page_size
-        ).records()
+    iterate_submissions = records_from(submission_pages)
 
 
 class FormsResource(_FormLike):

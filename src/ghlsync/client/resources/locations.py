@@ -11,8 +11,8 @@ import asyncio
 from typing import Any, Literal, TypedDict, cast
 
 from ghlsync.client._protocol import Requester
-from ghlsync.client.pagination import OffsetPaginator, PageStream, RecordStream
-from ghlsync.client.resources._base import Resource, segment, to_wire, unwrap
+from ghlsync.client.pagination import OffsetPaginator, PageStream
+from ghlsync.client.resources._base import Resource, records_from, segment, to_wire, unwrap
 
 FieldModel = Literal["contact", "opportunity", "all"]
 
@@ -112,19 +112,11 @@ class LocationsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self,
-        company_id: str,
-        *,
-        page_size: int = 100,
-        order: Literal["asc", "desc"] | None = None,
-        email: str | None = None,
-    ) -> RecordStream:
-        """Every location of the company, record by record."""
-        return self.pages(company_id, page_size=page_size, order=order, email=email).records()
+    iterate = records_from(pages)
 
     def installed_pages(
         self,
+        /,
         company_id: str,
         app_id: str,
         *,
@@ -146,19 +138,7 @@ class LocationsResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate_installed(
-        self,
-        company_id: str,
-        app_id: str,
-        *,
-        is_installed: bool | None = True,
-        page_size: int = 100,
-        **filters: Any,
-    ) -> RecordStream:
-        """Every location the app is installed in, record by record."""
-        return self.installed_pages(
-            company_id, app_id, is_installed=is_installed, page_size=page_size, **filters
-        ).records()
+    iterate_installed = records_from(installed_pages)
 
 
 class LocationTagsResource(Resource):

@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict, cast
 
-from ghlsync.client.pagination import CursorPaginator, PageStream, RecordStream, meta_cursor
-from ghlsync.client.resources._base import Resource, segment, to_wire
+from ghlsync.client.pagination import CursorPaginator, PageStream, meta_cursor
+from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
 
 SEARCH_MAX_PAGE: int = 100
 Status = Literal["open", "won", "lost", "abandoned", "all"]
@@ -153,6 +153,7 @@ class OpportunitiesResource(Resource):
 
     def pages(
         self,
+        /,
         location_id: str,
         *,
         since: dt.date | str | None = None,
@@ -196,33 +197,7 @@ class OpportunitiesResource(Resource):
         )
         return self._stream(paginator)
 
-    def iterate(
-        self,
-        location_id: str,
-        *,
-        since: dt.date | str | None = None,
-        until: dt.date | str | None = None,
-        status: Status | None = None,
-        pipeline_id: str | None = None,
-        order: str | None = None,
-        page_size: int = SEARCH_MAX_PAGE,
-        start_after: int | str | None = None,
-        start_after_id: str | None = None,
-        **filters: Any,
-    ) -> RecordStream:
-        """Every opportunity matching the filters, record by record (see ``pages``)."""
-        return self.pages(
-            location_id,
-            since=since,
-            until=until,
-            status=status,
-            pipeline_id=pipeline_id,
-            order=order,
-            page_size=page_size,
-            start_after=start_after,
-            start_after_id=start_after_id,
-            **filters,
-        ).records()
+    iterate = records_from(pages)
 
     async def get(
         self, opportunity_id: str, *, location_id: str | None = None
