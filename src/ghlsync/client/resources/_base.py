@@ -76,6 +76,13 @@ def epoch_ms(value: dt.datetime | int) -> int:
     return int(value.timestamp() * 1000)
 
 
+def enveloped(response: Any, key: str) -> Any:
+    """``response[key]`` when HighLevel wraps the record (``{"note": {...}}``), else the response."""
+    if isinstance(response, Mapping) and key in response:
+        return response[key]
+    return response
+
+
 def unwrap(response: Any, key: str, *, where: str) -> Any:
     """``response[key]`` or a ``MalformedResponseError`` naming the call."""
     if not isinstance(response, Mapping) or key not in response:

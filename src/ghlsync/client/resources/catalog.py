@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict, cast
 
 from ghlsync.client.pagination import OffsetPaginator, PageStream
-from ghlsync.client.resources._base import Resource, records_from, segment, to_wire, unwrap
+from ghlsync.client.resources._base import (
+    Resource,
+    enveloped,
+    records_from,
+    segment,
+    to_wire,
+    unwrap,
+)
 
 Records = list[dict[str, Any]]
 
@@ -72,7 +79,7 @@ class UsersResource(Resource):
         """``GET /users/{userId}``."""
         path = f"/users/{segment(user_id)}"
         response = await self._call("GET", path, location_id=location_id)
-        return cast(User, (response or {}).get("user", response))
+        return cast(User, enveloped(response, "user"))
 
     async def search(
         self,
@@ -127,7 +134,7 @@ class BusinessesResource(Resource):
     async def get(self, business_id: str, *, location_id: str | None = None) -> Business:
         path = f"/businesses/{segment(business_id)}"
         response = await self._call("GET", path, location_id=location_id)
-        return cast(Business, (response or {}).get("business", response))
+        return cast(Business, enveloped(response, "business"))
 
     def pages(self, location_id: str, *, page_size: int = 100) -> PageStream:
         paginator = OffsetPaginator(

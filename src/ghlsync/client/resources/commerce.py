@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any, TypedDict, cast
 
 from ghlsync.client.pagination import OffsetPaginator, PageStream
-from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
+from ghlsync.client.resources._base import Resource, enveloped, records_from, segment, to_wire
 
 PAGE = 100
 
@@ -106,7 +106,7 @@ class ProductsResource(Resource):
         response = await self._call(
             "GET", path, params={"locationId": location_id}, location_id=location_id
         )
-        return cast(Product, (response or {}).get("product", response))
+        return cast(Product, enveloped(response, "product"))
 
     def pages(
         self, location_id: str, *, search: str | None = None, page_size: int = PAGE

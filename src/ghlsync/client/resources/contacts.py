@@ -16,7 +16,7 @@ from ghlsync.client.pagination import (
     SearchAfterPaginator,
     meta_cursor,
 )
-from ghlsync.client.resources._base import Resource, iso, records_from, segment, to_wire
+from ghlsync.client.resources._base import Resource, enveloped, iso, records_from, segment, to_wire
 from ghlsync.errors import GHLSyncError, OutcomeUnknownError
 
 SEARCH_MAX_PAGE: int = 500
@@ -483,7 +483,7 @@ class ContactsResource(Resource):
         payload = to_wire({"body": body, "user_id": user_id, "title": title, **fields})
         path = f"/contacts/{segment(contact_id)}/notes"
         response = await self._call("POST", path, json=payload, location_id=location_id)
-        return cast(Note, (response or {}).get("note", response))
+        return cast(Note, enveloped(response, "note"))
 
     async def get_note(
         self, contact_id: str, note_id: str, *, location_id: str | None = None
@@ -491,7 +491,7 @@ class ContactsResource(Resource):
         """``GET /contacts/{contactId}/notes/{id}``."""
         path = f"/contacts/{segment(contact_id)}/notes/{segment(note_id)}"
         response = await self._call("GET", path, location_id=location_id)
-        return cast(Note, (response or {}).get("note", response))
+        return cast(Note, enveloped(response, "note"))
 
     async def update_note(
         self,
@@ -508,7 +508,7 @@ class ContactsResource(Resource):
         payload = to_wire({"body": body, "user_id": user_id, "title": title, **fields})
         path = f"/contacts/{segment(contact_id)}/notes/{segment(note_id)}"
         response = await self._call("PUT", path, json=payload, location_id=location_id)
-        return cast(Note, (response or {}).get("note", response))
+        return cast(Note, enveloped(response, "note"))
 
     async def delete_note(
         self, contact_id: str, note_id: str, *, location_id: str | None = None
@@ -548,7 +548,7 @@ class ContactsResource(Resource):
         )
         path = f"/contacts/{segment(contact_id)}/tasks"
         response = await self._call("POST", path, json=payload, location_id=location_id)
-        return cast(Task, (response or {}).get("task", response))
+        return cast(Task, enveloped(response, "task"))
 
     async def get_task(
         self, contact_id: str, task_id: str, *, location_id: str | None = None
@@ -556,7 +556,7 @@ class ContactsResource(Resource):
         """``GET /contacts/{contactId}/tasks/{taskId}``."""
         path = f"/contacts/{segment(contact_id)}/tasks/{segment(task_id)}"
         response = await self._call("GET", path, location_id=location_id)
-        return cast(Task, (response or {}).get("task", response))
+        return cast(Task, enveloped(response, "task"))
 
     async def update_task(
         self,
@@ -582,7 +582,7 @@ class ContactsResource(Resource):
         )
         path = f"/contacts/{segment(contact_id)}/tasks/{segment(task_id)}"
         response = await self._call("PUT", path, json=payload, location_id=location_id)
-        return cast(Task, (response or {}).get("task", response))
+        return cast(Task, enveloped(response, "task"))
 
     async def set_task_completed(
         self,
@@ -597,7 +597,7 @@ class ContactsResource(Resource):
         response = await self._call(
             "PUT", path, json={"completed": completed}, location_id=location_id
         )
-        return cast(Task, (response or {}).get("task", response))
+        return cast(Task, enveloped(response, "task"))
 
     async def delete_task(
         self, contact_id: str, task_id: str, *, location_id: str | None = None
