@@ -348,7 +348,18 @@ class Sent:
     headers: dict[str, str]
     location_id: str | None
     company_id: str | None
+    idempotent: bool | None = None
 
+
+# The POSTs that are safe to resend, and so marked ``idempotent=True``; every other POST must
+# not be (docs/client-resources.md "Retry safety").
+RESENDABLE_POSTS = {
+    "/contacts/search",
+    "/contacts/upsert",
+    "/opportunities/upsert",
+    "/contacts/{contactId}/tags",
+    "/contacts/bulk/tags/update/{type}",
+}
 
 _RECORD = {
     "id": "x1",
@@ -433,7 +444,9 @@ class RecordingRequester(ResourceSet):
         idempotent: bool | None = None,
         authenticated: bool = True,
     ) -> Any:
-        self.sent.append(Sent(method, path, dict(params or {}), json, {}, location_id, company_id))
+        self.sent.append(
+            Sent(method, path, dict(params or {}), json, {}, location_id, company_id, idempotent)
+        )
         key = (method, path)
         first = key not in self._seen_paths
         self._seen_paths.add(key)
@@ -559,6 +572,10 @@ async def test_every_request_matches_the_spec(specs: Specs) -> None:
             problems.extend(f"{name}: {p}" for p in _check(specs, sent))
             if not (sent.location_id or sent.company_id):
                 unscoped.append(f"{name}: {sent.method} {sent.path}")
+            if sent.method == "POST":
+                templates = {op.template for op in specs.find("POST", sent.path)}
+                if bool(templates & RESENDABLE_POSTS) != bool(sent.idempotent):
+                    problems.append(f"{name}: POST {sent.path} idempotent={sent.idempotent}")
     assert not problems, "\n".join(problems)
     assert not unscoped, f"requests without location_id/company_id: {unscoped}"
 
