@@ -143,20 +143,20 @@ class Paginator(ABC):
 
     def records_of(self, response: Any) -> list[Record]:
         """The records of one page; a 2xx without them is a malformed response."""
+        where = f"{self.first_request.method} {self.first_request.path}"
         found = dig(response, self.records_path)
-        if found is None and isinstance(response, Mapping) and self.records_path not in response:
-            raise MalformedResponseError(
-                f"{self.first_request.method} {self.first_request.path}: "
-                f"no {self.records_path!r} in the response (keys: {sorted(response)[:10]})"
-            )
         if found is None:
-            return []
-        if not isinstance(found, list):
+            parent, _, key = self.records_path.rpartition(".")
+            holder = dig(response, parent) if parent else response
+            if isinstance(holder, Mapping) and key in holder:
+                return []  # an explicit null: no records
+            shown = sorted(holder)[:10] if isinstance(holder, Mapping) else type(holder).__name__
             raise MalformedResponseError(
-                f"{self.first_request.method} {self.first_request.path}: "
-                f"{self.records_path!r} is {type(found).__name__}, not a list"
+                f"{where}: no {self.records_path!r} in the response ({shown})"
             )
-        return [r for r in found if isinstance(r, dict)]
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            raise MalformedResponseError(f"{where}: {self.records_path!r} is not a list of objects")
+        return found
 
     def total_of(self, response: Any) -> int | None:
         for path in self.total_paths:

@@ -213,7 +213,7 @@ async def test_page_number_follows_meta_next_page() -> None:
     assert [c.params["page"] for c in requester.calls if c.params] == [1, 2, 3]
 
 
-async def test_record_cursor_and_missing_records_key() -> None:
+async def test_record_cursor() -> None:
     answers = iter(
         [
             {"conversations": [{"id": "a", "lastMessageDate": 5}], "total": 2},
@@ -231,11 +231,6 @@ async def test_record_cursor_and_missing_records_key() -> None:
     assert ids == ["a", "b"]
     assert requester.calls[1].params == {"startAfterDate": 5}
 
-    broken = SinglePagePaginator(PageRequest("GET", "/users/"), records="users")
-    with pytest.raises(MalformedResponseError, match="no 'users'"):
-        async for _ in PageStream(RecordingRequester(lambda c: {"error": "x"}), broken):
-            pass
-
 
 def test_page_request_changes_drop_none() -> None:
     request = PageRequest("POST", "/contacts/search", json={"page": 3, "pageLimit": 10})
@@ -252,3 +247,25 @@ async def test_search_after_mode_without_a_cursor_after_a_full_page_fails_loudly
     with pytest.raises(PaginationError, match="no 'searchAfter' cursor after a full page"):
         async for _ in PageStream(RecordingRequester(no_cursor), paginator):
             pass
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (None, "no 'users' in the response"),
+        ({"error": "x"}, "no 'users' in the response"),
+        ({"users": ["u1"]}, "not a list of objects"),
+        ({"users": {"id": "u1"}}, "not a list of objects"),
+    ],
+)
+async def test_malformed_pages_raise(answer: Any, message: str) -> None:
+    paginator = SinglePagePaginator(PageRequest("GET", "/users/"), records="users")
+    with pytest.raises(MalformedResponseError, match=message):
+        async for _ in PageStream(RecordingRequester(lambda c: answer), paginator):
+            pass
+
+
+async def test_an_explicit_null_is_an_empty_page() -> None:
+    paginator = SinglePagePaginator(PageRequest("GET", "/users/"), records="users")
+    pages = [p async for p in PageStream(RecordingRequester(lambda c: {"users": None}), paginator)]
+    assert pages[0].records == [] and pages[0].is_last

@@ -87,9 +87,12 @@ def _message_cursor(response: Any, records: list[Record]) -> Mapping[str, Any] |
 
 
 class _MessagesPaginator(CursorPaginator):
+    """Reads the records from the nested or the flat page shape."""
+
     def records_of(self, response: Any) -> list[Record]:
-        found = _messages_of(response).get("messages")
-        return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+        nested = isinstance(dig(response, "messages"), Mapping)
+        self.records_path = "messages.messages" if nested else "messages"
+        return super().records_of(response)
 
 
 class ConversationsResource(Resource):
