@@ -206,11 +206,23 @@ class OutcomeUnknownError(GHLSyncError):
     default_hint = "check whether the record exists before sending it again"
 
     def __init__(
-        self, message: str, *, method: str, path: str, cause: BaseException | None = None
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        cause: BaseException | None = None,
+        location_id: str | None = None,
+        company_id: str | None = None,
+        attempts: int = 1,
     ) -> None:
         self.method = method
         self.path = path
         self.cause = cause
+        #: the scope of the call and how many times it was sent (reconciliation needs them)
+        self.location_id = location_id
+        self.company_id = company_id
+        self.attempts = attempts
         super().__init__(f"{method} {path}: outcome unknown: {message}")
 
 

@@ -1,0 +1,370 @@
+"""The request pipeline: ``AsyncGHLClient.request``.
+
+One call goes: Version header (``versions``) -> token (``auth``) -> rate-limit budget
+(``limiter``) -> httpx (keep-alive pool) -> limiter correction from the answer headers ->
+decode, or map the error (``ghlsync.errors.error_for_status``) and decide whether to resend
+(``retry``). The client composes these parts and holds no endpoint knowledge: resources
+(``ResourceSet``) are attached in ``__init__`` and only ever call ``request``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+
+from ghlsync import __version__
+from ghlsync.client._protocol import JSON, Params
+from ghlsync.client.auth import Auth, PrivateTokenAuth, Scope
+from ghlsync.client.limiter import DailyBudgetExhausted, InMemoryLimiter, Limiter, NoLimiter
+from ghlsync.client.resources import ResourceSet
+from ghlsync.client.retry import (
+    Decision,
+    Failure,
+    RetryPolicy,
+    backoff_for,
+    is_idempotent,
+    parse_retry_after,
+    should_retry,
+)
+from ghlsync.client.versions import version_for
+from ghlsync.config import DEFAULT_BASE_URL, Settings
+from ghlsync.errors import (
+    APIError,
+    AuthError,
+    ConnectError,
+    GHLSyncError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitError,
+    RequestTimeoutError,
+    TransportError,
+    error_for_status,
+)
+
+log = logging.getLogger("ghlsync.client")
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_LIMITS: Final = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
+)
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Final = _Default()
+
+
+class AsyncGHLClient(ResourceSet):
+    """Async HighLevel API client (API v2 dated versions, or v3).
+
+    ``auth`` is an ``Auth`` (``PrivateTokenAuth``, ``OAuthAuth``) or a Private Integration
+    token string. ``transport`` (an ``httpx.AsyncBaseTransport``) replaces the network, e.g.
+    ``httpx.MockTransport`` in tests. ``limiter=None`` turns client-side limiting off; the
+    default is an ``InMemoryLimiter`` with HighLevel's published budgets. Use as
+    ``async with AsyncGHLClient(...) as client:`` or call ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        auth: Auth | str | None = None,
+        *,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        settings: Settings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: Limiter | _Default | None = DEFAULT,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        user_agent: str | None = None,
+        owned: tuple[Any, ...] = (),
+    ) -> None:
+        self.settings = settings
+        self.base_url = (
+            base_url or (settings.base_url if settings else None) or DEFAULT_BASE_URL
+        ).rstrip("/")
+        self.api_version = api_version or (settings.api_version if settings else None) or "v2"
+        version_for("GET", "/", self.api_version)  # validate early
+        if auth is None or isinstance(auth, str):
+            auth = PrivateTokenAuth(auth or (settings.token if settings else None))
+        self.auth: Auth = auth
+        if isinstance(limiter, _Default):
+            limiter = InMemoryLimiter()
+        self.limiter: Limiter = NoLimiter() if limiter is None else limiter
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._owned = owned
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            limits=limits,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": user_agent or f"ghlsync/{__version__}",
+            },
+            follow_redirects=False,
+        )
+        self.auth.bind(self)
+        self._init_resources()
+
+    # -- construction from settings ----------------------------------------------------------
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> AsyncGHLClient:
+        """A client configured from ``Settings`` (token, OAuth app, base URL, GHLSYNC_HOME).
+
+        With ``GHL_CLIENT_ID``/``GHL_CLIENT_SECRET`` set, OAuth tokens come from the token
+        store; else ``GHL_TOKEN`` and any Private Integration tokens in the store are used.
+        The daily rate-limit counts persist under ``GHLSYNC_HOME``.
+        """
+        from ghlsync.client.factory import components_from_settings
+
+        settings = settings or Settings.from_env()
+        parts = components_from_settings(settings, **kwargs)
+        return cls(settings=settings, **parts)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> AsyncGHLClient:
+        """``from_settings(Settings.from_env())``."""
+        return cls.from_settings(Settings.from_env(), **kwargs)
+
+    # -- the pipeline --------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: JSON = None,
+        data: Mapping[str, str] | None = None,
+        location_id: str | None = None,
+        company_id: str | None = None,
+        idempotent: bool | None = None,
+        authenticated: bool = True,
+    ) -> JSON:
+        """Send one API call and return its decoded JSON (``None`` for an empty body).
+
+        See ``ghlsync.client._protocol.Requester``. Retries 429, 5xx and transport failures
+        when safe; refreshes once on a 401 saying the token expired.
+        """
+        method = method.upper()
+        scope = Scope(location_id, company_id)
+        safe = is_idempotent(method, idempotent)
+        base_headers: dict[str, str] = {}
+        version = version_for(method, path, self.api_version)
+        if version is not None:
+            base_headers["Version"] = version
+        query = _clean_params(params)
+        key = (self.auth.identity, scope.bucket)
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = dict(base_headers)
+            token: str | None = None
+            if authenticated:
+                token = await self.auth.token_for(scope)
+                headers["Authorization"] = f"Bearer {token}"
+                await self._acquire(key, scope, method, path)
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method, path, params=query, json=json, data=data, headers=headers
+                )
+            except httpx.TransportError as exc:
+                failure, error = _transport_failure(exc, method, path)
+                decision = should_retry(
+                    self.retry, attempt=attempt, idempotent=safe, failure=failure
+                )
+                if decision is Decision.RETRY:
+                    delay = backoff_for(self.retry, attempt)
+                    log.warning(
+                        "%s %s: %s; retry %d in %.2fs",
+                        method,
+                        path,
+                        type(exc).__name__,
+                        attempt,
+                        delay,
+                    )
+                    await self._sleep(delay)
+                    continue
+                if decision is Decision.UNKNOWN:
+                    raise _unknown(error, method, path, scope, attempt) from exc
+                raise error from exc
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            status = response.status_code
+            if authenticated:
+                self.limiter.observe(key, response.headers)
+            if 200 <= status < 300:
+                log.debug("%s %s -> %d (%.1f ms)", method, path, status, elapsed_ms)
+                return _decode(response, method, path)
+            api_error = _api_error(response, method, path, scope)
+            log.debug(
+                "%s %s -> %d (%.1f ms, attempt %d)", method, path, status, elapsed_ms, attempt
+            )
+            if (
+                status == 401
+                and authenticated
+                and token is not None
+                and not refreshed
+                and isinstance(api_error, AuthError)
+                and api_error.reason == "expired"
+            ):
+                refreshed = True
+                if await self.auth.refresh_after_401(scope, token):
+                    log.info("%s %s: token expired; refreshed, resending", method, path)
+                    continue
+                raise api_error
+            decision = should_retry(self.retry, attempt=attempt, idempotent=safe, status=status)
+            if decision is Decision.RETRY:
+                delay = backoff_for(
+                    self.retry, attempt, status=status, headers=response.headers, now=time.time()
+                )
+                log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
+                await self._sleep(delay)
+                continue
+            if decision is Decision.UNKNOWN:
+                raise _unknown(api_error, method, path, scope, attempt)
+            raise api_error
+
+    async def _acquire(self, key: tuple[str, str], scope: Scope, method: str, path: str) -> None:
+        try:
+            await self.limiter.acquire(key)
+        except DailyBudgetExhausted as exc:
+            where = scope.location_id or scope.company_id
+            reset = exc.reset_at.isoformat(timespec="seconds")
+            raise RateLimitError(
+                status=429,
+                method=method,
+                path=path,
+                messages=[
+                    f"daily budget of {exc.limit} calls spent for {scope.describe()}; "
+                    f"resets at {reset}"
+                ],
+                location=where,
+                reset_at=exc.reset_at,
+                hint=f"wait until {reset} or spread the load; the call was not sent",
+            ) from None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool and flush what the limiter and stores hold."""
+        await self._http.aclose()
+        for part in (self.limiter, *self._owned):
+            close = getattr(part, "close", None)
+            if callable(close):
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+
+    async def __aenter__(self) -> AsyncGHLClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncGHLClient(base_url={self.base_url!r}, api_version={self.api_version!r}, "
+            f"auth={self.auth!r}, limiter={self.limiter!r})"
+        )
+
+
+# -- helpers (pure) ----------------------------------------------------------------------------
+
+
+def _clean_params(params: Params | None) -> dict[str, Any] | None:
+    if not params:
+        return None
+    cleaned: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        cleaned[name] = ("true" if value else "false") if isinstance(value, bool) else value
+    return cleaned
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> JSON:
+    content = response.content
+    if not content or not content.strip():
+        return None
+    try:
+        return jsonlib.loads(content)
+    except ValueError:
+        kind = response.headers.get("content-type", "no content-type")
+        raise MalformedResponseError(
+            f"{method} {path} -> {response.status_code}: the body is not JSON "
+            f"({len(content)} bytes, {kind})"
+        ) from None
+
+
+def _api_error(response: httpx.Response, method: str, path: str, scope: Scope) -> APIError:
+    try:
+        body: Any = jsonlib.loads(response.content) if response.content else None
+    except ValueError:
+        body = response.text[:500]
+    trace = response.headers.get("traceid") or response.headers.get("x-trace-id")
+    error = error_for_status(
+        status=response.status_code, method=method, path=path, body=body, trace_id=trace
+    )
+    if isinstance(error, RateLimitError):
+        error.location = scope.location_id or scope.company_id
+        wait = parse_retry_after(response.headers.get("retry-after"), now=time.time())
+        if wait is not None:
+            import datetime as dt
+
+            error.reset_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+    return error
+
+
+def _transport_failure(
+    exc: httpx.TransportError, method: str, path: str
+) -> tuple[Failure, TransportError]:
+    """Classify an httpx failure: was anything sent, and which error of the tree is it."""
+    text = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Failure.NOT_SENT, RequestTimeoutError(
+            f"{text} before sending", method=method, path=path
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.MAYBE_SENT, RequestTimeoutError(
+            f"{text} waiting for the answer", method=method, path=path
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return Failure.NOT_SENT, ConnectError(
+            f"{text}: could not connect", method=method, path=path
+        )
+    return Failure.MAYBE_SENT, ConnectError(f"{text}: connection lost", method=method, path=path)
+
+
+def _unknown(
+    error: GHLSyncError, method: str, path: str, scope: Scope, attempt: int
+) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        f"{error.message}; not resent because {method} is not idempotent",
+        method=method,
+        path=path,
+        cause=error,
+        location_id=scope.location_id,
+        company_id=scope.company_id,
+        attempts=attempt,
+    )

@@ -1,0 +1,386 @@
+"""Client-side rate limiting: wait for budget instead of drawing a 429.
+
+HighLevel limits each app per resource (each location, or the company): a burst of 100 calls
+per 10 s and 200,000 calls a day, and reports the state on every answer in five headers. A
+``Limiter`` keeps one bucket per ``BucketKey`` = (rate-limit owner, resource), so a bucket
+waiting for location A never holds up location B.
+
+The budget arithmetic (``BurstWindow``, ``DailyBudget``) is pure: it takes ``now`` as an
+argument and is tested without sleeping. ``InMemoryLimiter`` wires it to a clock and a sleep
+function (both injectable) and persists the daily count in a small SQLite file
+(``DailyCountStore``) so that a restart does not forget what today already spent. A shared
+(e.g. Redis) limiter for several processes implements the same ``Limiter`` protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ghlsync.errors import TokenStoreError
+
+#: (rate-limit owner such as the app id, resource such as ``location:abc``)
+BucketKey = tuple[str, str]
+
+DEFAULT_BURST = 100
+DEFAULT_INTERVAL = 10.0
+DEFAULT_DAILY = 200_000
+
+H_LIMIT_DAILY = "x-ratelimit-limit-daily"
+H_DAILY_REMAINING = "x-ratelimit-daily-remaining"
+H_INTERVAL_MS = "x-ratelimit-interval-milliseconds"
+H_MAX = "x-ratelimit-max"
+H_REMAINING = "x-ratelimit-remaining"
+
+
+class DailyBudgetExhausted(Exception):
+    """Raised by ``Limiter.acquire`` when a bucket's daily budget is spent.
+
+    The client turns it into ``RateLimitError`` naming the location and the reset time.
+    """
+
+    def __init__(self, key: BucketKey, reset_at: dt.datetime, limit: int) -> None:
+        self.key = key
+        self.reset_at = reset_at
+        self.limit = limit
+        super().__init__(f"daily budget of {limit} calls spent for {key[1]}")
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the client needs from a rate limiter."""
+
+    async def acquire(self, key: BucketKey) -> None:
+        """Wait until one call for ``key`` fits the budget; raise ``DailyBudgetExhausted``."""
+        ...
+
+    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+        """Correct the bucket from HighLevel's ``X-RateLimit-*`` answer headers."""
+        ...
+
+
+class NoLimiter:
+    """Limiting turned off (the server's 429s are still retried)."""
+
+    async def acquire(self, key: BucketKey) -> None:
+        return None
+
+    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "NoLimiter()"
+
+
+# -- pure budget arithmetic ---------------------------------------------------------------------
+
+
+@dataclass
+class BurstWindow:
+    """A sliding window: at most ``limit`` calls in any ``interval`` seconds."""
+
+    limit: int = DEFAULT_BURST
+    interval: float = DEFAULT_INTERVAL
+    sent: deque[float] = field(default_factory=deque)
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.interval
+        while self.sent and self.sent[0] <= horizon:
+            self.sent.popleft()
+
+    def delay(self, now: float) -> float:
+        """Seconds until one more call fits (0 when it fits now)."""
+        self._expire(now)
+        if len(self.sent) < self.limit:
+            return 0.0
+        # The call that frees a slot is the ``len - limit + 1``-th oldest.
+        index = len(self.sent) - self.limit
+        return max(0.0, self.sent[index] + self.interval - now)
+
+    def record(self, now: float) -> None:
+        self.sent.append(now)
+
+    def correct(
+        self, now: float, *, limit: int | None, interval: float | None, remaining: int | None
+    ) -> None:
+        """Adopt the server's limit/interval; if it counts more calls than we sent (another
+        process shares the bucket), add the difference as calls made now."""
+        if limit is not None and limit > 0:
+            self.limit = limit
+        if interval is not None and interval > 0:
+            self.interval = interval
+        self._expire(now)
+        if remaining is not None:
+            used_by_server = self.limit - max(0, remaining)
+            missing = used_by_server - len(self.sent)
+            for _ in range(max(0, missing)):
+                self.sent.append(now)
+
+
+def next_utc_midnight(now: float) -> float:
+    """Default daily reset: 00:00 UTC after ``now`` (HighLevel does not document it)."""
+    day = dt.datetime.fromtimestamp(now, dt.UTC).date() + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+
+
+def day_of(now: float) -> str:
+    return dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+
+
+@dataclass
+class DailyBudget:
+    """Calls spent today against ``limit``; the day rolls over at ``reset_at`` (wall clock)."""
+
+    limit: int = DEFAULT_DAILY
+    used: int = 0
+    day: str = ""
+    reset_at: float = 0.0
+
+    def roll(self, now: float) -> None:
+        if not self.day or now >= self.reset_at:
+            self.day = day_of(now)
+            self.reset_at = next_utc_midnight(now)
+            self.used = 0
+
+    def exhausted(self, now: float) -> bool:
+        self.roll(now)
+        return self.used >= self.limit
+
+    def record(self, now: float) -> None:
+        self.roll(now)
+        self.used += 1
+
+    def correct(self, now: float, *, limit: int | None, remaining: int | None) -> None:
+        self.roll(now)
+        if limit is not None and limit > 0:
+            self.limit = limit
+        if remaining is not None:
+            self.used = max(self.used, self.limit - max(0, remaining))
+
+
+def parse_rate_headers(headers: Mapping[str, str]) -> dict[str, int | None]:
+    """HighLevel's five headers as integers (``None`` when absent or unreadable)."""
+
+    def number(name: str) -> int | None:
+        value = headers.get(name)
+        if value is None:
+            return None
+        try:
+            return int(float(value))
+        except ValueError:
+            return None
+
+    return {
+        "limit_daily": number(H_LIMIT_DAILY),
+        "daily_remaining": number(H_DAILY_REMAINING),
+        "interval_ms": number(H_INTERVAL_MS),
+        "max": number(H_MAX),
+        "remaining": number(H_REMAINING),
+    }
+
+
+# -- persistence of the daily count ------------------------------------------------------------
+
+
+class DailyCountStore:
+    """Today's count per bucket in a small SQLite file (WAL), shared by processes.
+
+    ``add`` adds a delta (so several processes' counts sum) and returns the stored total.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS daily_usage (owner TEXT NOT NULL, bucket TEXT NOT NULL,"
+                " day TEXT NOT NULL, used INTEGER NOT NULL, daily_limit INTEGER NOT NULL,"
+                " updated_at REAL NOT NULL, PRIMARY KEY (owner, bucket))"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise TokenStoreError(f"cannot open the rate-limit state {self.path}: {exc}") from exc
+
+    def load(self, key: BucketKey, day: str) -> tuple[int, int | None]:
+        """(calls counted for ``day``, the daily limit last seen or ``None``)."""
+        row = self._db.execute(
+            "SELECT day, used, daily_limit FROM daily_usage WHERE owner=? AND bucket=?", key
+        ).fetchone()
+        if row is None:
+            return 0, None
+        return (int(row[1]) if row[0] == day else 0), int(row[2])
+
+    def add(self, key: BucketKey, day: str, delta: int, floor: int, limit: int) -> int:
+        """Add ``delta`` calls for ``day`` (at least ``floor`` in total); the new total."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute(
+                "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
+            ).fetchone()
+            used = int(row[1]) if row is not None and row[0] == day else 0
+            total = max(used + delta, floor)
+            self._db.execute(
+                "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO UPDATE SET"
+                " day=excluded.day, used=excluded.used, daily_limit=excluded.daily_limit,"
+                " updated_at=excluded.updated_at",
+                (*key, day, total, limit, time.time()),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return total
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __repr__(self) -> str:
+        return f"DailyCountStore({str(self.path)!r})"
+
+
+# -- the in-memory limiter -----------------------------------------------------------------------
+
+
+@dataclass
+class _Bucket:
+    burst: BurstWindow
+    daily: DailyBudget
+    unflushed: int = 0
+    last_flush: float = 0.0
+    loaded: bool = False
+
+
+class InMemoryLimiter:
+    """One sliding burst window and one daily budget per bucket, in this process.
+
+    ``clock`` (monotonic seconds) drives the burst window, ``wall`` (epoch seconds) the daily
+    budget; ``sleep`` waits. All three are injectable for tests. ``daily_store`` (a
+    ``DailyCountStore`` or a path) persists the daily counts, flushed at most every
+    ``flush_every`` seconds and on ``close()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        burst: int = DEFAULT_BURST,
+        interval: float = DEFAULT_INTERVAL,
+        daily: int = DEFAULT_DAILY,
+        daily_store: DailyCountStore | str | os.PathLike[str] | None = None,
+        flush_every: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.burst = burst
+        self.interval = interval
+        self.daily = daily
+        if daily_store is not None and not isinstance(daily_store, DailyCountStore):
+            daily_store = DailyCountStore(daily_store)
+        self.daily_store = daily_store
+        self.flush_every = flush_every
+        self._clock = clock
+        self._wall = wall
+        self._sleep = sleep
+        self._buckets: dict[BucketKey, _Bucket] = {}
+
+    def _bucket(self, key: BucketKey) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = _Bucket(BurstWindow(self.burst, self.interval), DailyBudget(self.daily))
+            self._buckets[key] = bucket
+        if not bucket.loaded:
+            bucket.loaded = True
+            if self.daily_store is not None:
+                now = self._wall()
+                bucket.daily.roll(now)
+                used, limit = self.daily_store.load(key, bucket.daily.day)
+                bucket.daily.used = max(bucket.daily.used, used)
+                if limit:
+                    bucket.daily.limit = limit
+        return bucket
+
+    def delay(self, key: BucketKey) -> float:
+        """Seconds the next call for ``key`` would wait now (0 = go); pure of side effects
+        except rolling the day."""
+        return self._bucket(key).burst.delay(self._clock())
+
+    async def acquire(self, key: BucketKey) -> None:
+        bucket = self._bucket(key)
+        while True:
+            wall = self._wall()
+            if bucket.daily.exhausted(wall):
+                self._flush(key, bucket, force=True)
+                raise DailyBudgetExhausted(
+                    key,
+                    dt.datetime.fromtimestamp(bucket.daily.reset_at, dt.UTC),
+                    bucket.daily.limit,
+                )
+            now = self._clock()
+            wait = bucket.burst.delay(now)
+            if wait <= 0:
+                bucket.burst.record(now)
+                bucket.daily.record(wall)
+                bucket.unflushed += 1
+                self._flush(key, bucket)
+                return
+            await self._sleep(wait)
+
+    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+        values = parse_rate_headers(headers)
+        if not any(v is not None for v in values.values()):
+            return
+        bucket = self._bucket(key)
+        interval_ms = values["interval_ms"]
+        bucket.burst.correct(
+            self._clock(),
+            limit=values["max"],
+            interval=interval_ms / 1000.0 if interval_ms else None,
+            remaining=values["remaining"],
+        )
+        bucket.daily.correct(
+            self._wall(), limit=values["limit_daily"], remaining=values["daily_remaining"]
+        )
+
+    def _flush(self, key: BucketKey, bucket: _Bucket, *, force: bool = False) -> None:
+        if self.daily_store is None:
+            bucket.unflushed = 0
+            return
+        now = self._clock()
+        if not force and now - bucket.last_flush < self.flush_every:
+            return
+        delta, bucket.unflushed = bucket.unflushed, 0
+        bucket.last_flush = now
+        bucket.daily.used = self.daily_store.add(
+            key, bucket.daily.day, delta, floor=bucket.daily.used, limit=bucket.daily.limit
+        )
+
+    def flush(self) -> None:
+        """Write every bucket's pending daily count now."""
+        for key, bucket in self._buckets.items():
+            self._flush(key, bucket, force=True)
+
+    def close(self) -> None:
+        self.flush()
+        if self.daily_store is not None:
+            self.daily_store.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"InMemoryLimiter(burst={self.burst}/{self.interval:g}s, daily={self.daily}, "
+            f"buckets={len(self._buckets)})"
+        )

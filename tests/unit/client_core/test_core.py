@@ -1,0 +1,263 @@
+"""The request pipeline over ``httpx.MockTransport``: headers, errors, retries, sync twin."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ghlsync.client import AsyncGHLClient, GHLClient, RetryPolicy
+from ghlsync.errors import (
+    AuthError,
+    ConfigError,
+    ConnectError,
+    ForbiddenError,
+    MalformedResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    ValidationError,
+)
+from tests.unit.client_core.conftest import Script, Sleeps, fail, reply
+
+TOKEN = "pit-secret-token-123"
+
+
+def client(script: Script, sleeps: Sleeps, **kwargs: object) -> AsyncGHLClient:
+    return AsyncGHLClient(
+        TOKEN,
+        transport=script.transport,
+        sleep=sleeps,
+        limiter=None,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_request_sends_token_version_params_and_decodes(sleeps: Sleeps) -> None:
+    script = Script([reply(200, {"contact": {"id": "c1"}})])
+    async with client(script, sleeps) as c:
+        body = await c.request(
+            "get", "/contacts/c1", params={"a": 1, "b": None, "c": True}, location_id="L1"
+        )
+    assert body == {"contact": {"id": "c1"}}
+    (request,) = script.requests
+    assert request.method == "GET"
+    assert str(request.url) == "https://services.leadconnectorhq.com/contacts/c1?a=1&c=true"
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["version"] == "2021-07-28"
+    assert request.headers["accept"] == "application/json"
+
+
+async def test_calendars_family_and_v3(sleeps: Sleeps) -> None:
+    script = Script([reply(200, {})])
+    async with client(script, sleeps) as c:
+        await c.request("GET", "/calendars/events")
+    async with client(script, sleeps, api_version="v3", base_url="http://emu:1/") as c:
+        await c.request("GET", "/calendars/events")
+        await c.request("POST", "/oauth/token", data={"a": "b"}, authenticated=False)
+    assert [r.headers.get("version") for r in script.requests] == ["2021-04-15", "v3", None]
+    assert str(script.requests[1].url) == "http://emu:1/calendars/events"
+    assert "authorization" not in script.requests[2].headers
+    assert script.requests[2].content == b"a=b"
+
+
+async def test_empty_body_is_none(sleeps: Sleeps) -> None:
+    async with client(Script([reply(204)]), sleeps) as c:
+        assert await c.request("DELETE", "/contacts/c1") is None
+
+
+async def test_malformed_json_on_2xx(sleeps: Sleeps) -> None:
+    script = Script([reply(200, b"<html>oops</html>", **{"content-type": "text/html"})])
+    async with client(script, sleeps) as c:
+        with pytest.raises(MalformedResponseError, match=r"GET /contacts/c1 -> 200"):
+            await c.request("GET", "/contacts/c1")
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (400, {"message": ["email must be an email"]}, ValidationError),
+        (422, {"message": "property x should not exist"}, ValidationError),
+        (403, {"message": "The token does not have access to this location."}, ForbiddenError),
+        (404, {"message": "Contact not found"}, NotFoundError),
+    ],
+)
+async def test_error_statuses_map_to_the_tree(
+    sleeps: Sleeps, status: int, body: dict[str, object], error: type[Exception]
+) -> None:
+    body = {**body, "traceId": "trace-1"}
+    script = Script([reply(status, body)])
+    async with client(script, sleeps) as c:
+        with pytest.raises(error) as caught:
+            await c.request("GET", "/contacts/c1")
+    exc = caught.value
+    assert exc.status == status  # type: ignore[attr-defined]
+    assert exc.trace_id == "trace-1"  # type: ignore[attr-defined]
+    assert exc.method == "GET" and exc.path == "/contacts/c1"  # type: ignore[attr-defined]
+    assert exc.hint  # type: ignore[attr-defined]
+    assert len(script.requests) == 1
+
+
+async def test_429_waits_then_succeeds_honouring_retry_after(sleeps: Sleeps) -> None:
+    script = Script(
+        [reply(429, {"message": "Too many"}, **{"Retry-After": "3"}), reply(200, {"ok": 1})]
+    )
+    async with client(script, sleeps) as c:
+        assert await c.request("POST", "/contacts/", json={"email": "a@b.co"}) == {"ok": 1}
+    assert sleeps.waits == [3.0]
+    assert len(script.requests) == 2  # a 429 was not processed: even a POST is resent
+
+
+async def test_429_without_retry_after_waits_for_the_window(sleeps: Sleeps) -> None:
+    headers = {"X-RateLimit-Interval-Milliseconds": "10000", "X-RateLimit-Remaining": "0"}
+    script = Script([reply(429, {}, **headers), reply(200, {})])
+    async with client(script, sleeps) as c:
+        await c.request("GET", "/contacts/c1")
+    assert 5.0 <= sleeps.waits[0] <= 10.0
+
+
+async def test_429_after_all_attempts_names_the_location(sleeps: Sleeps) -> None:
+    script = Script([reply(429, {"message": "Too many"}, **{"Retry-After": "1"})])
+    async with client(script, sleeps, retry=RetryPolicy(max_attempts=3)) as c:
+        with pytest.raises(RateLimitError) as caught:
+            await c.request("GET", "/contacts/c1", location_id="loc-9")
+    assert caught.value.location == "loc-9"
+    assert caught.value.reset_at is not None
+    assert len(script.requests) == 3
+
+
+async def test_5xx_retries_are_capped(sleeps: Sleeps) -> None:
+    script = Script([reply(502, {"message": "bad gateway"})])
+    async with client(script, sleeps, retry=RetryPolicy(max_attempts=4, max_delay=2)) as c:
+        with pytest.raises(ServerError):
+            await c.request("GET", "/contacts/c1")
+    assert len(script.requests) == 4
+    assert len(sleeps.waits) == 3 and all(0 <= w <= 2 for w in sleeps.waits)
+
+
+async def test_5xx_then_success(sleeps: Sleeps) -> None:
+    script = Script([reply(503), reply(500), reply(200, {"ok": True})])
+    async with client(script, sleeps) as c:
+        assert await c.request("PUT", "/contacts/c1", json={}) == {"ok": True}
+    assert len(script.requests) == 3
+
+
+async def test_5xx_on_a_post_is_outcome_unknown_and_not_resent(sleeps: Sleeps) -> None:
+    script = Script([reply(500, {"message": "boom"})])
+    async with client(script, sleeps) as c:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await c.request("POST", "/contacts/", json={"email": "a@b.co"}, location_id="L1")
+    assert len(script.requests) == 1
+    assert isinstance(caught.value.cause, ServerError)
+    assert caught.value.location_id == "L1" and caught.value.attempts == 1
+
+
+async def test_read_timeout_get_is_retried(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.ReadTimeout), fail(httpx.ReadTimeout), reply(200, {"ok": 1})])
+    async with client(script, sleeps) as c:
+        assert await c.request("GET", "/contacts/c1") == {"ok": 1}
+    assert len(script.requests) == 3
+
+
+async def test_read_timeout_post_raises_outcome_unknown_sent_once(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.ReadTimeout), reply(200, {"ok": 1})])
+    async with client(script, sleeps) as c:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await c.request("POST", "/contacts/", json={"email": "a@b.co"}, location_id="L1")
+    assert len(script.requests) == 1
+    assert isinstance(caught.value.cause, RequestTimeoutError)
+    assert caught.value.method == "POST" and caught.value.path == "/contacts/"
+
+
+async def test_reset_after_send_on_post_is_outcome_unknown(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.RemoteProtocolError), reply(200, {})])
+    async with client(script, sleeps) as c:
+        with pytest.raises(OutcomeUnknownError):
+            await c.request("POST", "/contacts/", json={})
+    assert len(script.requests) == 1
+
+
+async def test_idempotent_post_is_retried_after_timeout(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.ReadTimeout), reply(200, {"contacts": []})])
+    async with client(script, sleeps) as c:
+        await c.request("POST", "/contacts/search", json={}, idempotent=True)
+    assert len(script.requests) == 2
+
+
+async def test_connect_refused_post_is_resent(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.ConnectError), reply(200, {"contact": {}})])
+    async with client(script, sleeps) as c:
+        await c.request("POST", "/contacts/", json={})
+    assert len(script.requests) == 2
+
+
+async def test_transport_errors_after_all_attempts(sleeps: Sleeps) -> None:
+    script = Script([fail(httpx.ConnectError)])
+    async with client(script, sleeps, retry=RetryPolicy(max_attempts=2)) as c:
+        with pytest.raises(ConnectError):
+            await c.request("GET", "/contacts/c1")
+    script = Script([fail(httpx.ReadTimeout)])
+    async with client(script, sleeps, retry=RetryPolicy(max_attempts=2)) as c:
+        with pytest.raises(RequestTimeoutError):
+            await c.request("GET", "/contacts/c1")
+    assert len(script.requests) == 2
+
+
+async def test_scope_401_is_not_refreshed(sleeps: Sleeps) -> None:
+    script = Script([reply(401, {"message": "The token is not authorized for this scope."})])
+    async with client(script, sleeps) as c:
+        with pytest.raises(AuthError) as caught:
+            await c.request("GET", "/contacts/c1")
+    assert caught.value.reason == "scope"
+    assert len(script.requests) == 1
+
+
+async def test_missing_token_is_a_config_error(sleeps: Sleeps) -> None:
+    async with AsyncGHLClient(transport=Script([reply()]).transport, limiter=None) as c:
+        with pytest.raises(ConfigError, match="no Private Integration token"):
+            await c.request("GET", "/contacts/c1", location_id="L1")
+
+
+def test_sync_twin_runs_resources_and_iterators() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/contacts/c1":
+            return httpx.Response(200, json={"contact": {"id": "c1"}})
+        return httpx.Response(200, json={"pipelines": [{"id": "p1"}, {"id": "p2"}]})
+
+    script = Script([respond])
+    with GHLClient(TOKEN, transport=script.transport, limiter=None) as c:
+        assert c.request("GET", "/contacts/c1") == {"contact": {"id": "c1"}}
+        assert c.contacts.get("c1", location_id="L1") == {"contact": {"id": "c1"}}
+        pipelines = c.pipelines.list("L1")
+        assert [p["id"] for p in pipelines] == ["p1", "p2"]
+        assert TOKEN not in repr(c)
+    assert len(script.requests) == 3
+
+
+def test_sync_twin_iterates_async_streams() -> None:
+    pages = [
+        {"forms": [{"id": "f1"}, {"id": "f2"}], "total": 3},
+        {"forms": [{"id": "f3"}], "total": 3},
+    ]
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        skip = int(request.url.params.get("skip", "0"))
+        return httpx.Response(200, json=pages[0] if skip == 0 else pages[1])
+
+    with GHLClient(TOKEN, transport=httpx.MockTransport(respond), limiter=None) as c:
+        stream = c.forms.iterate("L1")
+        ids = [form["id"] for form in stream]
+        assert ids[:3] == ["f1", "f2", "f3"]
+        assert stream.progress.records >= 3
+
+
+def test_sync_twin_raises_the_same_errors() -> None:
+    with (
+        GHLClient(
+            TOKEN, transport=Script([reply(404, {"message": "nope"})]).transport, limiter=None
+        ) as c,
+        pytest.raises(NotFoundError),
+    ):
+        c.contacts.get("c1", location_id="L1")
