@@ -8,9 +8,8 @@ operation's ``requestBody`` schema (``$ref``s resolved, top-level fields limited
 properties, as HighLevel answers unknown properties with 422). Spec quirks are patched in one
 list, ``QUIRKS``, each with its reason.
 
-Requests go through ``AsyncGHLClient`` over ``httpx.MockTransport`` once the client core
-exists (the ``Version`` header is then checked against the spec's enum too); until then
-through a recording ``Requester``.
+Requests go through the real ``AsyncGHLClient`` over ``httpx.MockTransport``, so what is
+checked is what goes on the wire, ``Version`` header included (against the spec's enum).
 """
 
 from __future__ import annotations
@@ -24,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from ghlsync.client import AsyncGHLClient
 from ghlsync.client.pagination import PageStream, RecordStream
 from ghlsync.client.resources import ResourceSet
 
@@ -423,34 +424,43 @@ def answer(first: bool) -> dict[str, Any]:
     return body
 
 
-class RecordingRequester(ResourceSet):
-    """Stands in for ``AsyncGHLClient`` until the core lands: records what resources send."""
+class Recorder:
+    """``AsyncGHLClient`` over ``httpx.MockTransport``: records each HTTP request as sent, with
+    the scope and ``idempotent`` flag the resource passed to ``request``."""
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
         self._seen_paths: set[tuple[str, str]] = set()
-        self._init_resources()
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Mapping[str, str] | None = None,
-        location_id: str | None = None,
-        company_id: str | None = None,
-        idempotent: bool | None = None,
-        authenticated: bool = True,
-    ) -> Any:
-        self.sent.append(
-            Sent(method, path, dict(params or {}), json, {}, location_id, company_id, idempotent)
+        self._call: dict[str, Any] = {}
+        self.client = AsyncGHLClient(
+            "contract-test-token", transport=httpx.MockTransport(self._answer), limiter=None
         )
-        key = (method, path)
+        real_request = self.client.request
+
+        async def request(method: str, path: str, **kwargs: Any) -> Any:
+            self._call = kwargs
+            return await real_request(method, path, **kwargs)
+
+        self.client.request = request  # type: ignore[method-assign]
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.sent.append(
+            Sent(
+                request.method,
+                request.url.path,
+                dict(request.url.params),
+                body,
+                {k.lower(): v for k, v in request.headers.items()},
+                self._call.get("location_id"),
+                self._call.get("company_id"),
+                self._call.get("idempotent"),
+            )
+        )
+        key = (request.method, request.url.path)
         first = key not in self._seen_paths
         self._seen_paths.add(key)
-        return answer(first)
+        return httpx.Response(200, json=answer(first))
 
 
 def _public_methods(client: ResourceSet) -> dict[str, Callable[..., Any]]:
@@ -472,7 +482,7 @@ async def _drive(result: Any) -> None:
 
 # -- the tests --------------------------------------------------------------------------------------------
 def test_every_public_method_has_a_sample() -> None:
-    methods = set(_public_methods(RecordingRequester()))
+    methods = set(_public_methods(Recorder().client))
     missing = sorted(methods - set(SAMPLES))
     stale = sorted(set(SAMPLES) - methods)
     assert not missing, f"public methods without a sample call in SAMPLES: {missing}"
@@ -557,15 +567,15 @@ def _patched(
 
 
 async def test_every_request_matches_the_spec(specs: Specs) -> None:
-    client = RecordingRequester()
+    recorder = Recorder()
     problems: list[str] = []
     unscoped: list[str] = []
     for name, sample in SAMPLES.items():
         if sample is None:
             continue
-        before = len(client.sent)
-        await _drive(sample(client))
-        calls = client.sent[before:]
+        before = len(recorder.sent)
+        await _drive(sample(recorder.client))
+        calls = recorder.sent[before:]
         if not calls:
             problems.append(f"{name}: sent no request")
         for sent in calls:
@@ -576,26 +586,33 @@ async def test_every_request_matches_the_spec(specs: Specs) -> None:
                 templates = {op.template for op in specs.find("POST", sent.path)}
                 if bool(templates & RESENDABLE_POSTS) != bool(sent.idempotent):
                     problems.append(f"{name}: POST {sent.path} idempotent={sent.idempotent}")
+    await recorder.client.aclose()
     assert not problems, "\n".join(problems)
     assert not unscoped, f"requests without location_id/company_id: {unscoped}"
 
 
 async def test_paging_requests_are_checked_too(specs: Specs) -> None:
     """The second page of each style carries its cursor parameters, and those are checked."""
-    client = RecordingRequester()
-    await _drive(SAMPLES["contacts.list_pages"](client))  # type: ignore[misc]
-    await _drive(SAMPLES["conversations.iterate_messages"](client))  # type: ignore[misc]
-    await _drive(SAMPLES["locations.pages"](client))  # type: ignore[misc]
-    params = [sent.params for sent in client.sent]
+    recorder = Recorder()
+    for name in ("contacts.list_pages", "conversations.iterate_messages", "locations.pages"):
+        await _drive(SAMPLES[name](recorder.client))  # type: ignore[misc]
+    params = [sent.params for sent in recorder.sent]
     assert {"startAfter", "startAfterId"} <= set(params[1])
     assert "lastMessageId" in params[3]
-    assert params[5].get("skip") == 1
-    assert not [p for sent in client.sent for p in _check(specs, sent)]
+    assert params[5].get("skip") == "1"
+    await recorder.client.aclose()
+    assert not [p for sent in recorder.sent for p in _check(specs, sent)]
 
 
 def test_the_checker_catches_mistakes(specs: Specs) -> None:
-    def sent(method: str, path: str, params: dict[str, Any], body: Any = None) -> Sent:
-        return Sent(method, path, params, body, {}, L, None)
+    def sent(
+        method: str, path: str, params: dict[str, Any], body: Any = None, version: str = ""
+    ) -> Sent:
+        return Sent(method, path, params, body, {"version": version} if version else {}, L, None)
+
+    events = {"locationId": L, "startTime": "1", "endTime": "2"}
+    assert _check(specs, sent("GET", "/calendars/events", events, version="2021-07-28"))
+    assert not _check(specs, sent("GET", "/calendars/events", events, version="2021-04-15"))
 
     assert _check(specs, sent("GET", "/contacts/", {"location_id": L}))  # wrong name
     assert _check(specs, sent("PATCH", "/contacts/c1", {}))  # wrong method
