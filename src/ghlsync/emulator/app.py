@@ -1,0 +1,265 @@
+"""The emulator's ASGI app: HighLevel's routes, plus rate limits, faults and a request log.
+
+``create_app(store, settings)`` builds a Starlette app from the route modules listed in
+``ghlsync.emulator.routes.MODULES`` and the admin API (``/_emulator/...``). Around it, one raw
+ASGI layer (``EmulatorMiddleware``) does what every HighLevel response shares: the five
+``X-RateLimit-*`` headers, 429 past the budget, injected faults, request counting and logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from types import ModuleType
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount
+
+from ghlsync.emulator.common import ApiError, bearer, new_trace_id, response_for
+from ghlsync.emulator.faults import FaultInjector
+from ghlsync.emulator.ratelimit import RateLimiter
+from ghlsync.emulator.settings import EmulatorSettings
+from ghlsync.emulator.state import RequestRecord, Store
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ADMIN_PREFIX = "/_emulator"
+_LOGGED_BODY_LIMIT = 64 * 1024
+
+
+class ConnectionDropped(Exception):
+    """Raised after the response started, so the server drops the connection (``reset``)."""
+
+
+def route_modules() -> list[ModuleType]:
+    from ghlsync.emulator.routes import MODULES
+
+    return [importlib.import_module(f"ghlsync.emulator.routes.{name}") for name in MODULES]
+
+
+def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return response_for(exc)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    # HighLevel (NestJS) answers unknown routes as "Cannot GET /path".
+    message = (
+        f"Cannot {request.method} {request.url.path}" if exc.status_code == 404 else exc.detail
+    )
+    return JSONResponse(
+        {
+            "statusCode": exc.status_code,
+            "message": message,
+            "error": "Not Found" if exc.status_code == 404 else str(exc.detail),
+            "traceId": new_trace_id(),
+        },
+        status_code=exc.status_code,
+    )
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {
+            "statusCode": 500,
+            "message": "Internal server error",
+            "error": "Internal Server Error",
+            "traceId": new_trace_id(),
+        },
+        status_code=500,
+    )
+
+
+def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starlette:
+    """The emulator as an ASGI app over ``store`` (seeded or empty)."""
+    from ghlsync.emulator import admin
+
+    settings = settings or EmulatorSettings(seed=store.seed)
+    routes: list[BaseRoute] = []
+    for module in route_modules():
+        routes.extend(module.routes)
+    routes.append(Mount(ADMIN_PREFIX, routes=admin.routes))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit, settings.daily_limit)
+    app.state.faults = FaultInjector(settings.faults, settings.seed)
+    app.add_middleware(EmulatorMiddleware, state=app.state)
+    return app
+
+
+class EmulatorMiddleware:
+    """Rate limits, faults, request counts and the request log, for every HighLevel request."""
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(ADMIN_PREFIX):
+            await self._admin(scope, receive, send)
+            return
+        await self._api(scope, receive, send)
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings: EmulatorSettings = self.state.settings
+        if settings.admin_token:
+            headers = dict(scope.get("headers") or [])
+            if headers.get(b"x-emulator-admin", b"").decode() != settings.admin_token:
+                response = JSONResponse(
+                    {"statusCode": 401, "message": "admin token required", "error": "Unauthorized"},
+                    status_code=401,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _bucket(self, scope: Scope) -> tuple[tuple[str, str], str | None, str | None]:
+        store: Store = self.state.store
+        request = Request(scope)
+        value = bearer(request)
+        token = store.tokens.get(value) if value else None
+        if token is None:
+            client = scope.get("client") or ("local", 0)
+            return ("anonymous", str(client[0])), None, None
+        resource = token.location_id or f"company:{token.company_id}"
+        return (token.app_id, resource), token.location_id, token.kind
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        store: Store = self.state.store
+        limiter: RateLimiter = self.state.limiter
+        injector: FaultInjector = self.state.faults
+        settings: EmulatorSettings = self.state.settings
+        key, location_id, token_kind = self._bucket(scope)
+        decision = limiter.check(key, store.clock.monotonic(), store.clock.time())
+        extra_headers = [(k.lower().encode(), v.encode()) for k, v in decision.headers.items()]
+
+        captured = bytearray()
+
+        async def receive_logged() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(captured) < _LOGGED_BODY_LIMIT:
+                captured.extend(message.get("body", b"")[: _LOGGED_BODY_LIMIT - len(captured)])
+            return message
+
+        status_seen = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status_seen
+            if message["type"] == "http.response.start":
+                status_seen = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra_headers
+            await send(message)
+
+        fault_name: str | None = None
+        try:
+            if not decision.allowed:
+                message = (
+                    "Daily API limit reached for this resource."
+                    if decision.reason == "daily"
+                    else "Too many requests. The rate limit for this resource has been exceeded."
+                )
+                error = ApiError(429, message)
+                if settings.retry_after:
+                    error.headers["Retry-After"] = limiter.retry_after_header(
+                        decision.retry_after_s
+                    )
+                await response_for(error)(scope, receive_logged, send_with_headers)
+                return
+            fault = injector.draw()
+            if fault is not None:
+                fault_name = fault.kind
+                handled = await self._fault(fault, scope, receive_logged, send_with_headers)
+                if handled:
+                    return
+            await self.app(scope, receive_logged, send_with_headers)
+        finally:
+            self._record(scope, status_seen, captured, location_id, token_kind, fault_name)
+
+    async def _fault(self, fault: Any, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Apply a fault; True when it produced (or refused) the whole response."""
+        settings: EmulatorSettings = self.state.settings
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay_s if fault.delay_s is not None else 2.0)
+            return False
+        if fault.kind == "timeout":
+            delay = fault.delay_s if fault.delay_s is not None else settings.timeout_fault_seconds
+            await asyncio.sleep(min(delay, settings.timeout_fault_seconds))
+            await response_for(ApiError(504, "Gateway Timeout", error="Gateway Timeout"))(
+                scope, receive, send
+            )
+            return True
+        if fault.kind == "reset":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise ConnectionDropped("emulator fault: connection reset")
+        status = int(fault.kind)
+        if status == 429:
+            error = ApiError(
+                429, "Too many requests. The rate limit for this resource has been exceeded."
+            )
+            error.headers["Retry-After"] = "1"
+        else:
+            error = ApiError(status, "Internal server error" if status == 500 else "Bad gateway")
+        await response_for(error)(scope, receive, send)
+        return True
+
+    def _record(
+        self,
+        scope: Scope,
+        status: int,
+        body: bytearray,
+        location_id: str | None,
+        token_kind: str | None,
+        fault: str | None,
+    ) -> None:
+        store: Store = self.state.store
+        route = scope.get("route")
+        route_path = getattr(route, "path", None) or scope["path"]
+        operation = f"{scope['method']} {route_path}"
+        key = (operation, status)
+        store.request_counts[key] = store.request_counts.get(key, 0) + 1
+        parsed: Any = None
+        if body:
+            try:
+                parsed = json.loads(bytes(body))
+            except ValueError:
+                parsed = bytes(body).decode("utf-8", "replace")
+        headers = dict(scope.get("headers") or [])
+        version = headers.get(b"version")
+        store.request_log.append(
+            RequestRecord(
+                at=store.now_readonly(),
+                method=scope["method"],
+                path=scope["path"],
+                query=(scope.get("query_string") or b"").decode("latin-1"),
+                operation=operation,
+                status=status,
+                location_id=location_id,
+                token_kind=token_kind,
+                version=version.decode("latin-1") if version else None,
+                body=parsed,
+                fault=fault,
+            )
+        )
