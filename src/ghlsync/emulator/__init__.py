@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from ghlsync.emulator.app import create_app
 from ghlsync.emulator.seed import SeedOptions, SeedResult, build, seed_store
+from ghlsync.emulator.server import EmulatorServer, run_in_thread, serve
 from ghlsync.emulator.settings import EmulatorSettings, parse_faults, parse_rate_limit
 from ghlsync.emulator.state import Store
 
 __all__ = [
+    "EmulatorServer",
     "EmulatorSettings",
     "SeedOptions",
     "SeedResult",
@@ -24,5 +26,7 @@ __all__ = [
     "create_app",
     "parse_faults",
     "parse_rate_limit",
+    "run_in_thread",
     "seed_store",
+    "serve",
 ]

@@ -103,6 +103,25 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
     app.state.limiter = RateLimiter(settings.rate_limit, settings.daily_limit)
     app.state.faults = FaultInjector(settings.faults, settings.seed)
     app.add_middleware(EmulatorMiddleware, state=app.state)
+    _attach_webhooks(app)
+    return app
+
+
+def _attach_webhooks(app: Starlette) -> None:
+    """Let ``ghlsync.emulator.webhooks`` (if present) subscribe to ``store.emit``.
+
+    The module exposes ``attach(app: Starlette) -> None``; it reads ``app.state.store`` and
+    ``app.state.settings`` (``webhook_url``).
+    """
+    try:
+        webhooks = importlib.import_module("ghlsync.emulator.webhooks")
+    except ModuleNotFoundError as exc:
+        if exc.name != "ghlsync.emulator.webhooks":
+            raise
+        return
+    attach = getattr(webhooks, "attach", None)
+    if attach is not None:
+        attach(app)
     return app
 
 
