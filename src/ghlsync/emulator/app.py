@@ -122,7 +122,6 @@ def _attach_webhooks(app: Starlette) -> None:
     attach = getattr(webhooks, "attach", None)
     if attach is not None:
         attach(app)
-    return app
 
 
 class EmulatorMiddleware:
