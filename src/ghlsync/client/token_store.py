@@ -178,6 +178,30 @@ def _select(
     return _row_to_record(row, codec) if row is not None else None
 
 
+def _find(
+    db: sqlite3.Connection,
+    codec: _Codec,
+    kind: Kind,
+    company_id: str | None,
+    location_id: str | None,
+) -> TokenRecord | None:
+    """The newest row of ``kind`` matching the given ids (``None`` matches any, ``""`` none)."""
+    where: list[str] = ["kind=?"]
+    args: list[str] = [kind]
+    if company_id is not None:
+        where.append("company_id=?")
+        args.append(company_id)
+    if location_id is not None:
+        where.append("location_id=?")
+        args.append(location_id)
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM tokens WHERE {' AND '.join(where)} "  # noqa: S608 - fixed names
+        "ORDER BY updated_at DESC LIMIT 1",
+        args,
+    ).fetchone()
+    return _row_to_record(row, codec) if row is not None else None
+
+
 def _upsert(db: sqlite3.Connection, codec: _Codec, record: TokenRecord) -> None:
     db.execute(
         f"INSERT OR REPLACE INTO tokens ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - fixed column list
@@ -213,6 +237,11 @@ class Transaction:
 
     def put(self, record: TokenRecord) -> None:
         _upsert(self._db, self._codec, record)
+
+    def find(
+        self, kind: Kind, *, company_id: str | None = None, location_id: str | None = None
+    ) -> TokenRecord | None:
+        return _find(self._db, self._codec, kind, company_id, location_id)
 
     def commit(self) -> None:
         if self._open:
@@ -274,9 +303,9 @@ class TokenStore:
 
     def _init_schema(self, secret_key: str | None) -> _Codec:
         db = self._db
+        db.executescript(_SCHEMA)  # idempotent; executescript commits, so before BEGIN
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executescript("SAVEPOINT schema;" + _SCHEMA + "RELEASE schema;")
             meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
             if "encryption" not in meta:
                 if secret_key:
@@ -324,6 +353,13 @@ class TokenStore:
     ) -> TokenRecord | None:
         with self._guard():
             return _select(self._db, self._codec, kind, company_id, location_id)
+
+    def find(
+        self, kind: Kind, *, company_id: str | None = None, location_id: str | None = None
+    ) -> TokenRecord | None:
+        """The newest ``kind`` row matching the ids given (``None`` = any, ``""`` = none)."""
+        with self._guard():
+            return _find(self._db, self._codec, kind, company_id, location_id)
 
     def put(self, record: TokenRecord) -> None:
         """Insert or replace ``record`` (one transaction)."""
