@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import httpx
+
 from ghlsync.errors import TokenStoreError
 
 #: (rate-limit owner such as the app id, resource such as ``location:abc``)
@@ -168,6 +170,8 @@ class DailyBudget:
 
 def parse_rate_headers(headers: Mapping[str, str]) -> dict[str, int | None]:
     """HighLevel's five headers as integers (``None`` when absent or unreadable)."""
+    if not isinstance(headers, httpx.Headers):
+        headers = {name.lower(): value for name, value in headers.items()}
 
     def number(name: str) -> int | None:
         value = headers.get(name)

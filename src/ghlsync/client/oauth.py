@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from ghlsync.client.auth import Scope
 from ghlsync.client.token_store import Kind, TokenRecord, TokenStore, Transaction
-from ghlsync.errors import APIError, AuthError, ConfigError, MalformedResponseError
+from ghlsync.errors import (
+    APIError,
+    AuthError,
+    ConfigError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+)
 
 if TYPE_CHECKING:
     from ghlsync.client._protocol import Requester
@@ -274,6 +280,12 @@ class OAuthAuth:
     async def _token_call(self, form: dict[str, str]) -> Any:
         try:
             return await self.requester.request("POST", TOKEN_PATH, data=form, authenticated=False)
+        except OutcomeUnknownError as exc:
+            exc.hint = (
+                "the token call got no answer; a refresh may have spent the refresh token: "
+                "if the next refresh is refused, re-authorise with `ghlsync auth login --code`"
+            )
+            raise
         except APIError as exc:
             if exc.status in (400, 401, 422):
                 raise AuthError(

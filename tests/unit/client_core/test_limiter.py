@@ -1,0 +1,217 @@
+"""Rate budgets: pure window arithmetic, a fake clock instead of sleeping, persisted daily counts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ghlsync.client import AsyncGHLClient, InMemoryLimiter
+from ghlsync.client.limiter import (
+    BurstWindow,
+    DailyBudget,
+    DailyBudgetExhausted,
+    DailyCountStore,
+    next_utc_midnight,
+    parse_rate_headers,
+)
+from ghlsync.errors import RateLimitError
+
+KEY_A = ("app:x", "location:A")
+KEY_B = ("app:x", "location:B")
+
+
+class FakeClock:
+    """Monotonic and wall clocks plus a sleep that advances them (no real waiting)."""
+
+    def __init__(self, wall: float = 1_760_000_000.0) -> None:
+        self.now = 0.0
+        self.wall0 = wall
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.wall0 + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def limiter(clock: FakeClock, **kwargs: object) -> InMemoryLimiter:
+    return InMemoryLimiter(clock=clock.clock, wall=clock.wall, sleep=clock.sleep, **kwargs)  # type: ignore[arg-type]
+
+
+def test_burst_window_pure() -> None:
+    window = BurstWindow(limit=3, interval=10.0)
+    for t in (0.0, 1.0, 2.0):
+        assert window.delay(t) == 0.0
+        window.record(t)
+    assert window.delay(2.0) == 8.0  # the call at t=0 leaves the window at t=10
+    assert window.delay(10.0) == 0.0
+    window.record(10.0)
+    assert window.delay(10.5) == 0.5
+
+
+def test_burst_window_follows_server_headers() -> None:
+    window = BurstWindow(limit=100, interval=10.0)
+    window.record(0.0)
+    # another consumer of the same app used 49 more: the server says 50 remain
+    window.correct(1.0, limit=100, interval=10.0, remaining=50)
+    assert len(window.sent) == 50
+    window.correct(1.0, limit=20, interval=2.0, remaining=None)
+    assert window.limit == 20 and window.interval == 2.0
+    assert window.delay(1.0) == pytest.approx(2.0)  # 30 of the 50 must leave first
+
+
+def test_daily_budget_rolls_at_utc_midnight() -> None:
+    start = dt.datetime(2026, 3, 1, 23, 59, tzinfo=dt.UTC).timestamp()
+    budget = DailyBudget(limit=2)
+    budget.record(start)
+    budget.record(start)
+    assert budget.exhausted(start)
+    assert budget.reset_at == dt.datetime(2026, 3, 2, tzinfo=dt.UTC).timestamp()
+    assert not budget.exhausted(start + 120)
+    budget.correct(start + 120, limit=10, remaining=3)
+    assert budget.used == 7 and budget.limit == 10
+
+
+def test_parse_rate_headers() -> None:
+    headers = httpx.Headers(
+        {
+            "X-RateLimit-Limit-Daily": "200000",
+            "X-RateLimit-Daily-Remaining": "199990",
+            "X-RateLimit-Interval-Milliseconds": "10000",
+            "X-RateLimit-Max": "100",
+            "X-RateLimit-Remaining": "bogus",
+        }
+    )
+    assert parse_rate_headers(headers) == {
+        "limit_daily": 200000,
+        "daily_remaining": 199990,
+        "interval_ms": 10000,
+        "max": 100,
+        "remaining": None,
+    }
+
+
+async def test_limiter_waits_instead_of_exceeding() -> None:
+    clock = FakeClock()
+    lim = limiter(clock, burst=100, interval=10.0)
+    sent_at: list[float] = []
+    for _ in range(250):
+        await lim.acquire(KEY_A)
+        sent_at.append(clock.now)
+    # never more than 100 in any 10 s window
+    for i in range(len(sent_at) - 100):
+        assert sent_at[i + 100] - sent_at[i] >= 10.0
+    assert sent_at[99] == 0.0 and sent_at[100] == 10.0 and sent_at[200] == 20.0
+    assert clock.now == 20.0
+
+
+async def test_a_waiting_bucket_does_not_block_another_location() -> None:
+    clock = FakeClock()
+    gate = asyncio.Event()
+    waits: list[float] = []
+
+    async def gated_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await gate.wait()  # time stands still until the test lets it pass
+        clock.now += seconds
+
+    lim = InMemoryLimiter(
+        burst=2, interval=10.0, clock=clock.clock, wall=clock.wall, sleep=gated_sleep
+    )
+    for _ in range(2):
+        await lim.acquire(KEY_A)
+    assert lim.delay(KEY_A) == 10.0
+    waiting = asyncio.create_task(lim.acquire(KEY_A))
+    await asyncio.sleep(0)
+    assert waits == [10.0] and not waiting.done()
+    await lim.acquire(KEY_B)  # B goes at once although A waits
+    await lim.acquire(KEY_B)
+    assert clock.now == 0.0 and not waiting.done()
+    gate.set()
+    await waiting
+    assert clock.now == 10.0
+
+
+async def test_headers_correct_the_bucket() -> None:
+    clock = FakeClock()
+    lim = limiter(clock, burst=100, interval=10.0)
+    await lim.acquire(KEY_A)
+    lim.observe(
+        KEY_A,
+        {
+            "X-RateLimit-Max": "100",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Interval-Milliseconds": "10000",
+        },
+    )
+    await lim.acquire(KEY_A)
+    assert clock.now == 10.0  # waited for the window instead of drawing a 429
+
+
+async def test_daily_count_persists_across_runs_and_exhaustion_names_location(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ratelimit.sqlite3"
+    clock = FakeClock()
+    first = limiter(clock, daily=5, daily_store=path)
+    for _ in range(3):
+        await first.acquire(KEY_A)
+    first.close()
+
+    second = limiter(clock, daily=5, daily_store=path)  # a new run, same day
+    await second.acquire(KEY_A)
+    await second.acquire(KEY_A)
+    with pytest.raises(DailyBudgetExhausted) as caught:
+        await second.acquire(KEY_A)
+    assert caught.value.reset_at == dt.datetime.fromtimestamp(
+        next_utc_midnight(clock.wall()), dt.UTC
+    )
+    await second.acquire(KEY_B)  # another location has its own budget
+    second.close()
+
+    # through the client: a RateLimitError naming the location and the reset time, nothing sent
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    third = limiter(clock, daily=5, daily_store=path)
+    async with AsyncGHLClient("t", transport=httpx.MockTransport(handler), limiter=third) as c:
+        c.auth._identity = "app:x"  # type: ignore[attr-defined]
+        with pytest.raises(RateLimitError) as error:
+            await c.request("GET", "/contacts/c1", location_id="A")
+    assert error.value.location == "A"
+    assert error.value.reset_at is not None
+    assert "location A" in str(error.value) and "resets at" in str(error.value)
+    assert sent == []
+
+
+def test_daily_store_sums_processes(tmp_path: Path) -> None:
+    path = tmp_path / "rl.sqlite3"
+    one, two = DailyCountStore(path), DailyCountStore(path)
+    assert one.add(KEY_A, "2026-01-01", 3, floor=0, limit=10) == 3
+    assert two.add(KEY_A, "2026-01-01", 4, floor=0, limit=10) == 7
+    assert one.load(KEY_A, "2026-01-01") == (7, 10)
+    assert one.load(KEY_A, "2026-01-02") == (0, 10)
+    assert (path.stat().st_mode & 0o777) == 0o600
+    one.close()
+    two.close()
+
+
+async def test_server_daily_headers_drive_exhaustion() -> None:
+    clock = FakeClock()
+    lim = limiter(clock, daily=200_000)
+    await lim.acquire(KEY_A)
+    lim.observe(KEY_A, {"X-RateLimit-Limit-Daily": "200000", "X-RateLimit-Daily-Remaining": "0"})
+    with pytest.raises(DailyBudgetExhausted):
+        await lim.acquire(KEY_A)
