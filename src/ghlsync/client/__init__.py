@@ -15,8 +15,10 @@ from ghlsync.client.limiter import (
     Limiter,
     NoLimiter,
 )
-from ghlsync.client.retry import RetryPolicy, backoff_for, should_retry
+from ghlsync.client.oauth import OAuthAuth, installed_location_ids
+from ghlsync.client.retry import Decision, Failure, RetryPolicy, backoff_for, should_retry
 from ghlsync.client.sync import GHLClient
+from ghlsync.client.token_store import TokenInfo, TokenRecord, TokenStore
 from ghlsync.client.versions import version_for
 
 __all__ = [
@@ -25,15 +27,22 @@ __all__ = [
     "BucketKey",
     "DailyBudgetExhausted",
     "DailyCountStore",
+    "Decision",
+    "Failure",
     "GHLClient",
     "InMemoryLimiter",
     "Limiter",
     "NoLimiter",
+    "OAuthAuth",
     "PrivateTokenAuth",
     "Requester",
     "RetryPolicy",
     "Scope",
+    "TokenInfo",
+    "TokenRecord",
+    "TokenStore",
     "backoff_for",
+    "installed_location_ids",
     "should_retry",
     "version_for",
 ]
