@@ -1,9 +1,54 @@
-"""``ghlsync emulator ...``: run the local HighLevel."""
+"""``ghlsync emulator ...``: run the local HighLevel (a thin layer over ``ghlsync.emulator``)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 import typer
 
 app = typer.Typer(
     help="A faithful local HighLevel API for tests and rehearsals.", no_args_is_help=True
 )
+
+
+_STATE_OUT = typer.Option(None, help="Write the state document (JSON) here.")
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (keep it on loopback)."),
+    port: int = typer.Option(8765, help="Port; 0 picks a free one."),
+    locations: int = typer.Option(2, help="Seeded locations (sub-accounts)."),
+    contacts: int = typer.Option(200, help="Seeded contacts, split across locations."),
+    opportunities: int = typer.Option(0, help="Seeded opportunities, split across locations."),
+    seed: int = typer.Option(0, help="Seed for data, ids, tokens and fault draws."),
+    rate_limit: str = typer.Option("100/10s", help="Burst limit per app per location, or off."),
+    daily_limit: str = typer.Option("200000", help="Daily requests per app per location, or off."),
+    faults: str = typer.Option("", help='Faults, e.g. "429:0.05,500:0.02,slow:0.05@2s".'),
+    webhook_url: str | None = typer.Option(None, help="Deliver webhook events to this URL."),
+    state_out: Path | None = _STATE_OUT,
+) -> None:
+    """Seed and serve the emulator; print base URL, ids and tokens as JSON."""
+    from ghlsync.emulator import EmulatorSettings, SeedOptions, serve
+    from ghlsync.emulator.settings import parse_faults, parse_rate_limit
+
+    try:
+        settings = EmulatorSettings(
+            seed=seed,
+            rate_limit=parse_rate_limit(rate_limit),
+            daily_limit=None if daily_limit.lower() in ("off", "none", "") else int(daily_limit),
+            faults=parse_faults(faults),
+            webhook_url=webhook_url,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    options = SeedOptions(
+        locations=locations, contacts=contacts, opportunities=opportunities, seed=seed
+    )
+
+    def ready(document: dict[str, Any]) -> None:
+        typer.echo(json.dumps(document, indent=2), err=False)
+
+    serve(options, settings, host=host, port=port, state_out=state_out, on_ready=ready)

@@ -17,6 +17,7 @@
 | `GET/POST /_emulator/locations/{id}/{kind}` | list / create any entity (incl. contacts) |
 | `GET/PUT/PATCH/DELETE /_emulator/locations/{id}/{kind}/{entityId}` | read / replace / merge / delete |
 | `GET /_emulator/events?limit=N` | emitted webhook events |
+| `GET /_emulator/oauth/authorize?client_id=&locationId=&user_type=` | an authorization code as JSON (the consent step without a browser) |
 | `POST /_emulator/clock/advance` | `{"seconds": 11}`: move the emulator's clock (rate windows, token expiry) |
 
 Entity writes through the admin API stamp `dateUpdated`/`updatedAt` when the entity has one and
@@ -358,7 +359,29 @@ async def advance_clock(request: Request) -> Response:
     return JSONResponse({"now": store.now_readonly()})
 
 
+async def oauth_authorize(request: Request) -> Response:
+    """The consent step without a browser: ``{code, redirectUrl}`` for ``POST /oauth/token``."""
+    from ghlsync.emulator.routes.oauth import issue_code
+
+    store = store_of(request)
+    params = request.query_params
+    client_id = params.get("client_id") or next(iter(store.oauth_apps), "")
+    redirect_uri = params.get("redirect_uri") or "http://127.0.0.1/callback"
+    code = issue_code(
+        store,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        location_id=params.get("locationId"),
+        user_type=params.get("user_type", "Location"),
+        scope=params.get("scope"),
+    )
+    return JSONResponse(
+        {"code": code, "clientId": client_id, "redirectUrl": f"{redirect_uri}?code={code}"}
+    )
+
+
 routes: list[BaseRoute] = [
+    Route("/oauth/authorize", oauth_authorize, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
     Route("/state", get_state, methods=["GET"]),
     Route("/requests", get_requests, methods=["GET"]),

@@ -70,6 +70,10 @@ def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
+    return _server_error_response()
+
+
+def _server_error_response() -> Response:
     return JSONResponse(
         {
             "statusCode": 500,
@@ -212,7 +216,17 @@ class EmulatorMiddleware:
                 handled = await self._fault(fault, scope, receive_logged, send_with_headers)
                 if handled:
                     return
-            await self.app(scope, receive_logged, send_with_headers)
+            try:
+                await self.app(scope, receive_logged, send_with_headers)
+            except ConnectionDropped:
+                raise
+            except Exception:
+                # answered here (not by Starlette's outer error middleware) so that a 500
+                # carries the rate-limit headers like every other response
+                if status_seen:
+                    raise
+                store.counters["server_errors"] = store.counters.get("server_errors", 0) + 1
+                await _server_error_response()(scope, receive_logged, send_with_headers)
         finally:
             self._record(scope, status_seen, captured, location_id, token_kind, fault_name)
 

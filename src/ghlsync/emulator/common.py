@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from starlette.requests import Request
@@ -228,8 +229,9 @@ async def form_body(request: Request) -> dict[str, str]:
     if "application/json" in content_type:
         data = await json_body(request)
         return {key: str(value) for key, value in data.items() if value is not None}
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    # parsed here rather than with request.form(), which needs python-multipart
+    raw = (await request.body()).decode("utf-8", "replace")
+    return dict(parse_qsl(raw, keep_blank_values=True))
 
 
 def unknown_properties(data: dict[str, Any], allowed: Iterable[str], prefix: str = "") -> list[str]:

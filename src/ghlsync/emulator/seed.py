@@ -240,11 +240,13 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
         "name": "Emulated Agency",
         "email": "owner@emulated-agency.example.com",
     }
+    app_id = store.new_id(24)
+    # the seeded agency token belongs to the seeded OAuth app, so tokens it obtains through
+    # /oauth/locationToken share that app's rate-limit buckets
     agency = store.issue_token(
-        kind="company", company_id=company_id, location_id=None, app_id="agency", prefix="agency-"
+        kind="company", company_id=company_id, location_id=None, app_id=app_id, prefix="agency-"
     )
     store.agency_token = agency.value
-    app_id = store.new_id(24)
     client_id = f"{app_id}-{store.new_id(10).lower()}"
     oauth_app = OAuthApp(
         client_id=client_id,
