@@ -101,6 +101,7 @@ class AsyncGHLClient(ResourceSet):
         self.auth: Auth = auth
         if isinstance(limiter, _Default):
             limiter = InMemoryLimiter()
+            owned = (*owned, limiter)
         self.limiter: Limiter = NoLimiter() if limiter is None else limiter
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -262,9 +263,10 @@ class AsyncGHLClient(ResourceSet):
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Close the connection pool and flush what the limiter and stores hold."""
+        """Close the connection pool, and the limiter and stores this client created (a
+        limiter or store passed in stays open: its owner closes it)."""
         await self._http.aclose()
-        for part in (self.limiter, *self._owned):
+        for part in self._owned:
             close = getattr(part, "close", None)
             if callable(close):
                 result = close()

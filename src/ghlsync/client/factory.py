@@ -41,6 +41,7 @@ def components_from_settings(settings: Settings, **overrides: Any) -> dict[str, 
             owned.append(store)
     if "limiter" not in overrides:
         parts["limiter"] = InMemoryLimiter(daily_store=settings.home / RATE_STATE_FILE)
+        owned.append(parts["limiter"])
     parts["owned"] = tuple(owned)
     parts.update(overrides)
     return parts
