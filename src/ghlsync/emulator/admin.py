@@ -281,13 +281,17 @@ async def contact_by_email(request: Request) -> Response:
 
 
 def _stamp(store: Store, entity: dict[str, Any], *, created: bool) -> None:
+    """Stamp the entity's own timestamp pair: ``dateAdded``/``dateUpdated`` when it uses those
+    (contacts, notes, tasks), otherwise ``createdAt``/``updatedAt`` (opportunities and most)."""
     now = store.now()
-    for key in ("dateUpdated", "updatedAt"):
-        if key in entity or created:
-            entity[key] = now
-            break
-    if created:
-        entity.setdefault("dateAdded" if "dateUpdated" in entity else "createdAt", now)
+    if "dateUpdated" in entity or "dateAdded" in entity:
+        entity["dateUpdated"] = now
+        if created:
+            entity.setdefault("dateAdded", now)
+    else:
+        entity["updatedAt"] = now
+        if created:
+            entity.setdefault("createdAt", now)
 
 
 async def entities(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """HighLevel-like rate limits: a burst window and a daily cap per app per location.
 
 The burst window is *sliding*: a request at time ``t`` is admitted when fewer than
-``max_requests`` admitted requests of the same bucket fall in ``(t - window, t]``. A client
+``max_requests`` admitted requests of the same bucket fall in ``(t - window, t]`` (with 1 ms of
+tolerance for clock rounding). A client
 that paces itself exactly at the limit (``max_requests`` per window, evenly or in bursts one
 window apart) is never refused; HighLevel's window behaves as a rolling one too. Refused
 requests do not consume budget. The daily cap counts admitted requests per UTC day.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from ghlsync.emulator.settings import RateLimit
 
 UNLIMITED = 1_000_000_000
+TOLERANCE_S = 0.001
 
 
 @dataclass
@@ -60,7 +62,8 @@ class RateLimiter:
         # with limits off the headers still appear, with a notional limit no client reaches
         max_requests = self.burst.max_requests if self.burst else UNLIMITED
         daily = self.daily if self.daily is not None else UNLIMITED
-        while bucket.stamps and bucket.stamps[0] <= now - window_s:
+        # a millisecond of tolerance absorbs clock rounding for a client pacing exactly
+        while bucket.stamps and bucket.stamps[0] <= now - window_s + TOLERANCE_S:
             bucket.stamps.popleft()
         allowed, reason, retry_after = True, "", 0.0
         if self.daily is not None and bucket.day_count >= self.daily:

@@ -39,7 +39,9 @@ class Emu:
 
     async def create(self, index: int = 0, **fields: Any) -> dict[str, Any]:
         response = await self.client.post(
-            "/contacts/", json={"locationId": self.loc(index), **fields}, headers=self.headers(index)
+            "/contacts/",
+            json={"locationId": self.loc(index), **fields},
+            headers=self.headers(index),
         )
         assert response.status_code == 201, response.text
         contact: dict[str, Any] = response.json()["contact"]

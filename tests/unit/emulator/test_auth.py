@@ -65,7 +65,9 @@ async def test_missing_unknown_and_expired_tokens_are_401(emu: Emu) -> None:
 
 
 async def test_tokens_expire_when_the_clock_passes_their_lifetime(emu: Emu) -> None:
-    minted = await emu.client.post("/_emulator/tokens", json={"locationId": emu.loc(), "ttlSeconds": 60})
+    minted = await emu.client.post(
+        "/_emulator/tokens", json={"locationId": emu.loc(), "ttlSeconds": 60}
+    )
     token = minted.json()["token"]
     path = f"/locations/{emu.loc()}"
     assert (await emu.client.get(path, headers=emu.token_headers(token))).status_code == 200

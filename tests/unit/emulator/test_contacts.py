@@ -53,7 +53,9 @@ async def test_create_duplicate_is_400_naming_the_existing_contact(emu: Emu) -> 
         f"/_emulator/locations/{emu.loc()}/settings", json={"allowDuplicateContact": True}
     )
     again = await emu.client.post(
-        "/contacts/", json={"locationId": emu.loc(), "email": "ann@example.com"}, headers=emu.headers()
+        "/contacts/",
+        json={"locationId": emu.loc(), "email": "ann@example.com"},
+        headers=emu.headers(),
     )
     assert again.status_code == 201
 
@@ -67,7 +69,9 @@ async def _upsert(emu: Emu, **fields: Any) -> dict[str, Any]:
     return body
 
 
-async def test_upsert_updates_first_priority_match_and_drops_the_conflicting_field(emu: Emu) -> None:
+async def test_upsert_updates_first_priority_match_and_drops_the_conflicting_field(
+    emu: Emu,
+) -> None:
     by_email = await emu.create(email="e@example.com", phone="+15125550001")
     by_phone = await emu.create(email="p@example.com", phone="+15125550002")
     result = await _upsert(emu, email="e@example.com", phone="+15125550002", firstName="Eve")
@@ -89,7 +93,9 @@ async def test_upsert_updates_first_priority_match_and_drops_the_conflicting_fie
 async def test_tags_replace_on_update_and_upsert_but_add_remove_on_tag_endpoints(emu: Emu) -> None:
     contact = await emu.create(email="t@example.com", tags=["a", "b"])
     cid = contact["id"]
-    added = await emu.client.post(f"/contacts/{cid}/tags", json={"tags": ["c"]}, headers=emu.headers())
+    added = await emu.client.post(
+        f"/contacts/{cid}/tags", json={"tags": ["c"]}, headers=emu.headers()
+    )
     assert added.status_code == 201 and added.json()["tags"] == ["a", "b", "c"]
     removed = await emu.client.request(
         "DELETE", f"/contacts/{cid}/tags", json={"tags": ["a"]}, headers=emu.headers()
@@ -175,9 +181,17 @@ async def test_date_updated_advances_on_every_write(emu: Emu) -> None:
     stamps = [contact["dateUpdated"]]
     cid = contact["id"]
     await emu.client.put(f"/contacts/{cid}", json={"firstName": "D"}, headers=emu.headers())
-    stamps.append((await emu.client.get(f"/contacts/{cid}", headers=emu.headers())).json()["contact"]["dateUpdated"])
+    stamps.append(
+        (await emu.client.get(f"/contacts/{cid}", headers=emu.headers())).json()["contact"][
+            "dateUpdated"
+        ]
+    )
     await emu.client.post(f"/contacts/{cid}/tags", json={"tags": ["x"]}, headers=emu.headers())
-    stamps.append((await emu.client.get(f"/contacts/{cid}", headers=emu.headers())).json()["contact"]["dateUpdated"])
+    stamps.append(
+        (await emu.client.get(f"/contacts/{cid}", headers=emu.headers())).json()["contact"][
+            "dateUpdated"
+        ]
+    )
     assert stamps == sorted(stamps) and len(set(stamps)) == 3
     assert contact["dateAdded"] == stamps[0]
     assert stamps[0].endswith("Z") and len(stamps[0]) == 24  # 2026-01-01T00:00:00.000Z
@@ -207,7 +221,9 @@ async def test_delete_is_tracked_and_emits_events(emu: Emu) -> None:
 async def test_notes_and_tasks_crud(emu: Emu) -> None:
     cid = (await emu.create(email="n@example.com"))["id"]
     note = (
-        await emu.client.post(f"/contacts/{cid}/notes", json={"body": "hello"}, headers=emu.headers())
+        await emu.client.post(
+            f"/contacts/{cid}/notes", json={"body": "hello"}, headers=emu.headers()
+        )
     ).json()["note"]
     path = f"/contacts/{cid}/notes/{note['id']}"
     await emu.client.put(path, json={"body": "edited"}, headers=emu.headers())
@@ -225,9 +241,18 @@ async def test_notes_and_tasks_crud(emu: Emu) -> None:
         f"/contacts/{cid}/tasks/{tid}/completed", json={"completed": True}, headers=emu.headers()
     )
     assert done.json()["task"]["completed"] is True
-    assert (await emu.client.delete(f"/contacts/{cid}/tasks/{tid}", headers=emu.headers())).status_code == 200
+    assert (
+        await emu.client.delete(f"/contacts/{cid}/tasks/{tid}", headers=emu.headers())
+    ).status_code == 200
     types = [e["type"] for e in (await emu.client.get("/_emulator/events")).json()["events"]]
-    for expected in ("NoteCreate", "NoteUpdate", "NoteDelete", "TaskCreate", "TaskComplete", "TaskDelete"):
+    for expected in (
+        "NoteCreate",
+        "NoteUpdate",
+        "NoteDelete",
+        "TaskCreate",
+        "TaskComplete",
+        "TaskDelete",
+    ):
         assert expected in types
 
 
