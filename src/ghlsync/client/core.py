@@ -10,6 +10,7 @@ decode, or map the error (``ghlsync.errors.error_for_status``) and decide whethe
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json as jsonlib
 import logging
 import time
@@ -332,8 +333,6 @@ def _api_error(response: httpx.Response, method: str, path: str, scope: Scope) -
         error.location = scope.location_id or scope.company_id
         wait = parse_retry_after(response.headers.get("retry-after"), now=time.time())
         if wait is not None:
-            import datetime as dt
-
             error.reset_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
     return error
 

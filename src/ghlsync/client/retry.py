@@ -45,7 +45,8 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = field(
         default_factory=lambda: frozenset({429, 500, 502, 503, 504})
     )
-    #: Longest ``Retry-After`` honoured; a longer one gives up instead of hanging for hours.
+    #: Longest wait for one retry: a longer ``Retry-After`` is cut to this (a daily limit
+    #: is the limiter's business, which raises instead of waiting for hours).
     max_retry_after: float = 120.0
 
     def __post_init__(self) -> None:

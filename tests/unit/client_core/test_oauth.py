@@ -141,6 +141,31 @@ async def test_expired_401_refreshes_once_rotation_persisted_before_use(
     )
 
 
+async def test_only_one_reactive_refresh_per_call(
+    server: FakeOAuthServer, store: TokenStore
+) -> None:
+    access, refresh = server.seed()
+    seed_store(store, access, refresh)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return server(request)
+        return httpx.Response(401, json={"message": "Invalid JWT"})  # even the new token
+
+    recorder = Recorder(server, store.path)
+    recorder.server = handler  # type: ignore[assignment]
+    client, _ = make_client(recorder, store)
+    async with client:
+        with pytest.raises(AuthError) as caught:
+            await client.request("GET", "/contacts/c1", location_id="L1")
+    assert caught.value.reason == "expired"
+    assert [r.url.path for r in recorder.requests] == [
+        "/contacts/c1",
+        "/oauth/token",
+        "/contacts/c1",
+    ]
+
+
 async def test_proactive_refresh_ahead_of_expiry(
     server: FakeOAuthServer, store: TokenStore
 ) -> None:
