@@ -113,6 +113,7 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+_BYTE_TO_ALNUM = bytes(ord(_ID_ALPHABET[i % len(_ID_ALPHABET)]) for i in range(256))
 
 
 def iso(moment: datetime) -> str:
@@ -381,6 +382,12 @@ class Store:
     def new_id(self, length: int = 20) -> str:
         """A 20-character alphanumeric id like HighLevel's (deterministic per seed)."""
         return "".join(self._ids.choices(_ID_ALPHABET, k=length))
+
+    def new_ids(self, count: int, length: int = 20) -> list[str]:
+        """``count`` ids at once (seeding a million contacts): random bytes mapped to
+        alphanumerics in one ``bytes.translate``."""
+        raw = self._ids.randbytes(count * length).translate(_BYTE_TO_ALNUM).decode("ascii")
+        return [raw[i : i + length] for i in range(0, count * length, length)]
 
     def now(self) -> str:
         """The current time as HighLevel writes it; strictly increasing per store.

@@ -1343,20 +1343,19 @@ _DAY_MS = 86_400_000
 
 
 class _IsoCache:
-    """Fast ISO-ms formatting for millions of seeded timestamps (day prefixes are cached)."""
+    """Fast ISO-ms formatting for millions of seeded timestamps (hour prefixes are cached)."""
 
     def __init__(self) -> None:
-        self.days: dict[int, str] = {}
+        self.hours: dict[int, str] = {}
 
     def __call__(self, ms: int) -> str:
-        day, rest = divmod(ms, _DAY_MS)
-        prefix = self.days.get(day)
+        hour, rest = divmod(ms, 3_600_000)
+        prefix = self.hours.get(hour)
         if prefix is None:
-            prefix = self.days[day] = iso_from_ms(day * _DAY_MS)[:11]
+            prefix = self.hours[hour] = iso_from_ms(hour * 3_600_000)[:14]
+        minutes, rest = divmod(rest, 60_000)
         seconds, millis = divmod(rest, 1000)
-        hours, seconds = divmod(seconds, 3600)
-        minutes, seconds = divmod(seconds, 60)
-        return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+        return f"{prefix}{minutes:02d}:{seconds:02d}.{millis:03d}Z"
 
 
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
@@ -1372,20 +1371,22 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     tag_pool = [list(rng.sample(SEED_TAGS, k)) for k in (0, 1, 1, 2, 2, 3) for _ in range(40)]
     plans = [plan for plan in _PHONE_PLANS for _ in range(plan[3])]
     contacts: list[Entity] = []
-    ids = [store.new_id() for _ in range(count)]
+    added_ms: list[int] = []
+    ids = store.new_ids(count)
     rand = rng.random
-    randrange = rng.randrange
+
     n_first, n_last, n_dom = len(FIRST_NAMES), len(LAST_NAMES), len(EMAIL_DOMAINS)
     tag_n, plan_n, source_n = len(tag_pool), len(plans), len(_SOURCES)
     salt = location_index(location)
     fk = {key.split(".", 1)[1]: field["id"] for key, field in fields.items()}
     for i in range(count):
-        first = FIRST_NAMES[randrange(n_first)]
-        last = LAST_NAMES[randrange(n_last)]
-        country, prefixes, digits, _ = plans[randrange(plan_n)]
+        first = FIRST_NAMES[int(rand() * n_first)]
+        last = LAST_NAMES[int(rand() * n_last)]
+        country, prefixes, digits, _ = plans[int(rand() * plan_n)]
         suffix = (i * 7_919 + salt * 104_729) % (10**digits)
         phone = f"{prefixes[i % len(prefixes)]}{suffix:0{digits}d}"
         added = now_ms - int(rand() * span_ms)
+        added_ms.append(added)
         updated = added + int(rand() * (now_ms - added))
         local = f"{first}.{last}".lower().replace("'", "")
         contact: Entity = {
@@ -1393,12 +1394,12 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "locationId": location.id,
             "firstName": first,
             "lastName": last,
-            "email": f"{local}{i}@{EMAIL_DOMAINS[randrange(n_dom)]}",
+            "email": f"{local}{i}@{EMAIL_DOMAINS[int(rand() * n_dom)]}",
             "phone": phone,
             "country": country,
             "timezone": _TIMEZONES[country],
-            "source": _SOURCES[randrange(source_n)],
-            "tags": tag_pool[randrange(tag_n)],
+            "source": _SOURCES[int(rand() * source_n)],
+            "tags": tag_pool[int(rand() * tag_n)],
             "type": "lead" if rand() < 0.7 else "customer",
             "dateAdded": iso(added),
             "dateUpdated": iso(updated),
@@ -1414,7 +1415,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             }
         contacts.append(contact)
     store.contacts(location.id).bulk_load(contacts)
-    _seed_activities(store, location, rng, contacts, iso, now_ms, options)
+    _seed_activities(store, location, rng, contacts, added_ms, iso, now_ms, options)
 
 
 def _seed_custom_values(fk: dict[str, str], i: int, rand: Callable[[], float]) -> list[Entity]:
@@ -1462,6 +1463,7 @@ def _seed_activities(
     location: LocationState,
     rng: random.Random,
     contacts: list[Entity],
+    added_ms: list[int],
     iso: _IsoCache,
     now_ms: int,
     options: SeedOptions,
@@ -1470,10 +1472,11 @@ def _seed_activities(
     tasks = location.collection("tasks")
     n_notes = min(options.count("notes", max(len(contacts) // 10, 1)), len(contacts))
     n_tasks = min(options.count("tasks", max(len(contacts) // 20, 1)), len(contacts))
-    for contact in rng.sample(contacts, n_notes):
-        added = ms_from_iso(contact["dateAdded"])
+    note_ids = store.new_ids(n_notes)
+    for n, i in enumerate(rng.sample(range(len(contacts)), n_notes)):
+        contact, added = contacts[i], added_ms[i]
         at = iso(added + int(rng.random() * (now_ms - added)))
-        note_id = store.new_id()
+        note_id = note_ids[n]
         notes.items[note_id] = {
             "id": note_id,
             "body": _NOTE_BODIES[rng.randrange(len(_NOTE_BODIES))],
@@ -1482,11 +1485,13 @@ def _seed_activities(
             "locationId": location.id,
             "pinned": False,
         }
-    for contact in rng.sample(contacts, n_tasks):
-        added = ms_from_iso(contact["dateAdded"])
-        at = iso(added + int(rng.random() * (now_ms - added)))
-        due = iso(ms_from_iso(at) + rng.randrange(1, 30) * _DAY_MS)
-        task_id = store.new_id()
+    task_ids = store.new_ids(n_tasks)
+    for n, i in enumerate(rng.sample(range(len(contacts)), n_tasks)):
+        contact, added = contacts[i], added_ms[i]
+        at_ms = added + int(rng.random() * (now_ms - added))
+        at = iso(at_ms)
+        due = iso(at_ms + rng.randrange(1, 30) * _DAY_MS)
+        task_id = task_ids[n]
         tasks.items[task_id] = {
             "id": task_id,
             "title": _TASK_TITLES[rng.randrange(len(_TASK_TITLES))],
