@@ -133,16 +133,4 @@ async def login_with_code(
             record = await auth.exchange_code(code, user_type=user_type)
     finally:
         store.close()
-    return _status_of(
-        TokenInfo(
-            kind=record.kind,
-            company_id=record.company_id,
-            location_id=record.location_id,
-            scopes=record.scopes,
-            expires_at=record.expires_at,
-            updated_at=record.updated_at,
-            has_refresh_token=record.refresh_token is not None,
-            user_type=record.user_type,
-        ),
-        time.time(),
-    )
+    return _status_of(record.info(), time.time())

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -144,8 +145,14 @@ class GHLClient:
         async def build() -> AsyncGHLClient:
             return AsyncGHLClient(*args, **kwargs)
 
-        self._client = self._runner.run(build())
+        try:
+            self._client = self._runner.run(build())
+        except BaseException:
+            self._runner.stop()
+            raise
         self._closed = False
+        # a client dropped without close() still stops its thread
+        self._finalizer = weakref.finalize(self, self._runner.stop)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> GHLClient:
@@ -181,7 +188,7 @@ class GHLClient:
         try:
             self._runner.run(self._client.aclose())
         finally:
-            self._runner.stop()
+            self._finalizer()
 
     def __enter__(self) -> GHLClient:
         return self

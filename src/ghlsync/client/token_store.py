@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -76,11 +76,17 @@ class TokenRecord:
         """True when the token expires in less than ``seconds`` from ``now``."""
         return self.expires_at is not None and self.expires_at - now < seconds
 
-    def with_tokens(
-        self, access_token: str, refresh_token: str | None, expires_at: float | None
-    ) -> TokenRecord:
-        return replace(
-            self, access_token=access_token, refresh_token=refresh_token, expires_at=expires_at
+    def info(self) -> TokenInfo:
+        """This record without its tokens."""
+        return TokenInfo(
+            kind=self.kind,
+            company_id=self.company_id,
+            location_id=self.location_id,
+            scopes=self.scopes,
+            expires_at=self.expires_at,
+            updated_at=self.updated_at,
+            has_refresh_token=self.refresh_token is not None,
+            user_type=self.user_type,
         )
 
 
@@ -244,18 +250,17 @@ class Transaction:
         return _find(self._db, self._codec, kind, company_id, location_id)
 
     def commit(self) -> None:
-        if self._open:
-            self._open = False
-            try:
-                self._db.execute("COMMIT")
-            finally:
-                self._db.close()
+        self._finish("COMMIT")
 
     def rollback(self) -> None:
+        """Undo and release the lock (a no-op once committed or rolled back)."""
+        self._finish("ROLLBACK")
+
+    def _finish(self, statement: str) -> None:
         if self._open:
             self._open = False
             try:
-                self._db.execute("ROLLBACK")
+                self._db.execute(statement)
             finally:
                 self._db.close()
 

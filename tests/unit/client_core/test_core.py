@@ -261,3 +261,16 @@ def test_sync_twin_raises_the_same_errors() -> None:
         pytest.raises(NotFoundError),
     ):
         c.contacts.get("c1", location_id="L1")
+
+
+def test_sync_twin_thread_stops_on_close_and_on_bad_arguments() -> None:
+    import threading
+
+    before = {t.name for t in threading.enumerate()}
+    client = GHLClient(TOKEN, transport=Script([reply(200, {})]).transport, limiter=None)
+    assert "ghlsync-client-loop" in {t.name for t in threading.enumerate()}
+    client.close()
+    client.close()  # idempotent
+    with pytest.raises(ValueError, match="api_version"):
+        GHLClient(TOKEN, api_version="v9")
+    assert {t.name for t in threading.enumerate()} == before
