@@ -3,6 +3,7 @@
     ghlsync auth status [--json]
     echo "$TOKEN" | ghlsync auth add-token --location LOCATION_ID
     ghlsync auth login --code CODE [--user-type Company|Location] [--redirect-uri URL]
+    ghlsync auth installed [--company ID] [--app-id ID]
 
 Each command is a few lines over ``ghlsync.client.admin``.
 """
@@ -85,3 +86,18 @@ def login(
         _fail(exc)
         return
     typer.echo("stored OAuth tokens: " + _line(row))
+
+
+@app.command()
+def installed(
+    company: str | None = typer.Option(None, "--company", help="The agency (company) id."),
+    app_id: str | None = typer.Option(None, "--app-id", help="The Marketplace app id."),
+) -> None:
+    """List the location ids where the OAuth app is installed, one per line."""
+    try:
+        ids = asyncio.run(admin.installed_locations(company, app_id))
+    except GHLSyncError as exc:
+        _fail(exc)
+        return
+    for location_id in ids:
+        typer.echo(location_id)

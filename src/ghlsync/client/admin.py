@@ -134,3 +134,29 @@ async def login_with_code(
     finally:
         store.close()
     return _status_of(record.info(), time.time())
+
+
+async def installed_locations(
+    company_id: str | None = None,
+    app_id: str | None = None,
+    *,
+    settings: Settings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[str]:
+    """Ids of the locations where the OAuth app is installed (uses the stored agency token)."""
+    settings = settings or Settings.from_env()
+    if not settings.client_id or not settings.client_secret:
+        raise ConfigError("listing installed locations needs GHL_CLIENT_ID and GHL_CLIENT_SECRET")
+    store = TokenStore.from_settings(settings)
+    auth = OAuthAuth(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        store=store,
+        company_id=company_id,
+        app_id=app_id,
+    )
+    try:
+        async with AsyncGHLClient(auth, settings=settings, transport=transport):
+            return [location async for location in auth.installed_locations()]
+    finally:
+        store.close()

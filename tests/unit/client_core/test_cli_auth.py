@@ -84,3 +84,14 @@ async def test_login_with_code(home: Path, tmp_path: Path) -> None:
     rows = admin.token_status(settings)
     assert [(r.kind, r.company_id) for r in rows] == [("oauth", COMPANY)]
     assert rows[0].state.startswith("expires in 23h")
+
+
+async def test_installed_locations_helper(home: Path, tmp_path: Path) -> None:
+    server = FakeOAuthServer(tmp_path / "server.sqlite3", installed=5)
+    settings = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, home=home)
+    transport = httpx.MockTransport(server)
+    await admin.login_with_code(
+        AUTH_CODE, user_type="Company", settings=settings, transport=transport
+    )
+    ids = await admin.installed_locations(app_id="app123", settings=settings, transport=transport)
+    assert ids == [f"loc{i:04d}" for i in range(5)]
