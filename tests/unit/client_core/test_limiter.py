@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ghlsync.client import AsyncGHLClient, InMemoryLimiter
+from ghlsync.client import AsyncGHLClient, InMemoryLimiter, PrivateTokenAuth
 from ghlsync.client.limiter import (
     BurstWindow,
     DailyBudget,
@@ -186,8 +186,8 @@ async def test_daily_count_persists_across_runs_and_exhaustion_names_location(
         return httpx.Response(200, json={})
 
     third = limiter(clock, daily=5, daily_store=path)
-    async with AsyncGHLClient("t", transport=httpx.MockTransport(handler), limiter=third) as c:
-        c.auth._identity = "app:x"  # type: ignore[attr-defined]
+    auth = PrivateTokenAuth("t", identity="app:x")
+    async with AsyncGHLClient(auth, transport=httpx.MockTransport(handler), limiter=third) as c:
         with pytest.raises(RateLimitError) as error:
             await c.request("GET", "/contacts/c1", location_id="A")
     assert error.value.location == "A"
