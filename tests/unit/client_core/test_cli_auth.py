@@ -95,3 +95,24 @@ async def test_installed_locations_helper(home: Path, tmp_path: Path) -> None:
     )
     ids = await admin.installed_locations(app_id="app123", settings=settings, transport=transport)
     assert ids == [f"loc{i:04d}" for i in range(5)]
+
+
+async def test_from_settings_picks_oauth_and_closes_what_it_opened(
+    home: Path, tmp_path: Path
+) -> None:
+    from ghlsync.client import AsyncGHLClient, InMemoryLimiter, OAuthAuth
+
+    server = FakeOAuthServer(tmp_path / "server.sqlite3")
+    settings = Settings(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, home=home, base_url="http://emulator.test"
+    )
+    await admin.login_with_code(
+        AUTH_CODE, user_type="Company", settings=settings, transport=httpx.MockTransport(server)
+    )
+    client = AsyncGHLClient.from_settings(settings, transport=httpx.MockTransport(server))
+    assert isinstance(client.auth, OAuthAuth) and isinstance(client.limiter, InMemoryLimiter)
+    assert client.base_url == "http://emulator.test"
+    assert await client.request("GET", "/locations/search", company_id=COMPANY)
+    await client.aclose()
+    assert client.limiter.daily_store is not None
+    assert (home / "ratelimit.sqlite3").exists() and (home / "tokens.sqlite3").exists()
