@@ -180,6 +180,9 @@ class GHLClient:
             raise AttributeError(name)
         return _wrap(self._runner, getattr(self._client, name))
 
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {n for n in dir(self._client) if n[:1] != "_"})
+
     def close(self) -> None:
         """Close the async client and stop the loop thread."""
         if self._closed:
