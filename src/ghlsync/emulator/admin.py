@@ -127,7 +127,7 @@ async def get_counts(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    from ghlsync.emulator.seed import SeedOptions, seed_store
+    from ghlsync.emulator.seed import SeedOptions, seed_store, settle_memory
 
     store = store_of(request)
     body = await json_body(request)
@@ -146,6 +146,7 @@ async def reset(request: Request) -> Response:
         store._listeners.extend(listeners)
         result = seed_store(store, options)
         store.extras["seed_result"] = result
+        settle_memory()
         limiter: RateLimiter = request.app.state.limiter
         limiter.reset()
         faults: FaultInjector = request.app.state.faults
