@@ -124,13 +124,18 @@ def full_name(contact: Entity) -> str:
 
 
 def contact_view(contact: Entity) -> Entity:
-    """A stored contact as HighLevel returns it (``GetContectByIdSchema``)."""
+    """A stored contact as HighLevel returns it (``GetContectByIdSchema``).
+
+    Known differences from the spec's schema, kept on purpose: ``customFields[].value`` is
+    typed as a string there, but values keep their type (numbers for NUMERICAL/MONETORY, lists
+    for CHECKBOX/MULTIPLE_OPTIONS, objects for TEXTBOX_LIST/FILE_UPLOAD), as the spec's own
+    write schemas (``customFieldsInputArraySchema``/``ObjectSchema``) and integrators describe.
+    """
     view = {
         "tags": [],
         "customFields": [],
         "dnd": False,
         "type": "lead",
-        "attachments": [],
         **contact,
     }
     name = full_name(contact)
@@ -149,6 +154,7 @@ def contact_view(contact: Entity) -> Entity:
 
 def webhook_body(contact: Entity, *, with_dnd: bool = False) -> Entity:
     view = contact_view(contact)
+    view.setdefault("attachments", [])  # an array in the webhook docs (a string in the REST spec)
     body = {key: view[key] for key in WEBHOOK_FIELDS if key in view}
     if with_dnd:
         body["dndSettings"] = view.get("dndSettings", {})

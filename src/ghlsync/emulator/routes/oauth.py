@@ -224,7 +224,6 @@ async def location_token(request: Request) -> Response:
             "userId": agency.user_id or "",
             "appId": agency.app_id,
             "versionId": agency.app_id,
-            "planId": None,
         }
     )
 
