@@ -146,7 +146,7 @@ async def reset(request: Request) -> Response:
         store._listeners.extend(listeners)
         result = seed_store(store, options)
         store.extras["seed_result"] = result
-        settle_memory()
+        settle_memory(options)
         limiter: RateLimiter = request.app.state.limiter
         limiter.reset()
         faults: FaultInjector = request.app.state.faults

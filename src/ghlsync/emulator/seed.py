@@ -372,12 +372,18 @@ def build(
     store = Store(seed=options.seed)
     result = seed_store(store, options)
     store.extras["seed_result"] = result
-    settle_memory()
+    settle_memory(options)
     return store, result
 
 
-def settle_memory() -> None:
-    """Move seeded objects out of the cyclic GC's reach: with a million contact dicts a full
-    collection would otherwise pause a request for over a second."""
-    gc.collect()
-    gc.freeze()
+#: from this many seeded contacts on, seeded objects are frozen out of the cyclic GC
+FREEZE_FROM = 50_000
+
+
+def settle_memory(options: SeedOptions) -> None:
+    """Move a big seed out of the cyclic GC's reach: with a million contact dicts a full
+    collection would otherwise pause a request for over a second. (Frozen objects are never
+    collected, so small seeds, as tests build by the dozen, are left alone.)"""
+    if options.contacts >= FREEZE_FROM:
+        gc.collect()
+        gc.freeze()

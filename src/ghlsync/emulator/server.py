@@ -91,8 +91,13 @@ class EmulatorServer:
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.base_url = _url(self.host, self.port)
+        # a hanging ``timeout`` fault must not hold up stop() for its full 30 s
         config = uvicorn.Config(
-            self.app, log_level=self.log_level, lifespan="off", access_log=False
+            self.app,
+            log_level=self.log_level,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
         self._server = server
