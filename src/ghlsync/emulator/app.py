@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Match, Mount
 
 from ghlsync.emulator.common import ApiError, bearer, new_trace_id, response_for
 from ghlsync.emulator.faults import FaultInjector
@@ -103,6 +103,7 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
         },
     )
     app.state.store = store
+    app.state.routes = routes
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit, settings.daily_limit)
     app.state.faults = FaultInjector(settings.faults, settings.seed)
@@ -257,6 +258,14 @@ class EmulatorMiddleware:
         await response_for(error)(scope, receive, send)
         return True
 
+    def _match(self, scope: Scope) -> Any:
+        """The route a request would have reached (for requests refused before routing)."""
+        for route in self.state.routes:
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return route
+        return None
+
     def _record(
         self,
         scope: Scope,
@@ -267,7 +276,7 @@ class EmulatorMiddleware:
         fault: str | None,
     ) -> None:
         store: Store = self.state.store
-        route = scope.get("route")
+        route = scope.get("route") or self._match(scope)
         route_path = getattr(route, "path", None) or scope["path"]
         operation = f"{scope['method']} {route_path}"
         key = (operation, status)

@@ -190,6 +190,9 @@ class SeedOptions:
     counts: dict[str, int] = field(default_factory=dict)
     #: timestamps are spread over this many days before ``now``
     history_days: int = 730
+    #: "now" for seeded timestamps (epoch ms); None = the wall clock at seeding. Fix it to
+    #: make seeded records byte-for-byte identical across runs (it must lie in the past).
+    anchor_ms: int | None = None
 
     def count(self, kind: str, default: int) -> int:
         if kind == "contacts":

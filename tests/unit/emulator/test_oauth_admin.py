@@ -153,3 +153,32 @@ async def test_runtime_settings(emu: Emu) -> None:
     assert statuses == [200, 200, 429]
     off = await emu.client.put("/_emulator/settings", json={"rateLimit": "off"})
     assert off.json()["rateLimit"] is None
+
+
+async def test_refused_requests_are_counted_under_their_operation() -> None:
+    from ghlsync.emulator import EmulatorSettings
+    from ghlsync.emulator.settings import RateLimit
+    from tests.unit.emulator.conftest import make_emu
+
+    emu = await make_emu(settings=EmulatorSettings(rate_limit=RateLimit(1, 10_000)))
+    async with emu.client:
+        for _ in range(2):
+            await emu.client.get(f"/locations/{emu.loc()}", headers=emu.headers())
+        counts = (await emu.client.get("/_emulator/counts")).json()["operations"]
+        assert counts["GET /locations/{locationId}"] == {"200": 1, "429": 1}
+
+
+def test_seeding_is_deterministic() -> None:
+    from ghlsync.emulator import SeedOptions, build
+
+    anchor = 1_767_225_600_000  # 2026-01-01
+    first_store, first = build(SeedOptions(locations=2, contacts=50, seed=11, anchor_ms=anchor))
+    second_store, second = build(SeedOptions(locations=2, contacts=50, seed=11, anchor_ms=anchor))
+    assert first.to_dict() == second.to_dict()
+    location = first.locations[0]["id"]
+    one = first_store.contacts(location).items
+    two = second_store.contacts(location).items
+    assert list(one) == list(two)
+    assert list(one.values()) == list(two.values())
+    _, other = build(SeedOptions(locations=2, contacts=50, seed=12))
+    assert other.locations[0]["id"] != location

@@ -1370,7 +1370,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     count = options.per_location(options.contacts, location_index(location))
     if count <= 0:
         return
-    now_ms = int(store.clock.time() * 1000) - 1000
+    now_ms = options.anchor_ms or int(store.clock.time() * 1000) - 1000
     span_ms = options.history_days * _DAY_MS
     iso = _IsoCache()
     fields = {field["fieldKey"]: field for field in location.collection("custom_fields")}
