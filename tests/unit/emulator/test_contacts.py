@@ -276,3 +276,11 @@ async def test_duplicate_lookup(emu: Emu) -> None:
         headers=emu.headers(),
     )
     assert none.json() == {"contact": None}
+
+
+async def test_duplicate_lookup_needs_email_or_number(emu: Emu) -> None:
+    response = await emu.client.get(
+        "/contacts/search/duplicate", params={"locationId": emu.loc()}, headers=emu.headers()
+    )
+    assert response.status_code == 400
+    assert "number, email" in response.json()["message"]

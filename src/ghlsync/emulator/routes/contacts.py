@@ -551,6 +551,9 @@ async def duplicate_lookup(request: Request) -> Response:
     contacts = store.contacts(location_id)
     email = request.query_params.get("email")
     number = request.query_params.get("number")
+    if not email and not number:
+        # wording as integrators report it (marioaldayuz/n8n-highlevel#10)
+        raise ApiError(400, "Pass at least one of number, email query parameter")
     candidates: list[tuple[str, str | None]] = []
     if email:
         candidates.append(("email", normalize_email_key(email)))
