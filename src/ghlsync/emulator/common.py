@@ -32,6 +32,11 @@ from ghlsync.emulator.state import Store, Token
 V2021_07_28: tuple[str, ...] = ("2021-07-28", "v3")
 V2021_04_15: tuple[str, ...] = ("2021-04-15", "v3")
 
+#: token kinds for ``require(token_kinds=...)``, after the specs' security schemes
+LOCATION_ONLY: tuple[str, ...] = ("location",)
+ANY_TOKEN: tuple[str, ...] = ("location", "company")
+AGENCY_ONLY: tuple[str, ...] = ("company",)
+
 REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -149,13 +154,17 @@ def require(
     location_id: str | None = None,
     company_id: str | None = None,
     versions: Iterable[str] | None = V2021_07_28,
-    token_kinds: Iterable[str] = ("location", "company"),
+    token_kinds: Iterable[str] = LOCATION_ONLY,
 ) -> Token:
     """Check token, ``Version``, scope and resource access; return the token.
 
     - no or unknown or expired token: 401 ("Invalid JWT ...");
     - missing or unknown ``Version``: 400 (pass ``versions=None`` to skip, e.g. ``/oauth/token``);
-    - a token of another kind than ``token_kinds`` (agency-only endpoints): 401;
+    - a token of another kind than ``token_kinds``: 401 "This route is not yet supported by the
+      IAM Service." The default, ``LOCATION_ONLY``, matches the specs' ``bearer`` /
+      ``Location-Access`` schemes (a sub-account token: Private Integration or OAuth
+      ``Location``); pass ``ANY_TOKEN`` where a spec also lists ``Agency-Access`` and
+      ``AGENCY_ONLY`` for ``Agency-Access-Only``;
     - missing scope (``scope`` may list alternatives): 401 "The token is not authorized for this
       scope.";
     - a location token used on another location, or a token of another company: 403;

@@ -93,3 +93,11 @@ async def test_unknown_route_answers_like_nest(emu: Emu) -> None:
     response = await emu.client.get("/nowhere", headers=emu.headers())
     assert response.status_code == 404
     assert response.json()["message"] == "Cannot GET /nowhere"
+
+
+async def test_agency_token_cannot_use_sub_account_routes(emu: Emu) -> None:
+    response = await emu.client.post(
+        "/contacts/search", json={"locationId": emu.loc(), "pageLimit": 1}, headers=emu.agency
+    )
+    assert response.status_code == 401
+    assert "IAM" in response.json()["message"]

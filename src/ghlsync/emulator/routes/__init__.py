@@ -24,10 +24,14 @@ How to add a route module
        store = store_of(request); store.new_id(); store.now()           # ids, ISO-ms timestamps
        store.emit("OpportunityCreate", location_id, body)               # webhooks out
 
-   ``require`` checks the bearer token (401), the ``Version`` header (400; pass
-   ``versions=V2021_04_15`` for calendars/conversations), the scope (401) and the location
-   (403). Rate limits, faults and the request log are applied around every route by the app.
-4. Entities live in ``store.collection(location_id, kind)`` (a dict-like ``Collection`` keyed
+   ``require`` checks the bearer token (401), its kind (sub-account tokens only unless
+   ``token_kinds=ANY_TOKEN`` / ``AGENCY_ONLY``, after the spec's security schemes), the
+   ``Version`` header (400; pass ``versions=V2021_04_15`` for calendars/conversations), the
+   scope (401) and the location (403). Rate limits, faults and the request log are applied around every route by the app.
+4. Webhooks out: ``ghlsync/emulator/webhooks.py`` may expose ``attach(app)``; ``create_app``
+   calls it, and it subscribes to ``app.state.store`` (``store.subscribe(listener)``) and reads
+   ``app.state.settings.webhook_url``.
+5. Entities live in ``store.collection(location_id, kind)`` (a dict-like ``Collection`` keyed
    by id; ``delete`` records a tombstone). Never mutate a contact's indexed fields in place:
    ``store.put`` a new dict (contacts keep sorted and duplicate-lookup indexes).
 """

@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
+from ghlsync.emulator.common import (
+    ANY_TOKEN,
+    ApiError,
+    int_param,
+    json_body,
+    ok,
+    require,
+    store_of,
+)
 from ghlsync.emulator.seed import SeedOptions
 from ghlsync.emulator.state import LocationState, Store
 
@@ -39,7 +47,7 @@ def public_location(record: dict[str, Any]) -> dict[str, Any]:
 async def get_location(request: Request) -> Response:
     location_id = request.path_params["locationId"]
     store = store_of(request)
-    token = require(request, scope="locations.readonly")
+    token = require(request, scope="locations.readonly", token_kinds=ANY_TOKEN)
     location = store.locations.get(location_id)
     if token.kind == "location" and token.location_id != location_id:
         raise ApiError(403, "The token does not have access to this location.")
@@ -49,7 +57,7 @@ async def get_location(request: Request) -> Response:
 
 
 async def search_locations(request: Request) -> Response:
-    token = require(request, scope="locations.readonly")
+    token = require(request, scope="locations.readonly", token_kinds=ANY_TOKEN)
     store = store_of(request)
     company_id = request.query_params.get("companyId") or token.company_id
     if company_id != token.company_id:

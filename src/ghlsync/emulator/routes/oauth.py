@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import (
+    AGENCY_ONLY,
     ApiError,
     form_body,
     int_param,
@@ -191,7 +192,7 @@ async def token(request: Request) -> Response:
 
 
 async def location_token(request: Request) -> Response:
-    agency = require(request, scope="oauth.write", token_kinds=("company",))
+    agency = require(request, scope="oauth.write", token_kinds=AGENCY_ONLY)
     store = store_of(request)
     settings: EmulatorSettings = request.app.state.settings
     form = await form_body(request)
@@ -229,7 +230,7 @@ async def location_token(request: Request) -> Response:
 
 
 async def installed_locations(request: Request) -> Response:
-    agency = require(request, scope="oauth.readonly", token_kinds=("company",))
+    agency = require(request, scope="oauth.readonly", token_kinds=AGENCY_ONLY)
     store = store_of(request)
     company_id = request.query_params.get("companyId")
     app_id = request.query_params.get("appId")
