@@ -141,8 +141,9 @@ async def reset(request: Request) -> Response:
     )
     with store.lock:
         listeners = list(store._listeners)
-        clock = store.clock
+        clock, lock = store.clock, store.lock
         store.__init__(seed=options.seed, clock=clock)  # type: ignore[misc]
+        store.lock = lock  # the same lock other threads may be waiting on
         store._listeners.extend(listeners)
         result = seed_store(store, options)
         store.extras["seed_result"] = result
