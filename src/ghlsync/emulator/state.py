@@ -303,15 +303,28 @@ class ContactCollection(Collection):
 
     def bulk_load(self, entities: Iterable[Entity]) -> None:
         """Load many contacts and build the indexes once (seeding)."""
-        for entity in entities:
+        items, by_email, by_phone = self.items, self.by_email, self.by_phone
+        loaded = list(entities)
+        for entity in loaded:
             entity_id = entity["id"]
-            self.items[entity_id] = entity
-            self.by_updated.append((entity.get("dateUpdated") or "", entity_id))
-            self.by_added.append((entity.get("dateAdded") or "", entity_id))
-            if entity.get("email"):
-                self.by_email.setdefault(normalize_email_key(entity["email"]), []).append(entity_id)
-            if entity.get("phone"):
-                self.by_phone.setdefault(entity["phone"], []).append(entity_id)
+            items[entity_id] = entity
+            email = entity.get("email")
+            if email:
+                key = email.strip().lower()
+                ids = by_email.get(key)
+                if ids is None:
+                    by_email[key] = [entity_id]
+                else:
+                    ids.append(entity_id)
+            phone = entity.get("phone")
+            if phone:
+                ids = by_phone.get(phone)
+                if ids is None:
+                    by_phone[phone] = [entity_id]
+                else:
+                    ids.append(entity_id)
+        self.by_updated.extend([(e.get("dateUpdated") or "", e["id"]) for e in loaded])
+        self.by_added.extend([(e.get("dateAdded") or "", e["id"]) for e in loaded])
         self.by_updated.sort()
         self.by_added.sort()
 
