@@ -253,6 +253,9 @@ class ContactCollection(Collection):
         self.by_added: list[tuple[str, str]] = []
         self.by_email: dict[str, list[str]] = {}
         self.by_phone: dict[str, list[str]] = {}
+        #: bumped on every change; search caches totals per (query, version)
+        self.version = 0
+        self.total_cache: dict[str, tuple[int, int]] = {}
 
     @staticmethod
     def _remove_key(index: list[tuple[str, str]], key: tuple[str, str]) -> None:
@@ -288,6 +291,7 @@ class ContactCollection(Collection):
             self.by_phone.setdefault(new["phone"], []).append(entity_id)
 
     def put(self, entity: Entity) -> Entity:
+        self.version += 1
         old = self.items.get(entity["id"])
         if old is not None:
             self._unindex(old)
@@ -296,6 +300,7 @@ class ContactCollection(Collection):
         return entity
 
     def delete(self, entity_id: str, when: str) -> Entity | None:
+        self.version += 1
         old = self.items.get(entity_id)
         if old is not None:
             self._unindex(old)
@@ -303,6 +308,7 @@ class ContactCollection(Collection):
 
     def bulk_load(self, entities: Iterable[Entity]) -> None:
         """Load many contacts and build the indexes once (seeding)."""
+        self.version += 1
         items, by_email, by_phone = self.items, self.by_email, self.by_phone
         loaded = list(entities)
         for entity in loaded:

@@ -177,3 +177,18 @@ async def test_cursor_list_walks_everything_with_meta(emu: Emu) -> None:
         "/contacts/", params={"locationId": emu.loc(), "limit": 101}, headers=emu.headers()
     )
     assert too_many.status_code == 422
+
+
+async def test_totals_of_unindexed_filters_follow_writes(emu: Emu) -> None:
+    body: dict[str, Any] = {
+        "pageLimit": 5,
+        "sort": [{"field": "dateUpdated", "direction": "asc"}],
+        "filters": [{"field": "tags", "operator": "eq", "value": "fresh-tag"}],
+    }
+    assert (await _search(emu, **body))["total"] == 0
+    await emu.create(email="fresh1@example.com", tags=["fresh-tag"])
+    assert (await _search(emu, **body))["total"] == 1
+    second = await emu.create(email="fresh2@example.com", tags=["fresh-tag"])
+    assert (await _search(emu, **body))["total"] == 2
+    await emu.client.delete(f"/contacts/{second['id']}", headers=emu.headers())
+    assert (await _search(emu, **body))["total"] == 1

@@ -19,6 +19,7 @@ Every write stamps ``dateUpdated`` (strictly increasing per emulator) and emits 
 from __future__ import annotations
 
 import bisect
+import json
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -903,8 +904,11 @@ def search_contacts_in(location: LocationState, body: Entity) -> Entity:
     contacts = location.collection("contacts")
     assert isinstance(contacts, ContactCollection)
     if query.candidates is None and field in DATE_FIELDS:
+        cache_key = json.dumps(
+            [field, body.get("filters"), body.get("query")], sort_keys=True, default=str
+        )
         found, total = _search_indexed(
-            contacts, query, field, descending, search_after, offset, page_limit
+            contacts, query, field, descending, search_after, offset, page_limit, cache_key
         )
     else:
         found, total = _search_scan(
@@ -931,6 +935,7 @@ def _search_indexed(
     search_after: list[Any] | None,
     offset: int,
     limit: int,
+    cache_key: str,
 ) -> tuple[list[Entity], int]:
     index = contacts.by_updated if field == "dateUpdated" else contacts.by_added
     ranges = dict(query.ranges)
@@ -980,9 +985,18 @@ def _search_indexed(
     if predicate is None:
         total = max(hi - lo, 0)
     else:
-        total = sum(
-            1 for position in range(lo, max(lo, hi)) if predicate(items[index[position][1]])
-        )
+        cached = contacts.total_cache.get(cache_key)
+        if cached is not None and cached[0] == contacts.version:
+            total = cached[1]
+        else:
+            # a filter no index answers: count once per (query, data version), so paging
+            # through a big location does not rescan it for every page
+            total = sum(
+                1 for position in range(lo, max(lo, hi)) if predicate(items[index[position][1]])
+            )
+            if len(contacts.total_cache) > 256:
+                contacts.total_cache.clear()
+            contacts.total_cache[cache_key] = (contacts.version, total)
     return found, total
 
 
