@@ -101,3 +101,10 @@ async def test_agency_token_cannot_use_sub_account_routes(emu: Emu) -> None:
     )
     assert response.status_code == 401
     assert "IAM" in response.json()["message"]
+
+
+async def test_auth_is_checked_before_the_body(emu: Emu) -> None:
+    response = await emu.client.post(
+        "/contacts/", json={"locationId": emu.loc(), "bogus": 1}, headers={"Version": "2021-07-28"}
+    )
+    assert response.status_code == 401

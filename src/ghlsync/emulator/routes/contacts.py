@@ -343,6 +343,7 @@ def _location(store: Store, location_id: str) -> LocationState:
 
 
 async def create_contact(request: Request) -> Response:
+    require(request, scope="contacts.write")
     body = await json_body(request, allowed=CREATE_FIELDS, required={"locationId"})
     location_id = str(body["locationId"])
     require(request, scope="contacts.write", location_id=location_id)
@@ -378,8 +379,8 @@ async def get_contact(request: Request) -> Response:
 
 
 async def update_contact(request: Request) -> Response:
-    body = await json_body(request, allowed=UPDATE_FIELDS)
     store, _, location, current = _contact(request, "contacts.write")
+    body = await json_body(request, allowed=UPDATE_FIELDS)
     with store.lock:
         contact = apply_fields(store, location, body, current)
         contacts = store.contacts(location.id)
@@ -398,6 +399,7 @@ async def delete_contact(request: Request) -> Response:
 
 
 async def upsert_contact(request: Request) -> Response:
+    require(request, scope="contacts.write")
     body = await json_body(request, allowed=UPSERT_FIELDS, required={"locationId"})
     location_id = str(body["locationId"])
     require(request, scope="contacts.write", location_id=location_id)
@@ -451,8 +453,8 @@ def _trace() -> str:
 
 # --------------------------------------------------------------------------- tags
 async def add_tags(request: Request) -> Response:
-    body = await json_body(request, allowed={"tags"}, required={"tags"})
     store, _, location, current = _contact(request, "contacts.write")
+    body = await json_body(request, allowed={"tags"}, required={"tags"})
     tags = _tags_body(body)
     with store.lock:
         contact = dict(current)
@@ -463,8 +465,8 @@ async def add_tags(request: Request) -> Response:
 
 
 async def remove_tags(request: Request) -> Response:
-    body = await json_body(request, allowed={"tags"}, required={"tags"})
     store, _, location, current = _contact(request, "contacts.write")
+    body = await json_body(request, allowed={"tags"}, required={"tags"})
     tags = set(_tags_body(body))
     with store.lock:
         contact = dict(current)
@@ -482,6 +484,7 @@ def _tags_body(body: Entity) -> list[str]:
 
 async def bulk_tags(request: Request) -> Response:
     kind = request.path_params["type"]
+    require(request, scope="contacts.write")
     body = await json_body(
         request,
         allowed={"contacts", "tags", "locationId", "removeAllTags"},
@@ -1053,6 +1056,7 @@ def _sortable(value: Any) -> Any:
 
 
 async def search_contacts(request: Request) -> Response:
+    require(request, scope="contacts.readonly")
     body = await json_body(request, allowed=SEARCH_FIELDS, required={"locationId"})
     location_id = str(body["locationId"])
     require(request, scope="contacts.readonly", location_id=location_id)
@@ -1159,8 +1163,8 @@ async def list_notes(request: Request) -> Response:
 
 
 async def create_note(request: Request) -> Response:
-    body = await json_body(request, allowed=NOTE_FIELDS, required={"body"})
     store, _, location, contact = _contact(request, "contacts.write")
+    body = await json_body(request, allowed=NOTE_FIELDS, required={"body"})
     with store.lock:
         note = {
             "id": store.new_id(),
@@ -1189,8 +1193,8 @@ async def get_note(request: Request) -> Response:
 
 
 async def update_note(request: Request) -> Response:
-    body = await json_body(request, allowed=NOTE_FIELDS)
     store, location, _, note = _note(request, "contacts.write")
+    body = await json_body(request, allowed=NOTE_FIELDS)
     with store.lock:
         updated = {**note, **{key: value for key, value in body.items() if value is not None}}
         updated["dateUpdated"] = store.now()
@@ -1253,6 +1257,7 @@ async def list_tasks(request: Request) -> Response:
 
 
 async def create_task(request: Request) -> Response:
+    _contact(request, "contacts.write")
     body = await json_body(request, allowed=TASK_FIELDS, required={"title", "dueDate"})
     if "completed" not in body:
         raise ApiError(422, ["completed must be a boolean value"])
@@ -1302,11 +1307,13 @@ async def _write_task(request: Request, body: Entity) -> Response:
 
 
 async def update_task(request: Request) -> Response:
+    _task(request, "contacts.write")
     body = await json_body(request, allowed=TASK_FIELDS)
     return await _write_task(request, body)
 
 
 async def complete_task(request: Request) -> Response:
+    _task(request, "contacts.write")
     body = await json_body(request, allowed={"completed"}, required={"completed"})
     return await _write_task(request, body)
 
