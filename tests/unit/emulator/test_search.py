@@ -192,3 +192,21 @@ async def test_totals_of_unindexed_filters_follow_writes(emu: Emu) -> None:
     assert (await _search(emu, **body))["total"] == 2
     await emu.client.delete(f"/contacts/{second['id']}", headers=emu.headers())
     assert (await _search(emu, **body))["total"] == 1
+
+
+async def test_search_after_with_an_indexed_filter_and_a_candidate_set(emu: Emu) -> None:
+    a = await emu.create(email="pair@example.com")
+    await emu.client.put(
+        f"/_emulator/locations/{emu.loc()}/settings", json={"allowDuplicateContact": True}
+    )
+    b = await emu.create(email="pair@example.com")
+    sort = [{"field": "dateUpdated", "direction": "asc"}]
+    filters = [{"field": "email", "operator": "eq", "value": "pair@example.com"}]
+    first = await _search(emu, pageLimit=1, sort=sort, filters=filters)
+    assert [c["id"] for c in first["contacts"]] == [a["id"]] and first["total"] == 2
+    cursor = first["searchAfter"]
+    second = await _search(emu, pageLimit=1, sort=sort, filters=filters, searchAfter=cursor)
+    assert [c["id"] for c in second["contacts"]] == [b["id"]]
+    iso_cursor = [a["dateUpdated"], a["id"]]
+    again = await _search(emu, pageLimit=1, sort=sort, filters=filters, searchAfter=iso_cursor)
+    assert [c["id"] for c in again["contacts"]] == [b["id"]]

@@ -1032,11 +1032,13 @@ def _search_scan(
     matches.sort(key=key, reverse=descending)
     total = len(matches)
     if search_after is not None:
-        after = (
-            0 if search_after[0] is None else 1,
-            _sortable(search_after[0]),
-            str(search_after[1]),
-        )
+        value = search_after[0]
+        if field in DATE_FIELDS and value is not None:
+            try:
+                value = ms_from_iso(_iso(value))  # accept ms or an ISO string back
+            except (ValueError, TypeError):
+                raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
+        after = (0 if value is None else 1, _sortable(value), str(search_after[1]))
         try:
             if descending:
                 matches = [c for c in matches if key(c) < after]
