@@ -27,6 +27,9 @@ def serve_command(
     rate_limit: str = typer.Option("100/10s", help="Burst limit per app per location, or off."),
     daily_limit: str = typer.Option("200000", help="Daily requests per app per location, or off."),
     faults: str = typer.Option("", help='Faults, e.g. "429:0.05,500:0.02,slow:0.05@2s".'),
+    search_delay_ms: int = typer.Option(
+        0, help="Writes reach POST /contacts/search this many ms later (HighLevel: seconds)."
+    ),
     webhook_url: str | None = typer.Option(None, help="Deliver webhook events to this URL."),
     state_out: Path | None = _STATE_OUT,
 ) -> None:
@@ -41,6 +44,7 @@ def serve_command(
             daily_limit=None if daily_limit.lower() in ("off", "none", "") else int(daily_limit),
             faults=parse_faults(faults),
             webhook_url=webhook_url,
+            search_index_delay_ms=search_delay_ms,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -8,7 +8,7 @@
 | `GET /_emulator/counts` | request counts by operation and status |
 | `POST /_emulator/reset` | drop everything and re-seed (body: optional seed options) |
 | `POST /_emulator/seed` | same as reset (body: `{locations, contacts, opportunities, seed, counts}`) |
-| `GET/PUT /_emulator/settings` | rate limit, daily limit, faults, retry-after, token TTL |
+| `GET/PUT /_emulator/settings` | rate limit, daily limit, faults, retry-after, token TTL, search index delay |
 | `GET/PUT /_emulator/locations/{id}/settings` | `allowDuplicateContact`, `priority` (e.g. `["email","phone"]`) |
 | `PUT /_emulator/faults` | `{"faults": "500:0.1", "seed": 7}` (a seed restarts the draw sequence) |
 | `POST /_emulator/tokens/expire` | `{"tokens": [...]}` or `{}` for every OAuth access token |
@@ -144,6 +144,7 @@ async def reset(request: Request) -> Response:
         clock, lock = store.clock, store.lock
         store.__init__(seed=options.seed, clock=clock)  # type: ignore[misc]
         store.lock = lock  # the same lock other threads may be waiting on
+        store.search_index_delay_s = _settings(request).search_index_delay_ms / 1000
         store._listeners.extend(listeners)
         result = seed_store(store, options)
         store.extras["seed_result"] = result
@@ -169,6 +170,7 @@ def settings_view(request: Request) -> dict[str, Any]:
         "retryAfter": settings.retry_after,
         "accessTokenTtl": settings.access_token_ttl,
         "timeoutFaultSeconds": settings.timeout_fault_seconds,
+        "searchIndexDelayMs": settings.search_index_delay_ms,
     }
 
 
@@ -195,6 +197,9 @@ async def settings_endpoint(request: Request) -> Response:
                 settings.retry_after = bool(body["retryAfter"])
             if "accessTokenTtl" in body:
                 settings.access_token_ttl = int(body["accessTokenTtl"])
+            if "searchIndexDelayMs" in body:
+                settings.search_index_delay_ms = int(body["searchIndexDelayMs"])
+                store_of(request).search_index_delay_s = settings.search_index_delay_ms / 1000
             if "timeoutFaultSeconds" in body:
                 settings.timeout_fault_seconds = float(body["timeoutFaultSeconds"])
         except (ValueError, KeyError, TypeError) as exc:

@@ -103,6 +103,7 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
         },
     )
     app.state.store = store
+    store.search_index_delay_s = settings.search_index_delay_ms / 1000
     app.state.routes = routes
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit, settings.daily_limit)

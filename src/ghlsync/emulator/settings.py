@@ -42,6 +42,9 @@ class EmulatorSettings:
     #: optional token required on ``/_emulator/*`` as ``X-Emulator-Admin``; None = open
     admin_token: str | None = None
     webhook_url: str | None = None
+    #: writes show up in ``POST /contacts/search`` only this long after they happen (HighLevel
+    #: indexes "within a few seconds"); 0 = at once
+    search_index_delay_ms: int = 0
     #: send ``Retry-After`` (seconds until the window frees a slot) on rate-limit 429s
     retry_after: bool = True
 

@@ -256,6 +256,9 @@ class ContactCollection(Collection):
         #: bumped on every change; search caches totals per (query, version)
         self.version = 0
         self.total_cache: dict[str, tuple[int, int]] = {}
+        #: id -> (wall time of the last API write, the version search showed before it); only
+        #: consulted when the search indexing delay is on
+        self.recent: dict[str, tuple[float, Entity | None]] = {}
 
     @staticmethod
     def _remove_key(index: list[tuple[str, str]], key: tuple[str, str]) -> None:
@@ -396,6 +399,9 @@ class Store:
         self.events: deque[tuple[str, str | None, Entity]] = deque(maxlen=1000)
         self._listeners: list[Listener] = []
         self.extras: dict[str, Any] = {}  # free slot for route modules (e.g. webhooks config)
+        #: how long API writes take to reach contact search (``EmulatorSettings``); writes
+        #: remember the previous version only while this is on
+        self.search_index_delay_s = 0.0
 
     # ----------------------------------------------------------------- ids and time
     def new_id(self, length: int = 20) -> str:

@@ -210,3 +210,24 @@ async def test_search_after_with_an_indexed_filter_and_a_candidate_set(emu: Emu)
     iso_cursor = [a["dateUpdated"], a["id"]]
     again = await _search(emu, pageLimit=1, sort=sort, filters=filters, searchAfter=iso_cursor)
     assert [c["id"] for c in again["contacts"]] == [b["id"]]
+
+
+async def test_search_index_delay_hides_fresh_writes(emu: Emu) -> None:
+    await emu.client.put("/_emulator/settings", json={"searchIndexDelayMs": 3000})
+    contact = await emu.create(email="slow@example.com", firstName="Before")
+    by_email = [{"field": "email", "operator": "eq", "value": "slow@example.com"}]
+    assert (await _search(emu, pageLimit=10, filters=by_email))["contacts"] == []
+    # GET by id is immediate, as on HighLevel
+    got = await emu.client.get(f"/contacts/{contact['id']}", headers=emu.headers())
+    assert got.status_code == 200
+    await emu.client.post("/_emulator/clock/advance", json={"seconds": 3.1})
+    shown = (await _search(emu, pageLimit=10, filters=by_email))["contacts"]
+    assert [c["firstName"] for c in shown] == ["Before"]
+    await emu.client.put(
+        f"/contacts/{contact['id']}", json={"firstName": "After"}, headers=emu.headers()
+    )
+    shown = (await _search(emu, pageLimit=10, filters=by_email))["contacts"]
+    assert [c["firstName"] for c in shown] == ["Before"]
+    await emu.client.post("/_emulator/clock/advance", json={"seconds": 3.1})
+    shown = (await _search(emu, pageLimit=10, filters=by_email))["contacts"]
+    assert [c["firstName"] for c in shown] == ["After"]

@@ -317,9 +317,24 @@ def _save(store: Store, location_id: str, before: Entity | None, after: Entity) 
     after["dateUpdated"] = store.now()
     if before is None:
         after["dateAdded"] = after["dateUpdated"]
-    store.contacts(location_id).put(after)
+    contacts = store.contacts(location_id)
+    _remember_write(store, contacts, after["id"], before)
+    contacts.put(after)
     _emit_changes(store, location_id, before, after)
     return after
+
+
+def _remember_write(
+    store: Store, contacts: ContactCollection, contact_id: str, before: Entity | None
+) -> None:
+    """Note when a contact was written and what search showed before (the indexing delay)."""
+    if store.search_index_delay_s <= 0:
+        contacts.recent.clear()
+        return
+    pending = contacts.recent.get(contact_id)
+    # while an earlier write is still unindexed, search keeps showing the version before it
+    shown_before = pending[1] if pending is not None else before
+    contacts.recent[contact_id] = (store.clock.time(), shown_before)
 
 
 def _emit_changes(store: Store, location_id: str, before: Entity | None, after: Entity) -> None:
@@ -874,8 +889,15 @@ def _cursor_value(field: str, contact: Entity) -> Any:
     return value
 
 
-def search_contacts_in(location: LocationState, body: Entity) -> Entity:
-    """Run one search over a location; returns the response body (no auth, no HTTP)."""
+def search_contacts_in(
+    location: LocationState, body: Entity, *, now: float = 0.0, index_delay_s: float = 0.0
+) -> Entity:
+    """Run one search over a location; returns the response body (no auth, no HTTP).
+
+    With ``index_delay_s`` > 0, contacts written less than that long before ``now`` are shown
+    as search last indexed them: a new contact is missing, an updated one shows its previous
+    version (GHL-NOTES: "writes appear in search after a few seconds").
+    """
     messages: list[str] = []
     page_limit = body.get("pageLimit")
     if not isinstance(page_limit, int) or isinstance(page_limit, bool):
@@ -917,6 +939,8 @@ def search_contacts_in(location: LocationState, body: Entity) -> Entity:
         found, total = _search_scan(
             contacts, query, field, descending, search_after, offset, page_limit
         )
+    if index_delay_s > 0:
+        found = _as_indexed(contacts, found, now - index_delay_s)
     records = []
     for contact in found:
         view = contact_view(contact)
@@ -928,6 +952,20 @@ def search_contacts_in(location: LocationState, body: Entity) -> Entity:
         "count": total,
         "searchAfter": records[-1]["searchAfter"] if records else None,
     }
+
+
+def _as_indexed(contacts: ContactCollection, found: list[Entity], cutoff: float) -> list[Entity]:
+    recent = contacts.recent
+    for contact_id in [key for key, (at, _) in recent.items() if at <= cutoff]:
+        del recent[contact_id]
+    shown: list[Entity] = []
+    for contact in found:
+        pending = recent.get(contact["id"])
+        if pending is None:
+            shown.append(contact)
+        elif pending[1] is not None:
+            shown.append(pending[1])
+    return shown
 
 
 def _search_indexed(
@@ -1065,7 +1103,9 @@ async def search_contacts(request: Request) -> Response:
     store = store_of(request)
     location = _location(store, location_id)
     with store.lock:
-        result = search_contacts_in(location, body)
+        result = search_contacts_in(
+            location, body, now=store.clock.time(), index_delay_s=store.search_index_delay_s
+        )
     return ok(result)
 
 
