@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ def serve_command(
     options = SeedOptions(
         locations=locations, contacts=contacts, opportunities=opportunities, seed=seed
     )
+
+    if webhook_url and importlib.util.find_spec("ghlsync.emulator.webhooks") is None:
+        typer.echo("warning: webhook delivery is not available in this build", err=True)
 
     def ready(document: dict[str, Any]) -> None:
         typer.echo(json.dumps(document, indent=2), err=False)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from types import ModuleType
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -37,8 +38,14 @@ ADMIN_PREFIX = "/_emulator"
 _LOGGED_BODY_LIMIT = 64 * 1024
 
 
-class ConnectionDropped(Exception):
-    """Raised after the response started, so the server drops the connection (``reset``)."""
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised after the response started, so the server drops the connection (``reset``).
+
+    Over a socket uvicorn closes the connection mid-response. In-process,
+    ``httpx.ASGITransport`` re-raises it to the caller, and being an
+    ``httpx.RemoteProtocolError`` it looks to an httpx client exactly like a dropped
+    connection.
+    """
 
 
 def route_modules() -> list[ModuleType]:

@@ -121,7 +121,7 @@ async def test_faults_at_runtime_reset_and_slow() -> None:
         assert set_.json()["faults"] == "500:1"
         assert (await emu.client.get(path, headers=emu.headers())).status_code == 500
         await emu.client.put("/_emulator/faults", json={"faults": "reset:1"})
-        with pytest.raises(Exception, match="connection reset"):
+        with pytest.raises(httpx.RemoteProtocolError, match="connection reset"):
             await emu.client.get(path, headers=emu.headers())
         await emu.client.put("/_emulator/faults", json={"faults": "slow:1@0.05s"})
         assert (await emu.client.get(path, headers=emu.headers())).status_code == 200
