@@ -149,3 +149,25 @@ async def test_timeout_fault_hangs_then_answers_504() -> None:
 
 def test_httpx_is_the_test_client() -> None:
     assert httpx.__version__
+
+
+async def test_tokens_of_one_app_share_a_bucket_per_location() -> None:
+    emu = await make_emu(settings=EmulatorSettings(rate_limit=RateLimit(50, 10_000)))
+    async with emu.client:
+        tokens = []
+        for _ in range(2):
+            response = await emu.client.post(
+                "/oauth/locationToken",
+                data={"companyId": emu.state.company_id, "locationId": emu.loc()},
+                headers=emu.agency,
+            )
+            tokens.append(response.json()["access_token"])
+        path = f"/locations/{emu.loc()}"
+        first = await emu.client.get(path, headers=emu.token_headers(tokens[0]))
+        second = await emu.client.get(path, headers=emu.token_headers(tokens[1]))
+        assert int(second.headers["x-ratelimit-remaining"]) == (
+            int(first.headers["x-ratelimit-remaining"]) - 1
+        )
+        # the Private Integration token is another app: its own bucket
+        own = await emu.client.get(path, headers=emu.headers())
+        assert own.headers["x-ratelimit-remaining"] == "49"
