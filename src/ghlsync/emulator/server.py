@@ -11,6 +11,7 @@ starts, so there is no race) and exposes ``base_url``, ``state`` (ids, tokens, O
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -21,10 +22,21 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from ghlsync.emulator.app import create_app
+from ghlsync.emulator.app import ConnectionDropped, create_app
 from ghlsync.emulator.seed import SeedOptions, SeedResult, build
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import Store
+
+
+class _QuietResets(logging.Filter):
+    """Drop uvicorn's traceback for an injected ``reset`` fault: it is the point, not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietResets())
 
 
 def state_document(base_url: str, result: SeedResult) -> dict[str, Any]:
