@@ -15,6 +15,9 @@ app = typer.Typer(
 
 
 _STATE_OUT = typer.Option(None, help="Write the state document (JSON) here.")
+_COUNTS = typer.Option(
+    None, "--count", help="Seeded size of another kind, e.g. --count products=20 (repeatable)."
+)
 
 
 @app.command("serve")
@@ -33,6 +36,7 @@ def serve_command(
     ),
     webhook_url: str | None = typer.Option(None, help="Deliver webhook events to this URL."),
     state_out: Path | None = _STATE_OUT,
+    count: list[str] | None = _COUNTS,
 ) -> None:
     """Seed and serve the emulator; print base URL, ids and tokens as JSON."""
     from ghlsync.emulator import EmulatorSettings, SeedOptions, serve
@@ -49,8 +53,18 @@ def serve_command(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    counts: dict[str, int] = {}
+    for item in count or []:
+        kind, _, number = item.partition("=")
+        if not kind or not number.isdigit():
+            raise typer.BadParameter(f"--count takes kind=N, not {item!r}")
+        counts[kind.strip()] = int(number)
     options = SeedOptions(
-        locations=locations, contacts=contacts, opportunities=opportunities, seed=seed
+        locations=locations,
+        contacts=contacts,
+        opportunities=opportunities,
+        seed=seed,
+        counts=counts,
     )
 
     if webhook_url and importlib.util.find_spec("ghlsync.emulator.webhooks") is None:
