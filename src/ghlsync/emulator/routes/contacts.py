@@ -1451,22 +1451,32 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     tag_n, plan_n, source_n = len(tag_pool), len(plans), len(_SOURCES)
     salt = location_index(location)
     fk = {key.split(".", 1)[1]: field["id"] for key, field in fields.items()}
+    locals_ = [
+        [f"{first}.{last}".lower().replace("'", "") for last in LAST_NAMES] for first in FIRST_NAMES
+    ]
+    # shared, never mutated in place (writes replace dndSettings as a whole)
+    dnd_settings = {
+        "SMS": {"status": "active", "message": "Opted out by SMS reply", "code": "STOP"},
+        "Email": {"status": "inactive", "message": "", "code": ""},
+    }
+    location_id = location.id
     for i in range(count):
-        first = FIRST_NAMES[int(rand() * n_first)]
-        last = LAST_NAMES[int(rand() * n_last)]
+        first_at = int(rand() * n_first)
+        last_at = int(rand() * n_last)
+        first = FIRST_NAMES[first_at]
+        last = LAST_NAMES[last_at]
         country, prefixes, digits, _ = plans[int(rand() * plan_n)]
         suffix = (i * 7_919 + salt * 104_729) % (10**digits)
         phone = f"{prefixes[i % len(prefixes)]}{suffix:0{digits}d}"
         added = now_ms - int(rand() * span_ms)
         added_ms.append(added)
         updated = added + int(rand() * (now_ms - added))
-        local = f"{first}.{last}".lower().replace("'", "")
         contact: Entity = {
             "id": ids[i],
-            "locationId": location.id,
+            "locationId": location_id,
             "firstName": first,
             "lastName": last,
-            "email": f"{local}{i}@{EMAIL_DOMAINS[int(rand() * n_dom)]}",
+            "email": f"{locals_[first_at][last_at]}{i}@{EMAIL_DOMAINS[int(rand() * n_dom)]}",
             "phone": phone,
             "country": country,
             "timezone": _TIMEZONES[country],
@@ -1481,10 +1491,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             contact["customFields"] = _seed_custom_values(fk, i, rand)
         if roll > 0.92:
             contact["dnd"] = True
-            contact["dndSettings"] = {
-                "SMS": {"status": "active", "message": "Opted out by SMS reply", "code": "STOP"},
-                "Email": {"status": "inactive", "message": "", "code": ""},
-            }
+            contact["dndSettings"] = dnd_settings
         contacts.append(contact)
     store.contacts(location.id).bulk_load(contacts)
     _seed_activities(store, location, rng, contacts, added_ms, iso, now_ms, options)
