@@ -22,6 +22,7 @@ The signing and verifying functions are pure and importable by tests.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import heapq
@@ -272,7 +273,10 @@ class WebhookDispatcher:
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> float | None:
         """One POST; the monotonic time of the next attempt, or None when done."""
-        headers = {"content-type": "application/json", **signature_headers(self.keys, delivery.body)}
+        headers = {
+            "content-type": "application/json",
+            **signature_headers(self.keys, delivery.body),
+        }
         status: int | None = None
         error: str | None = None
         try:
@@ -280,14 +284,18 @@ class WebhookDispatcher:
             status = response.status_code
         except httpx.HTTPError as exc:
             error = type(exc).__name__
-        delivery.attempts.append({"at": self.store.now_readonly(), "status": status, "error": error})
+        delivery.attempts.append(
+            {"at": self.store.now_readonly(), "status": status, "error": error}
+        )
         attempt = len(delivery.attempts)
         if status is not None and 200 <= status < 300:
             delivery.state = "delivered"
             return None
         if not should_retry(status) or attempt >= self.config.max_attempts:
             delivery.state = "failed"
-            self.store.counters["webhooks_failed"] = self.store.counters.get("webhooks_failed", 0) + 1
+            self.store.counters["webhooks_failed"] = (
+                self.store.counters.get("webhooks_failed", 0) + 1
+            )
             return None
         delay = backoff_delay(attempt, self.config.base_delay_s, self.config.max_delay_s)
         return time.monotonic() + delay
@@ -345,8 +353,6 @@ async def flush_endpoint(request: Request) -> Response:
     timeout_s = float(body.get("timeoutMs", 10_000)) / 1000
     dispatcher = dispatcher_of(request)
     # wait off the event loop: the delivery thread may be posting back to this very server
-    import asyncio
-
     idle = await asyncio.to_thread(dispatcher.wait_idle, timeout_s)
     return JSONResponse({"idle": idle, "pending": dispatcher.pending()})
 
