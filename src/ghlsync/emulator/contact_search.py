@@ -1,0 +1,528 @@
+"""``POST /contacts/search`` as a function of a location and a request body (no HTTP).
+
+Filters (``{field, operator, value}`` and ``{group: AND|OR, filters}``), one sort field with id
+as tie-breaker, ``page``/``pageLimit`` inside the 10,000-record window, ``searchAfter``
+cursors. Common queries use the location's indexes and never scan: a sort on ``dateAdded`` or
+``dateUpdated`` (with a ``range`` on it and a cursor, found with ``bisect``) and ``eq`` on
+email, phone or id. Totals of filters no index answers are counted once per data version.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ghlsync.emulator.common import ApiError
+from ghlsync.emulator.contact_model import (
+    DATE_FIELDS,
+    as_iso,
+    contact_view,
+    full_name,
+    normalize_phone,
+)
+from ghlsync.emulator.state import (
+    ContactCollection,
+    Entity,
+    LocationState,
+    ms_from_iso,
+    normalize_email_key,
+)
+
+MAX_WINDOW = 10_000
+MAX_PAGE_LIMIT = 500
+SEARCH_FIELDS = {"locationId", "page", "pageLimit", "searchAfter", "filters", "sort", "query"}
+OPERATORS = ("eq", "not_eq", "contains", "not_contains", "exists", "not_exists", "range")
+
+
+class _Query:
+    """A compiled ``POST /contacts/search`` body."""
+
+    def __init__(self, location: LocationState, body: Entity) -> None:
+        self.location = location
+        self.messages: list[str] = []
+        self.ranges: dict[str, tuple[str | None, bool, str | None, bool]] = {}
+        self.candidates: set[str] | None = None
+        filters = body.get("filters") or []
+        if not isinstance(filters, list):
+            raise ApiError(422, ["filters must be an array"])
+        residual: list[Callable[[Entity], bool]] = []
+        for index, item in enumerate(filters):
+            if self._index_hint(item):
+                continue
+            residual.append(self._compile(item, f"filters.{index}"))
+        query = body.get("query")
+        if query is not None:
+            if not isinstance(query, str) or len(query) > 75:
+                self.messages.append("query must be a string of at most 75 characters")
+            elif query.strip():
+                residual.append(text_query(query.strip().lower()))
+        if self.messages:
+            raise ApiError(422, self.messages)
+        self.predicate: Callable[[Entity], bool] | None = None
+        if residual:
+            self.predicate = residual[0] if len(residual) == 1 else _all(residual)
+
+    def _index_hint(self, item: Any) -> bool:
+        """Take an indexable top-level filter out of the predicate; True when taken."""
+        if not isinstance(item, dict) or "group" in item:
+            return False
+        field, operator, value = item.get("field"), item.get("operator"), item.get("value")
+        if field in DATE_FIELDS and operator == "range" and isinstance(value, dict):
+            if field in self.ranges or set(value) - {"gt", "gte", "lt", "lte"}:
+                return False
+            low = value.get("gte", value.get("gt"))
+            high = value.get("lte", value.get("lt"))
+            try:
+                self.ranges[field] = (
+                    None if low is None else as_iso(low),
+                    "gt" in value,
+                    None if high is None else as_iso(high),
+                    "lt" in value,
+                )
+            except (ValueError, TypeError):
+                self.messages.append(f"{field} range values must be dates")
+            return True
+        if operator == "eq" and field in ("email", "phone", "id") and isinstance(value, str):
+            contacts = self.location.collection("contacts")
+            assert isinstance(contacts, ContactCollection)
+            if field == "email":
+                ids = set(contacts.by_email.get(normalize_email_key(value), ()))
+            elif field == "phone":
+                try:
+                    phone = normalize_phone(value, self.location.record.get("country"))
+                except ApiError:
+                    phone = value
+                ids = set(contacts.by_phone.get(phone, ()))
+            else:
+                ids = {value} if value in contacts else set()
+            self.candidates = ids if self.candidates is None else self.candidates & ids
+            return True
+        return False
+
+    def _compile(self, item: Any, where: str) -> Callable[[Entity], bool]:
+        if not isinstance(item, dict):
+            self.messages.append(f"{where} must be an object")
+            return _never
+        if "group" in item:
+            group = str(item.get("group", "")).upper()
+            parts = item.get("filters")
+            if group not in ("AND", "OR") or not isinstance(parts, list):
+                self.messages.append(f"{where}.group must be AND or OR with a filters array")
+                return _never
+            compiled = [self._compile(part, f"{where}.filters.{i}") for i, part in enumerate(parts)]
+            return _all(compiled) if group == "AND" else _any(compiled)
+        field, operator, value = item.get("field"), item.get("operator"), item.get("value")
+        if not isinstance(field, str) or not field:
+            self.messages.append(f"{where}.field should not be empty")
+            return _never
+        if operator not in OPERATORS:
+            self.messages.append(f"{where}.operator must be one of: {', '.join(OPERATORS)}")
+            return _never
+        getter = _getter(field)
+        if getter is None:
+            self.messages.append(f"{where}.field {field} is not supported")
+            return _never
+        if operator == "exists":
+            return lambda c: _present(getter(c))
+        if operator == "not_exists":
+            return lambda c: not _present(getter(c))
+        if operator == "range":
+            return self._range(getter, field, value, where)
+        if value is None:
+            self.messages.append(f"{where}.value should not be empty")
+            return _never
+        wanted = _normal_value(field, value)
+        if operator in ("eq", "not_eq"):
+            test: Callable[[Entity], bool] = lambda c: _equals(getter(c), wanted)  # noqa: E731
+        else:
+            test = lambda c: _contains(getter(c), wanted)  # noqa: E731
+        if operator.startswith("not_"):
+            return lambda c: not test(c)
+        return test
+
+    def _range(
+        self, getter: Callable[[Entity], Any], field: str, value: Any, where: str
+    ) -> Callable[[Entity], bool]:
+        if not isinstance(value, dict) or not value or set(value) - {"gt", "gte", "lt", "lte"}:
+            self.messages.append(f"{where}.value must be an object with gt, gte, lt or lte")
+            return _never
+        try:
+            bounds = {key: _normal_value(field, raw, for_range=True) for key, raw in value.items()}
+        except (ValueError, TypeError):
+            self.messages.append(f"{where}.value has an invalid bound")
+            return _never
+
+        def test(contact: Entity) -> bool:
+            current = getter(contact)
+            if current is None or current == "":
+                return False
+            try:
+                if "gt" in bounds and not current > bounds["gt"]:
+                    return False
+                if "gte" in bounds and not current >= bounds["gte"]:
+                    return False
+                if "lt" in bounds and not current < bounds["lt"]:
+                    return False
+                return not ("lte" in bounds and not current <= bounds["lte"])
+            except TypeError:
+                return False
+
+        return test
+
+
+def _normal_value(field: str, value: Any, *, for_range: bool = False) -> Any:
+    if field in DATE_FIELDS or field == "dateOfBirth":
+        return as_iso(value)
+    if isinstance(value, str):
+        return value if for_range else value.lower()
+    if isinstance(value, list):
+        return [item.lower() if isinstance(item, str) else item for item in value]
+    return value
+
+
+_CONTACT_FIELDS = {
+    "id",
+    "email",
+    "phone",
+    "firstName",
+    "lastName",
+    "source",
+    "country",
+    "dnd",
+    "companyName",
+    "address1",
+    "city",
+    "state",
+    "postalCode",
+    "website",
+    "timezone",
+    "assignedTo",
+    "type",
+    "businessId",
+    "gender",
+    "tags",
+    "dateAdded",
+    "dateUpdated",
+    "dateOfBirth",
+}
+
+
+def _getter(field: str) -> Callable[[Entity], Any] | None:
+    if field in _CONTACT_FIELDS:
+        if field == "type":
+            return lambda c: c.get("type", "lead")
+        if field == "dnd":
+            return lambda c: c.get("dnd", False)
+        return lambda c: c.get(field)
+    if field in ("name", "contactName", "fullNameLowerCase"):
+        return lambda c: full_name(c) or None
+    if field.startswith(("customFields.", "customField.")):
+        field_id = field.split(".", 1)[1]
+
+        def custom(contact: Entity) -> Any:
+            for item in contact.get("customFields") or ():
+                if item["id"] == field_id:
+                    return item["value"]
+            return None
+
+        return custom
+    return None
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _equals(current: Any, wanted: Any) -> bool:
+    if isinstance(current, list):
+        lowered = [_lower(item) for item in current]
+        if isinstance(wanted, list):
+            return any(item in lowered for item in wanted)
+        return wanted in lowered
+    if isinstance(wanted, list):
+        return _lower(current) in wanted
+    return bool(_lower(current) == wanted)
+
+
+def _contains(current: Any, wanted: Any) -> bool:
+    if current is None:
+        return False
+    needles = wanted if isinstance(wanted, list) else [wanted]
+    haystacks = current if isinstance(current, list) else [current]
+    for hay in haystacks:
+        text = str(hay).lower()
+        if any(str(needle) in text for needle in needles):
+            return True
+    return False
+
+
+def text_query(text: str) -> Callable[[Entity], bool]:
+    def test(contact: Entity) -> bool:
+        for key in ("firstName", "lastName", "email", "phone", "companyName"):
+            value = contact.get(key)
+            if value and text in value.lower():
+                return True
+        return text in full_name(contact).lower()
+
+    return test
+
+
+def _all(tests: list[Callable[[Entity], bool]]) -> Callable[[Entity], bool]:
+    return lambda c: all(test(c) for test in tests)
+
+
+def _any(tests: list[Callable[[Entity], bool]]) -> Callable[[Entity], bool]:
+    return lambda c: any(test(c) for test in tests)
+
+
+def _never(contact: Entity) -> bool:
+    return False
+
+
+def _in_ranges(
+    contact: Entity, ranges: dict[str, tuple[str | None, bool, str | None, bool]]
+) -> bool:
+    for field, (low, low_strict, high, high_strict) in ranges.items():
+        value = contact.get(field) or ""
+        if low is not None and (value < low or (low_strict and value == low)):
+            return False
+        if high is not None and (value > high or (high_strict and value == high)):
+            return False
+    return True
+
+
+def _sort_spec(body: Entity) -> tuple[str, bool]:
+    sort = body.get("sort")
+    if sort in (None, []):
+        return "dateAdded", True
+    if isinstance(sort, dict):
+        sort = [sort]
+    if not isinstance(sort, list) or not isinstance(sort[0], dict):
+        raise ApiError(422, ["sort must be an array of {field, direction}"])
+    if len(sort) > 1:
+        raise ApiError(422, ["sort supports one field (ties are broken by id)"])
+    field = sort[0].get("field")
+    direction = str(sort[0].get("direction", "desc")).lower()
+    if direction not in ("asc", "desc") or not isinstance(field, str) or _getter(field) is None:
+        raise ApiError(422, ["sort field must be a contact field and direction asc or desc"])
+    return field, direction == "desc"
+
+
+def _cursor_value(field: str, contact: Entity) -> Any:
+    getter = _getter(field)
+    value: Any = contact.get(field) if getter is None else getter(contact)
+    if field in DATE_FIELDS:
+        return ms_from_iso(value) if value else 0
+    return value
+
+
+def search_contacts_in(
+    location: LocationState, body: Entity, *, now: float = 0.0, index_delay_s: float = 0.0
+) -> Entity:
+    """Run one search over a location; returns the response body (no auth, no HTTP).
+
+    With ``index_delay_s`` > 0, contacts written less than that long before ``now`` are shown
+    as search last indexed them: a new contact is missing, an updated one shows its previous
+    version (GHL-NOTES: "writes appear in search after a few seconds").
+    """
+    messages: list[str] = []
+    page_limit = body.get("pageLimit")
+    if not isinstance(page_limit, int) or isinstance(page_limit, bool):
+        messages.append("pageLimit must be an integer number")
+    elif not 1 <= page_limit <= MAX_PAGE_LIMIT:
+        messages.append(f"pageLimit must not be greater than {MAX_PAGE_LIMIT} or less than 1")
+    page = body.get("page")
+    search_after = body.get("searchAfter")
+    if page is not None and (not isinstance(page, int) or isinstance(page, bool) or page < 1):
+        messages.append("page must be a positive integer")
+    if search_after is not None and (not isinstance(search_after, list) or len(search_after) != 2):
+        messages.append("searchAfter must be an array of [sort value, id]")
+    if messages:
+        raise ApiError(422, messages)
+    assert isinstance(page_limit, int)
+    if search_after is not None and page not in (None, 1):
+        raise ApiError(422, ["page must be omitted when searchAfter is given"])
+    offset = 0 if search_after is not None else ((page or 1) - 1) * page_limit
+    if search_after is None and offset + page_limit > MAX_WINDOW:
+        raise ApiError(
+            422,
+            [
+                f"page * pageLimit must not exceed {MAX_WINDOW}: use searchAfter (the last "
+                "record's searchAfter value) to read past the first 10,000 records"
+            ],
+        )
+    field, descending = _sort_spec(body)
+    query = _Query(location, body)
+    contacts = location.collection("contacts")
+    assert isinstance(contacts, ContactCollection)
+    if query.candidates is None and field in DATE_FIELDS:
+        cache_key = json.dumps(
+            [field, body.get("filters"), body.get("query")], sort_keys=True, default=str
+        )
+        found, total = _search_indexed(
+            contacts, query, field, descending, search_after, offset, page_limit, cache_key
+        )
+    else:
+        found, total = _search_scan(
+            contacts, query, field, descending, search_after, offset, page_limit
+        )
+    if index_delay_s > 0:
+        found = _as_indexed(contacts, found, now - index_delay_s)
+    records = []
+    for contact in found:
+        view = contact_view(contact)
+        view["searchAfter"] = [_cursor_value(field, contact), contact["id"]]
+        records.append(view)
+    return {
+        "contacts": records,
+        "total": total,
+        "count": total,
+        "searchAfter": records[-1]["searchAfter"] if records else None,
+    }
+
+
+def _as_indexed(contacts: ContactCollection, found: list[Entity], cutoff: float) -> list[Entity]:
+    recent = contacts.recent
+    for contact_id in [key for key, (at, _) in recent.items() if at <= cutoff]:
+        del recent[contact_id]
+    shown: list[Entity] = []
+    for contact in found:
+        pending = recent.get(contact["id"])
+        if pending is None:
+            shown.append(contact)
+        elif pending[1] is not None:
+            shown.append(pending[1])
+    return shown
+
+
+def _search_indexed(
+    contacts: ContactCollection,
+    query: _Query,
+    field: str,
+    descending: bool,
+    search_after: list[Any] | None,
+    offset: int,
+    limit: int,
+    cache_key: str,
+) -> tuple[list[Entity], int]:
+    index = contacts.by_updated if field == "dateUpdated" else contacts.by_added
+    ranges = dict(query.ranges)
+    lo, hi = 0, len(index)
+    own = ranges.pop(field, None)
+    if own is not None:
+        low, low_strict, high, high_strict = own
+        if low is not None:
+            lo = (bisect.bisect_right if low_strict else bisect.bisect_left)(
+                index, (low, "\uffff" if low_strict else "")
+            )
+        if high is not None:
+            hi = (bisect.bisect_left if high_strict else bisect.bisect_right)(
+                index, (high, "" if high_strict else "\uffff")
+            )
+    start, stop = lo, max(lo, hi)
+    if search_after is not None:
+        try:
+            key = (as_iso(search_after[0]), str(search_after[1]))
+        except (ValueError, TypeError):
+            raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
+        if descending:
+            stop = max(start, min(stop, bisect.bisect_left(index, key, start, stop)))
+        else:
+            start = min(stop, max(start, bisect.bisect_right(index, key, start, stop)))
+    items = contacts.items
+    predicate = query.predicate
+    if ranges:
+        base = predicate
+
+        def predicate(contact: Entity) -> bool:
+            return _in_ranges(contact, ranges) and (base is None or base(contact))
+
+    found: list[Entity] = []
+    skipped = 0
+    positions = range(stop - 1, start - 1, -1) if descending else range(start, stop)
+    for position in positions:
+        contact = items[index[position][1]]
+        if predicate is not None and not predicate(contact):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        found.append(contact)
+        if len(found) >= limit:
+            break
+    if predicate is None:
+        total = max(hi - lo, 0)
+    else:
+        cached = contacts.total_cache.get(cache_key)
+        if cached is not None and cached[0] == contacts.version:
+            total = cached[1]
+        else:
+            # a filter no index answers: count once per (query, data version), so paging
+            # through a big location does not rescan it for every page
+            total = sum(
+                1 for position in range(lo, max(lo, hi)) if predicate(items[index[position][1]])
+            )
+            if len(contacts.total_cache) > 256:
+                contacts.total_cache.clear()
+            contacts.total_cache[cache_key] = (contacts.version, total)
+    return found, total
+
+
+def _search_scan(
+    contacts: ContactCollection,
+    query: _Query,
+    field: str,
+    descending: bool,
+    search_after: list[Any] | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Entity], int]:
+    pool: Iterable[Entity]
+    if query.candidates is not None:
+        pool = [contacts.items[i] for i in query.candidates if i in contacts.items]
+    else:
+        pool = contacts.items.values()
+    predicate = query.predicate
+    ranges = query.ranges
+    matches = [
+        contact
+        for contact in pool
+        if (not ranges or _in_ranges(contact, ranges)) and (predicate is None or predicate(contact))
+    ]
+
+    def key(contact: Entity) -> tuple[int, Any, str]:
+        value = _cursor_value(field, contact)
+        return (0 if value is None else 1, _sortable(value), contact["id"])
+
+    matches.sort(key=key, reverse=descending)
+    total = len(matches)
+    if search_after is not None:
+        value = search_after[0]
+        if field in DATE_FIELDS and value is not None:
+            try:
+                value = ms_from_iso(as_iso(value))  # accept ms or an ISO string back
+            except (ValueError, TypeError):
+                raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
+        after = (0 if value is None else 1, _sortable(value), str(search_after[1]))
+        try:
+            if descending:
+                matches = [c for c in matches if key(c) < after]
+            else:
+                matches = [c for c in matches if key(c) > after]
+        except TypeError:
+            raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
+    return matches[offset : offset + limit], total
+
+
+def _sortable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return value
