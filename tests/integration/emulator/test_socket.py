@@ -162,3 +162,19 @@ def test_cli_serve_prints_and_writes_the_state(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def test_a_client_pacing_at_the_limit_never_sees_429() -> None:
+    settings = EmulatorSettings(rate_limit=RateLimit(5, 500))
+    with (
+        EmulatorServer(SeedOptions(locations=1, contacts=5), settings) as paced,
+        httpx.Client(base_url=paced.base_url) as client,
+    ):
+        path = f"/locations/{paced.state.locations[0]['id']}"
+        statuses = []
+        for _ in range(3):
+            statuses += [client.get(path, headers=_headers(paced)).status_code for _ in range(5)]
+            time.sleep(0.5)
+        assert statuses == [200] * 15
+        burst = [client.get(path, headers=_headers(paced)).status_code for _ in range(6)]
+        assert burst == [200] * 5 + [429]

@@ -284,3 +284,20 @@ async def test_duplicate_lookup_needs_email_or_number(emu: Emu) -> None:
     )
     assert response.status_code == 400
     assert "number, email" in response.json()["message"]
+
+
+async def test_contact_appointments_come_from_calendar_events(emu: Emu) -> None:
+    contact = await emu.create(email="appt@example.com")
+    for start in ("2027-01-02T10:00:00.000Z", "2027-01-01T10:00:00.000Z"):
+        await emu.client.post(
+            f"/_emulator/locations/{emu.loc()}/calendar_events",
+            json={"contactId": contact["id"], "startTime": start, "title": "Visit"},
+        )
+    response = await emu.client.get(
+        f"/contacts/{contact['id']}/appointments", headers=emu.headers()
+    )
+    events = response.json()["events"]
+    assert [event["startTime"] for event in events] == [
+        "2027-01-01T10:00:00.000Z",
+        "2027-01-02T10:00:00.000Z",
+    ]
