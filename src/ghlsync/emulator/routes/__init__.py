@@ -44,4 +44,6 @@ MODULES: list[str] = [
     "locations",
     "custom_fields",
     "contacts",
+    "users",
+    "opportunities",
 ]

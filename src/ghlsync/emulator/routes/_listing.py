@@ -1,0 +1,90 @@
+"""Small helpers shared by the non-contact route modules: time parsing, paging, seed clocks.
+
+Not a route module (no ``routes``); the leading underscore keeps it out of ``MODULES``.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from ghlsync.emulator.common import ApiError
+from ghlsync.emulator.seed import SeedOptions
+from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+
+DAY_MS = 86_400_000
+
+
+def seed_clock(store: Store, options: SeedOptions) -> tuple[int, int]:
+    """``(now_ms, span_ms)`` for seeded timestamps: fixed by ``anchor_ms`` when given."""
+    now_ms = options.anchor_ms or int(store.clock.time() * 1000) - 1000
+    return now_ms, options.history_days * DAY_MS
+
+
+def seeded_times(rng: random.Random, now_ms: int, span_ms: int) -> tuple[str, str]:
+    """An ``(added, updated)`` pair of ISO stamps within the seed's history window."""
+    added = now_ms - int(rng.random() * span_ms)
+    updated = added + int(rng.random() * (now_ms - added))
+    return iso_from_ms(added), iso_from_ms(updated)
+
+
+def parse_time_ms(value: str, name: str) -> int:
+    """Epoch ms, an ISO-8601 date/time, or ``mm-dd-yyyy`` (opportunity search) -> epoch ms."""
+    text = value.strip()
+    try:
+        if text.lstrip("-").isdigit():
+            return int(text)
+        if len(text) == 10 and text[2] == "-" and text[5] == "-":
+            parsed = datetime.strptime(text, "%m-%d-%Y").replace(tzinfo=UTC)
+            return int(parsed.timestamp() * 1000)
+        if text.endswith("Z") and "T" in text and "." in text:
+            return ms_from_iso(text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp() * 1000)
+    except ValueError:
+        raise ApiError(422, [f"{name} must be a valid date"]) from None
+
+
+def time_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    return None if raw in (None, "") else parse_time_ms(raw, name)
+
+
+def in_window(stamp: str | None, start_ms: int | None, end_ms: int | None) -> bool:
+    if start_ms is None and end_ms is None:
+        return True
+    if not stamp:
+        return False
+    ms = ms_from_iso(stamp) if stamp.endswith("Z") else parse_time_ms(stamp, "time")
+    return (start_ms is None or ms >= start_ms) and (end_ms is None or ms <= end_ms)
+
+
+def required_query(request: Request, *names: str) -> dict[str, str]:
+    """The named query parameters, or one 422 listing those missing."""
+    values = {name: request.query_params.get(name, "") for name in names}
+    missing = [f"{name} should not be empty" for name, value in values.items() if not value]
+    if missing:
+        raise ApiError(422, missing)
+    return values
+
+
+def by_created(items: list[Entity], field: str = "dateAdded") -> list[Entity]:
+    return sorted(items, key=lambda item: (item.get(field) or "", item["id"]))
+
+
+def seeded_contacts(location: LocationState) -> list[Entity]:
+    """The location's contacts in a stable order (seeded links pick from these)."""
+    return sorted(location.collection("contacts"), key=lambda contact: contact["id"])
+
+
+def seeded_users(location: LocationState) -> list[str]:
+    return sorted(user["id"] for user in location.collection("users"))
+
+
+def strip_private(entity: Entity) -> dict[str, Any]:
+    return {key: value for key, value in entity.items() if not key.startswith("_")}

@@ -1,0 +1,589 @@
+"""Opportunities and pipelines (``apps/opportunities.json``).
+
+Opportunities carry ``createdAt``/``updatedAt`` (the spec's ``SearchOpportunitiesResponseSchema``);
+every write stamps ``updatedAt`` and deletes leave a tombstone, so incremental readers are exact.
+Writes emit ``OpportunityCreate`` / ``Update`` / ``StatusUpdate`` / ``StageUpdate`` /
+``MonetaryValueUpdate`` / ``AssignedToUpdate`` / ``Delete`` with the documented bodies
+(``docs/webhook events/Opportunity*.md``).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
+from ghlsync.emulator.routes._listing import (
+    in_window,
+    parse_time_ms,
+    seed_clock,
+    seeded_contacts,
+    seeded_users,
+    time_param,
+)
+from ghlsync.emulator.seed import SeedOptions, location_index
+from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+
+READ = "opportunities.readonly"
+WRITE = "opportunities.write"
+STATUSES = ("open", "won", "lost", "abandoned")
+WEBHOOK_FIELDS = (
+    "id",
+    "assignedTo",
+    "contactId",
+    "monetaryValue",
+    "name",
+    "pipelineId",
+    "pipelineStageId",
+    "source",
+    "status",
+    "dateAdded",
+)
+CREATE_FIELDS = {
+    "pipelineId",
+    "locationId",
+    "name",
+    "pipelineStageId",
+    "status",
+    "contactId",
+    "monetaryValue",
+    "assignedTo",
+    "customFields",
+}
+UPDATE_FIELDS = CREATE_FIELDS - {"locationId", "contactId"}
+UPSERT_FIELDS = {
+    "id",
+    "pipelineId",
+    "locationId",
+    "contactId",
+    "followers",
+    "isRemoveAllFollowers",
+    "followersActionType",
+    "name",
+    "status",
+    "pipelineStageId",
+    "monetaryValue",
+    "assignedTo",
+    "lostReasonId",
+    "customFields",
+}
+PIPELINES = (
+    ("Sales Pipeline", ("New Lead", "Contacted", "Qualified", "Proposal Sent", "Negotiation")),
+    ("Onboarding", ("Signed", "Kickoff", "Setup", "Live")),
+    ("Renewals", ("Upcoming", "In Discussion", "Renewed")),
+)
+SOURCES = ("website", "facebook", "google ads", "referral", "walk-in", "")
+DEAL_WORDS = ("Annual plan", "Starter package", "Premium service", "Consultation", "Retainer")
+
+
+# --------------------------------------------------------------------------- views
+def _contact_summary(store: Store, location_id: str, contact_id: str | None) -> dict[str, Any]:
+    contact = store.get(location_id, "contacts", contact_id) if contact_id else None
+    if contact is None:
+        return {"id": contact_id or "", "name": "", "tags": []}
+    name = " ".join(
+        part for part in (contact.get("firstName"), contact.get("lastName")) if part
+    ) or (contact.get("contactName") or "")
+    summary: dict[str, Any] = {"id": contact["id"], "name": name, "tags": contact.get("tags") or []}
+    for key in ("companyName", "email", "phone"):
+        if contact.get(key):
+            summary[key] = contact[key]
+    return summary
+
+
+def opportunity_view(store: Store, opportunity: Entity) -> dict[str, Any]:
+    """The wire shape (``SearchOpportunitiesResponseSchema``) with the contact summary."""
+    view = {key: value for key, value in opportunity.items() if not key.startswith("_")}
+    view["contact"] = _contact_summary(store, opportunity["locationId"], opportunity["contactId"])
+    # arrays of ids or objects in HighLevel's answers; the spec types their items as arrays
+    # (GHL-NOTES "Where the specs are wrong"): the emulator sends empty lists unless asked
+    for key in ("notes", "tasks", "calendarEvents"):
+        view.setdefault(key, [])
+    return view
+
+
+def webhook_body(opportunity: Entity) -> dict[str, Any]:
+    body = {"dateAdded": opportunity["createdAt"], **opportunity}
+    return {key: body[key] for key in WEBHOOK_FIELDS if key in body}
+
+
+def pipeline_view(pipeline: Entity) -> dict[str, Any]:
+    # stages are objects {id, name, position, showInFunnel, showInPieChart}; the spec's
+    # PipelinesResponseSchema types them as arrays (GHL-NOTES; seeds/002)
+    return {key: value for key, value in pipeline.items() if not key.startswith("_")}
+
+
+# --------------------------------------------------------------------------- helpers
+def _find(request: Request, scope: str) -> tuple[Store, str, Entity]:
+    store = store_of(request)
+    token = require(request, scope=scope)
+    found = store.find("opportunities", request.path_params["id"])
+    if found is None or (token.location_id and found[0] != token.location_id):
+        raise ApiError(400, "Opportunity not found", error="Bad Request")
+    return store, found[0], found[1]
+
+
+def _check_fields(store: Store, location_id: str, body: dict[str, Any]) -> list[str]:
+    messages: list[str] = []
+    status = body.get("status")
+    if status is not None and status not in (*STATUSES, "all"):
+        messages.append("status must be one of the following values: open, won, lost, abandoned")
+    value = body.get("monetaryValue")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        messages.append("monetaryValue must be a number")
+    for key in ("name", "pipelineId", "pipelineStageId", "assignedTo", "contactId"):
+        if key in body and body[key] is not None and not isinstance(body[key], str):
+            messages.append(f"{key} must be a string")
+    if messages:
+        return messages
+    pipeline_id = body.get("pipelineId")
+    if pipeline_id is not None:
+        pipeline = store.get(location_id, "pipelines", pipeline_id)
+        if pipeline is None:
+            messages.append("pipelineId is not a pipeline of this location")
+        elif body.get("pipelineStageId") and body["pipelineStageId"] not in {
+            stage["id"] for stage in pipeline["stages"]
+        }:
+            messages.append("pipelineStageId is not a stage of the pipeline")
+    contact_id = body.get("contactId")
+    if contact_id and store.get(location_id, "contacts", contact_id) is None:
+        messages.append("contactId is not a contact of this location")
+    return messages
+
+
+def _custom_fields(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ApiError(422, ["customFields must be an array"])
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not (item.get("id") or item.get("key")):
+            raise ApiError(422, ["each customFields item needs an id or key"])
+        field_value = item.get("field_value", item.get("fieldValue", item.get("value")))
+        out.append({"id": item.get("id") or item["key"], "fieldValue": field_value})
+    return out
+
+
+def _first_stage(store: Store, location_id: str, pipeline_id: str) -> str:
+    pipeline = store.get(location_id, "pipelines", pipeline_id)
+    return str(pipeline["stages"][0]["id"]) if pipeline and pipeline["stages"] else ""
+
+
+def _write(store: Store, location_id: str, before: Entity | None, after: Entity) -> Entity:
+    """Store ``after`` and emit the events the change implies."""
+    store.put(location_id, "opportunities", after)
+    if before is None:
+        store.emit("OpportunityCreate", location_id, webhook_body(after))
+        return after
+    store.emit("OpportunityUpdate", location_id, webhook_body(after))
+    if before.get("status") != after.get("status"):
+        store.emit("OpportunityStatusUpdate", location_id, webhook_body(after))
+    if before.get("pipelineStageId") != after.get("pipelineStageId"):
+        store.emit("OpportunityStageUpdate", location_id, webhook_body(after))
+    if before.get("monetaryValue") != after.get("monetaryValue"):
+        store.emit("OpportunityMonetaryValueUpdate", location_id, webhook_body(after))
+    if before.get("assignedTo") != after.get("assignedTo"):
+        store.emit("OpportunityAssignedToUpdate", location_id, webhook_body(after))
+    return after
+
+
+def _apply(store: Store, location_id: str, before: Entity, body: dict[str, Any]) -> Entity:
+    now = store.now()
+    after = dict(before)
+    for key in ("name", "pipelineId", "pipelineStageId", "monetaryValue", "assignedTo"):
+        if key in body and body[key] is not None:
+            after[key] = body[key]
+    if body.get("lostReasonId"):
+        after["lostReasonId"] = body["lostReasonId"]
+    if body.get("status") and body["status"] != "all":
+        after["status"] = body["status"]
+    if "customFields" in body:
+        after["customFields"] = _custom_fields(body["customFields"])
+    if after["pipelineId"] != before["pipelineId"] and "pipelineStageId" not in body:
+        after["pipelineStageId"] = _first_stage(store, location_id, after["pipelineId"])
+    if after.get("status") != before.get("status"):
+        after["lastStatusChangeAt"] = now
+    if after.get("pipelineStageId") != before.get("pipelineStageId"):
+        after["lastStageChangeAt"] = now
+    after["lastActionDate"] = now
+    after["updatedAt"] = now
+    return after
+
+
+def _new(store: Store, location_id: str, body: dict[str, Any], entity_id: str | None) -> Entity:
+    now = store.now()
+    pipeline_id = body["pipelineId"]
+    status = body.get("status") or "open"
+    return {
+        "id": entity_id or store.new_id(),
+        "name": body.get("name") or "",
+        "monetaryValue": body.get("monetaryValue") or 0,
+        "pipelineId": pipeline_id,
+        "pipelineStageId": body.get("pipelineStageId")
+        or _first_stage(store, location_id, pipeline_id),
+        "assignedTo": body.get("assignedTo") or "",
+        "status": "open" if status == "all" else status,
+        "source": "",
+        "lastStatusChangeAt": now,
+        "lastStageChangeAt": now,
+        "lastActionDate": now,
+        "createdAt": now,
+        "updatedAt": now,
+        "contactId": body.get("contactId") or "",
+        "locationId": location_id,
+        "customFields": _custom_fields(body.get("customFields")),
+        "followers": list(body.get("followers") or []),
+    }
+
+
+# --------------------------------------------------------------------------- handlers
+async def search(request: Request) -> Response:
+    """``GET /opportunities/search``: snake_case filters, ``page`` or ``startAfter`` paging."""
+    q = request.query_params
+    location_id = q.get("location_id") or ""
+    if not location_id:
+        require(request, scope=READ)
+        raise ApiError(422, ["location_id should not be empty"])
+    require(request, scope=READ, location_id=location_id)
+    store = store_of(request)
+    limit = int_param(request, "limit", 20, minimum=1, maximum=100)
+    page = int_param(request, "page", 1, minimum=1)
+    status = q.get("status") or ""
+    if status and status not in (*STATUSES, "all"):
+        raise ApiError(
+            422, ["status must be one of the following values: open, won, lost, abandoned, all"]
+        )
+    start_ms = time_param(request, "date")
+    end_ms = time_param(request, "endDate")
+    if end_ms is not None and q.get("endDate", "").count("-") == 2 and len(q["endDate"]) == 10:
+        end_ms += 86_400_000 - 1  # a date means the whole day
+    order = q.get("order") or "added_desc"
+    if order not in ("added_asc", "added_desc"):
+        raise ApiError(422, ["order must be one of the following values: added_asc, added_desc"])
+    text = (q.get("q") or "").strip().lower()
+    filters = {
+        "pipelineId": q.get("pipeline_id"),
+        "pipelineStageId": q.get("pipeline_stage_id"),
+        "contactId": q.get("contact_id"),
+        "assignedTo": q.get("assigned_to"),
+        "id": q.get("id"),
+    }
+    filters = {key: value for key, value in filters.items() if value}
+    items: list[Entity] = []
+    for opp in store.collection(location_id, "opportunities"):
+        if status and status != "all" and opp["status"] != status:
+            continue
+        if any(opp.get(key) != value for key, value in filters.items()):
+            continue
+        if not in_window(opp["createdAt"], start_ms, end_ms):
+            continue
+        if text:
+            contact = _contact_summary(store, location_id, opp["contactId"])
+            haystack = " ".join(
+                str(value) for value in (opp["name"], contact.get("name"), contact.get("email"))
+            )
+            if text not in haystack.lower():
+                continue
+        items.append(opp)
+    descending = order == "added_desc"
+    items.sort(key=lambda item: (item["createdAt"], item["id"]), reverse=descending)
+    total = len(items)
+    start_after = q.get("startAfter")
+    if start_after:
+        cursor = (
+            iso_from_ms(parse_time_ms(start_after, "startAfter")),
+            q.get("startAfterId") or "",
+        )
+        if descending:
+            window = [item for item in items if (item["createdAt"], item["id"]) < cursor]
+        else:
+            window = [item for item in items if (item["createdAt"], item["id"]) > cursor]
+        offset = total - len(window)
+        current_page = offset // limit + 1
+    else:
+        window = items[(page - 1) * limit :]
+        offset = (page - 1) * limit
+        current_page = page
+    found = window[:limit]
+    more = len(window) > limit
+    last = found[-1] if found else None
+    meta: dict[str, Any] = {
+        "total": total,
+        "currentPage": current_page,
+        "prevPage": current_page - 1 if current_page > 1 else None,
+        "nextPage": current_page + 1 if more else None,
+        "startAfter": ms_from_iso(last["createdAt"]) if last and more else None,
+        "startAfterId": last["id"] if last and more else None,
+        "nextPageUrl": None,
+    }
+    if more and last is not None:
+        params = {
+            key: value
+            for key, value in q.items()
+            if key not in ("page", "startAfter", "startAfterId")
+        }
+        params.update(
+            {
+                "startAfter": str(meta["startAfter"]),
+                "startAfterId": last["id"],
+                "page": str(current_page + 1),
+            }
+        )
+        meta["nextPageUrl"] = f"{request.base_url}opportunities/search?{urlencode(params)}"
+    return ok(
+        {
+            "opportunities": [opportunity_view(store, opp) for opp in found],
+            "meta": meta,
+            "aggregations": {},
+        }
+    )
+
+
+async def search_post(request: Request) -> Response:
+    """``POST /opportunities/search`` (``OpportunitySearchBodyDTO``): page/limit over the
+    location's opportunities, newest first, ``total`` at the top level."""
+    body = await json_body(
+        request,
+        allowed={
+            "locationId",
+            "query",
+            "limit",
+            "page",
+            "searchAfter",
+            "additionalDetails",
+            "filters",
+            "sort",
+        },
+        required={"locationId"},
+    )
+    location_id = str(body["locationId"])
+    require(request, scope=READ, location_id=location_id)
+    store = store_of(request)
+    limit = body.get("limit") or 20
+    page = body.get("page") or 1
+    if not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise ApiError(422, ["limit must not be greater than 500"])
+    if not isinstance(page, int) or page < 1:
+        raise ApiError(422, ["page must not be less than 1"])
+    text = str(body.get("query") or "").strip().lower()
+    items = [
+        opp
+        for opp in store.collection(location_id, "opportunities")
+        if not text or text in opp["name"].lower()
+    ]
+    items.sort(key=lambda item: (item["createdAt"], item["id"]), reverse=True)
+    found = items[(page - 1) * limit : page * limit]
+    return ok(
+        {
+            "opportunities": [opportunity_view(store, opp) for opp in found],
+            "total": len(items),
+            "aggregations": {},
+        }
+    )
+
+
+async def pipelines(request: Request) -> Response:
+    location_id = request.query_params.get("locationId") or ""
+    if not location_id:
+        require(request, scope=READ)
+        raise ApiError(422, ["locationId should not be empty"])
+    require(request, scope=READ, location_id=location_id)
+    found = store_of(request).collection(location_id, "pipelines")
+    items = sorted(found, key=lambda pipeline: (pipeline["_position"], pipeline["id"]))
+    return ok({"pipelines": [pipeline_view(pipeline) for pipeline in items]})
+
+
+async def get_opportunity(request: Request) -> Response:
+    store, _, opp = _find(request, READ)
+    return ok({"opportunity": opportunity_view(store, opp)})
+
+
+async def create(request: Request) -> Response:
+    token = require(request, scope=WRITE)
+    body = await json_body(
+        request,
+        allowed=CREATE_FIELDS,
+        required={"pipelineId", "locationId", "name", "status", "contactId"},
+    )
+    location_id = str(body["locationId"])
+    require(request, scope=WRITE, location_id=location_id)
+    del token
+    store = store_of(request)
+    messages = _check_fields(store, location_id, body)
+    if messages:
+        raise ApiError(422, messages)
+    location = store.locations[location_id]
+    duplicates_allowed = bool(location.record.get("settings", {}).get("allowDuplicateOpportunity"))
+    if not duplicates_allowed:
+        for opp in store.collection(location_id, "opportunities"):
+            if opp["contactId"] == body["contactId"] and opp["pipelineId"] == body["pipelineId"]:
+                raise ApiError(
+                    400,
+                    "Can not create duplicate opportunity for the contact.",
+                    error="Bad Request",
+                )
+    opp = _write(store, location_id, None, _new(store, location_id, body, None))
+    return ok({"opportunity": opportunity_view(store, opp)}, status=201)
+
+
+async def update(request: Request) -> Response:
+    store, location_id, before = _find(request, WRITE)
+    body = await json_body(request, allowed=UPDATE_FIELDS)
+    messages = _check_fields(store, location_id, {"pipelineId": before["pipelineId"], **body})
+    if messages:
+        raise ApiError(422, messages)
+    after = _write(store, location_id, before, _apply(store, location_id, before, body))
+    return ok({"opportunity": opportunity_view(store, after)})
+
+
+async def update_status(request: Request) -> Response:
+    store, location_id, before = _find(request, WRITE)
+    body = await json_body(request, allowed={"status", "lostReasonId"}, required={"status"})
+    messages = _check_fields(store, location_id, {"status": body["status"]})
+    if messages:
+        raise ApiError(422, messages)
+    _write(store, location_id, before, _apply(store, location_id, before, body))
+    return ok({"succeded": True})
+
+
+async def delete(request: Request) -> Response:
+    store, location_id, opp = _find(request, WRITE)
+    store.delete(location_id, "opportunities", opp["id"])
+    store.emit("OpportunityDelete", location_id, webhook_body(opp))
+    return ok({"succeded": True})
+
+
+async def upsert(request: Request) -> Response:
+    """``POST /opportunities/upsert``: by ``id``, else by (contact, pipeline)."""
+    body = await json_body(request, allowed=UPSERT_FIELDS, required={"pipelineId", "locationId"})
+    location_id = str(body["locationId"])
+    require(request, scope=WRITE, location_id=location_id)
+    store = store_of(request)
+    messages = _check_fields(store, location_id, body)
+    if messages:
+        raise ApiError(422, messages)
+    collection = store.collection(location_id, "opportunities")
+    before: Entity | None = None
+    if body.get("id"):
+        before = collection.get(str(body["id"]))
+        if before is None:
+            raise ApiError(400, "Opportunity not found", error="Bad Request")
+    elif body.get("contactId"):
+        for opp in collection:
+            if opp["contactId"] == body["contactId"] and opp["pipelineId"] == body["pipelineId"]:
+                before = opp
+                break
+    if before is None:
+        if not body.get("contactId"):
+            raise ApiError(422, ["contactId should not be empty"])
+        after = _new(store, location_id, {"status": "open", **body}, None)
+    else:
+        after = _apply(store, location_id, before, body)
+        followers = list(before.get("followers") or [])
+        if body.get("isRemoveAllFollowers"):
+            followers = []
+        for follower in body.get("followers") or []:
+            if body.get("followersActionType") == "remove":
+                followers = [item for item in followers if item != follower]
+            elif follower not in followers:
+                followers.append(follower)
+        after["followers"] = followers
+    _write(store, location_id, before, after)
+    return ok({"opportunity": opportunity_view(store, after), "new": before is None})
+
+
+# --------------------------------------------------------------------------- seed
+def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
+    """Three pipelines with stages; ``options.opportunities`` (split across locations)
+    opportunities on seeded contacts, with values, statuses, stages and owners."""
+    pipelines_ = location.collection("pipelines")
+    stage_ids: list[tuple[str, list[str]]] = []
+    for position, (name, stage_names) in enumerate(PIPELINES):
+        pipeline_id = store.new_id()
+        stage_objects = [
+            {
+                "id": f"{store.new_id(8)}-{index:04d}-{store.new_id(12)}".lower(),
+                "name": stage,
+                "position": index,
+                "showInFunnel": True,
+                "showInPieChart": True,
+            }
+            for index, stage in enumerate(stage_names)
+        ]
+        pipelines_.put(
+            {
+                "id": pipeline_id,
+                "name": name,
+                "stages": stage_objects,
+                "showInFunnel": True,
+                "showInPieChart": True,
+                "locationId": location.id,
+                "_position": position,
+            }
+        )
+        stage_ids.append((pipeline_id, [str(stage["id"]) for stage in stage_objects]))
+    count = options.per_location(options.count("opportunities", 0), location_index(location))
+    contacts = seeded_contacts(location)
+    if count <= 0 or not contacts:
+        return
+    users = seeded_users(location) or [""]
+    now_ms, span_ms = seed_clock(store, options)
+    collection = location.collection("opportunities")
+    for index in range(count):
+        contact = contacts[index % len(contacts)]
+        pipeline_id, stages = stage_ids[(index // len(contacts)) % len(stage_ids)]
+        created = now_ms - int(rng.random() * span_ms)
+        stage_at = created + int(rng.random() * (now_ms - created))
+        updated = stage_at + int(rng.random() * (now_ms - stage_at))
+        roll = rng.random()
+        status = (
+            "open"
+            if roll < 0.55
+            else "won"
+            if roll < 0.8
+            else "lost"
+            if roll < 0.95
+            else "abandoned"
+        )
+        name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+        opp: Entity = {
+            "id": store.new_id(),
+            "name": f"{name or 'Deal'} - {DEAL_WORDS[int(rng.random() * len(DEAL_WORDS))]}",
+            "monetaryValue": round(
+                rng.choice((250, 500, 1200, 2500, 5000, 12000)) * (0.5 + rng.random()), 2
+            ),
+            "pipelineId": pipeline_id,
+            "pipelineStageId": stages[int(rng.random() * len(stages))],
+            "assignedTo": users[int(rng.random() * len(users))],
+            "status": status,
+            "source": SOURCES[int(rng.random() * len(SOURCES))],
+            "lastStatusChangeAt": iso_from_ms(stage_at),
+            "lastStageChangeAt": iso_from_ms(stage_at),
+            "lastActionDate": iso_from_ms(updated),
+            "createdAt": iso_from_ms(created),
+            "updatedAt": iso_from_ms(updated),
+            "contactId": contact["id"],
+            "locationId": location.id,
+            "customFields": [],
+            "followers": [],
+        }
+        collection.put(opp)
+
+
+routes: list[BaseRoute] = [
+    Route("/opportunities/search", search, methods=["GET"]),
+    Route("/opportunities/search", search_post, methods=["POST"]),
+    Route("/opportunities/pipelines", pipelines, methods=["GET"]),
+    Route("/opportunities/upsert", upsert, methods=["POST"]),
+    Route("/opportunities/", create, methods=["POST"]),
+    Route("/opportunities/{id}/status", update_status, methods=["PUT"]),
+    Route("/opportunities/{id}", get_opportunity, methods=["GET"]),
+    Route("/opportunities/{id}", update, methods=["PUT"]),
+    Route("/opportunities/{id}", delete, methods=["DELETE"]),
+]
