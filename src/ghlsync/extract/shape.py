@@ -1,0 +1,52 @@
+"""Record shaping (pure): ``location_id`` on every record, custom fields readable by key.
+
+``customFields`` stays raw (``[{id, value}]``, a child table in dlt); ``custom_field_values``
+adds ``{key: value}`` for every field with a known definition, the key being the definition's
+``fieldKey`` without its model prefix (``contact.membership_status`` -> ``membership_status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ghlsync.extract.streams import DELETED, LOCATION_ID
+
+_VALUE_KEYS = ("value", "fieldValue", "field_value", "fieldValueString", "fieldValueNumber")
+
+
+def field_keys(definitions: list[Mapping[str, Any]]) -> dict[str, str]:
+    """``{field id: short key}`` from custom field definitions."""
+    keys: dict[str, str] = {}
+    for definition in definitions:
+        fid, key = definition.get("id"), definition.get("fieldKey") or definition.get("name")
+        if isinstance(fid, str) and isinstance(key, str) and key:
+            keys[fid] = key.split(".", 1)[1] if "." in key else key
+    return keys
+
+
+def custom_value(item: Mapping[str, Any]) -> Any:
+    for name in _VALUE_KEYS:
+        if name in item:
+            return item[name]
+    return None
+
+
+def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
+    out = dict(record)
+    out[LOCATION_ID] = location_id
+    out.pop("searchAfter", None)  # a paging cursor, not data
+    fields = out.get("customFields")
+    if isinstance(fields, list) and fields:
+        readable = {
+            keys[f["id"]]: custom_value(f)
+            for f in fields
+            if isinstance(f, Mapping) and isinstance(f.get("id"), str) and f["id"] in keys
+        }
+        if readable:
+            out["custom_field_values"] = readable
+    return out
+
+
+def tombstone(record_id: str, location_id: str) -> dict[str, Any]:
+    return {"id": record_id, LOCATION_ID: location_id, DELETED: True}
