@@ -301,3 +301,25 @@ async def test_contact_appointments_come_from_calendar_events(emu: Emu) -> None:
         "2027-01-01T10:00:00.000Z",
         "2027-01-02T10:00:00.000Z",
     ]
+
+
+async def test_location_task_search_pages_with_skip_and_limit(emu: Emu) -> None:
+    path = f"/locations/{emu.loc()}/tasks/search"
+    everything = await emu.client.post(path, json={"limit": 1000}, headers=emu.headers())
+    assert everything.status_code == 200
+    tasks = everything.json()["tasks"]
+    assert tasks and all(isinstance(task, dict) and task["contactId"] for task in tasks)
+    paged = []
+    for skip in range(0, len(tasks), 2):
+        page = await emu.client.post(path, json={"skip": skip, "limit": 2}, headers=emu.headers())
+        paged += page.json()["tasks"]
+    assert [t["id"] for t in paged] == [t["id"] for t in tasks]
+    done = await emu.client.post(
+        path, json={"completed": True, "limit": 1000}, headers=emu.headers()
+    )
+    assert all(task["completed"] for task in done.json()["tasks"])
+    one = tasks[0]["contactId"]
+    mine = await emu.client.post(
+        path, json={"contactId": [one], "limit": 1000}, headers=emu.headers()
+    )
+    assert {task["contactId"] for task in mine.json()["tasks"]} == {one}

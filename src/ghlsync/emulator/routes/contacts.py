@@ -772,6 +772,59 @@ async def delete_task(request: Request) -> Response:
     return ok({"succeded": True})
 
 
+TASK_SEARCH_FIELDS = {
+    "contactId",
+    "completed",
+    "assignedTo",
+    "query",
+    "limit",
+    "skip",
+    "businessId",
+}
+
+
+async def search_location_tasks(request: Request) -> Response:
+    """``POST /locations/{locationId}/tasks/search``: tasks of every contact, filtered.
+
+    Ordered by ``dateAdded`` then id, so ``skip``/``limit`` paging is stable. The spec types
+    ``tasks`` items as arrays; HighLevel returns task objects (GHL-NOTES), as here.
+    """
+    location_id = request.path_params["locationId"]
+    require(request, scope="locations/tasks.readonly", location_id=location_id)
+    body = await json_body(request, allowed=TASK_SEARCH_FIELDS)
+    messages: list[str] = []
+    for key in ("limit", "skip"):
+        value = body.get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            messages.append(f"{key} must be a non-negative integer")
+    for key in ("contactId", "assignedTo"):
+        if key in body and not isinstance(body[key], list):
+            messages.append(f"{key} must be an array")
+    if "completed" in body and not isinstance(body["completed"], bool):
+        messages.append("completed must be a boolean value")
+    if messages:
+        raise ApiError(422, messages)
+    store = store_of(request)
+    contact_ids = set(body.get("contactId") or [])
+    assigned = set(body.get("assignedTo") or [])
+    text = str(body.get("query") or "").strip().lower()
+    with store.lock:
+        tasks = [
+            task
+            for task in store.collection(location_id, "tasks")
+            if (not contact_ids or task.get("contactId") in contact_ids)
+            and (not assigned or task.get("assignedTo") in assigned)
+            and ("completed" not in body or bool(task.get("completed")) == body["completed"])
+            and (not text or text in str(task.get("title", "")).lower())
+        ]
+    tasks.sort(key=lambda task: (task.get("dateAdded") or "", task["id"]))
+    skip = int(body.get("skip") or 0)
+    limit = int(body.get("limit") or 25)
+    return ok({"tasks": [task_view(task) for task in tasks[skip : skip + limit]]})
+
+
 # --------------------------------------------------------------------------- appointments
 async def contact_appointments(request: Request) -> Response:
     _, _, location, contact = _contact(request, "contacts.readonly")
@@ -813,4 +866,5 @@ routes: list[BaseRoute] = [
     Route("/contacts/{contactId}/tasks/{taskId}", delete_task, methods=["DELETE"]),
     Route("/contacts/{contactId}/tasks/{taskId}/completed", complete_task, methods=["PUT"]),
     Route("/contacts/{contactId}/appointments", contact_appointments, methods=["GET"]),
+    Route("/locations/{locationId}/tasks/search", search_location_tasks, methods=["POST"]),
 ]
