@@ -46,4 +46,6 @@ MODULES: list[str] = [
     "contacts",
     "users",
     "opportunities",
+    "calendars",
+    "conversations",
 ]

@@ -1,0 +1,360 @@
+"""Calendars and appointments (``apps/calendars.json``; ``Version: 2021-04-15``).
+
+``GET /calendars/events`` needs ``locationId``, one of ``calendarId`` / ``userId`` /
+``groupId`` and a ``startTime``/``endTime`` window in epoch ms: readers page by time window.
+Appointments carry ``dateAdded``/``dateUpdated`` (``CalendarEventDTO``), stamped on every write;
+writes emit ``AppointmentCreate`` / ``AppointmentUpdate`` (``docs/webhook events``).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ghlsync.emulator.common import V2021_04_15, ApiError, json_body, ok, require, store_of
+from ghlsync.emulator.routes._listing import (
+    parse_time_ms,
+    seed_clock,
+    seeded_contacts,
+    seeded_users,
+)
+from ghlsync.emulator.seed import SeedOptions
+from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+
+READ = "calendars.readonly"
+EVENTS_READ = "calendars/events.readonly"
+EVENTS_WRITE = "calendars/events.write"
+STATUSES = ("new", "confirmed", "cancelled", "showed", "noshow", "invalid")
+CALENDAR_NAMES = ("Discovery Call", "Consultation", "Follow-up Visit", "Team Demo")
+APPOINTMENT_FIELDS = {
+    "title",
+    "meetingLocationType",
+    "meetingLocationId",
+    "overrideLocationConfig",
+    "appointmentStatus",
+    "assignedUserId",
+    "description",
+    "address",
+    "ignoreDateRange",
+    "toNotify",
+    "ignoreFreeSlotValidation",
+    "rrule",
+    "calendarId",
+    "locationId",
+    "contactId",
+    "startTime",
+    "endTime",
+}
+WEBHOOK_FIELDS = (
+    "id",
+    "address",
+    "title",
+    "calendarId",
+    "contactId",
+    "groupId",
+    "appointmentStatus",
+    "assignedUserId",
+    "users",
+    "notes",
+    "source",
+    "startTime",
+    "endTime",
+    "dateAdded",
+    "dateUpdated",
+)
+
+
+def _require(request: Request, scope: str, location_id: str | None = None) -> Any:
+    return require(request, scope=scope, location_id=location_id, versions=V2021_04_15)
+
+
+def _location_param(request: Request, scope: str) -> str:
+    location_id = request.query_params.get("locationId") or ""
+    if not location_id:
+        _require(request, scope)
+        raise ApiError(422, ["locationId should not be empty"])
+    _require(request, scope, location_id)
+    return location_id
+
+
+def appointment_response(event: Entity) -> dict[str, Any]:
+    """``AppointmentSchemaResponse`` (create / update answers)."""
+    keys = (
+        "id",
+        "calendarId",
+        "locationId",
+        "contactId",
+        "startTime",
+        "endTime",
+        "title",
+        "meetingLocationType",
+        "appointmentStatus",
+        "assignedUserId",
+        "address",
+        "isRecurring",
+        "rrule",
+    )
+    return {key: event[key] for key in keys if key in event}
+
+
+def webhook_body(event: Entity) -> dict[str, Any]:
+    return {"appointment": {key: event[key] for key in WEBHOOK_FIELDS if key in event}}
+
+
+# --------------------------------------------------------------------------- handlers
+async def list_calendars(request: Request) -> Response:
+    location_id = _location_param(request, READ)
+    group_id = request.query_params.get("groupId")
+    calendars = [
+        calendar
+        for calendar in store_of(request).collection(location_id, "calendars")
+        if not group_id or calendar.get("groupId") == group_id
+    ]
+    calendars.sort(key=lambda calendar: calendar["id"])
+    return ok({"calendars": calendars})
+
+
+async def get_calendar(request: Request) -> Response:
+    token = _require(request, READ)
+    found = store_of(request).find("calendars", request.path_params["calendarId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Calendar not found", error="Bad Request")
+    return ok({"calendar": found[1]})
+
+
+async def list_events(request: Request) -> Response:
+    q = request.query_params
+    location_id = _location_param(request, EVENTS_READ)
+    selectors = {key: q.get(key) for key in ("calendarId", "userId", "groupId") if q.get(key)}
+    messages = []
+    if not selectors:
+        messages.append("One of calendarId, userId or groupId is required")
+    for name in ("startTime", "endTime"):
+        if not q.get(name):
+            messages.append(f"{name} should not be empty")
+    if messages:
+        raise ApiError(422, messages)
+    start_ms = parse_time_ms(q["startTime"], "startTime")
+    end_ms = parse_time_ms(q["endTime"], "endTime")
+    if end_ms < start_ms:
+        raise ApiError(422, ["endTime must be after startTime"])
+    events = []
+    for event in store_of(request).collection(location_id, "calendar_events"):
+        if "calendarId" in selectors and event["calendarId"] != selectors["calendarId"]:
+            continue
+        if "groupId" in selectors and event.get("groupId") != selectors["groupId"]:
+            continue
+        if "userId" in selectors and selectors["userId"] not in (
+            event.get("assignedUserId"),
+            *event.get("users", []),
+        ):
+            continue
+        # an event is in the window when it starts inside it
+        if start_ms <= ms_from_iso(event["startTime"]) <= end_ms:
+            events.append(event)
+    events.sort(key=lambda event: (event["startTime"], event["id"]))
+    return ok({"events": events})
+
+
+async def get_appointment(request: Request) -> Response:
+    token = _require(request, EVENTS_READ)
+    found = store_of(request).find("calendar_events", request.path_params["eventId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Appointment not found", error="Bad Request")
+    return ok({"event": found[1]})
+
+
+def _validated(store: Store, location_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    messages = []
+    status = body.get("appointmentStatus")
+    if status is not None and status not in STATUSES:
+        messages.append(f"appointmentStatus must be one of: {', '.join(STATUSES)}")
+    times: dict[str, str] = {}
+    for name in ("startTime", "endTime"):
+        if body.get(name) is not None:
+            try:
+                times[name] = iso_from_ms(parse_time_ms(str(body[name]), name))
+            except ApiError:
+                messages.append(f"{name} must be a valid ISO 8601 date string")
+    calendar_id = body.get("calendarId")
+    if calendar_id and store.get(location_id, "calendars", str(calendar_id)) is None:
+        messages.append("calendarId is not a calendar of this location")
+    contact_id = body.get("contactId")
+    if contact_id and store.get(location_id, "contacts", str(contact_id)) is None:
+        messages.append("contactId is not a contact of this location")
+    if messages:
+        raise ApiError(422, messages)
+    return times
+
+
+async def create_appointment(request: Request) -> Response:
+    _require(request, EVENTS_WRITE)
+    body = await json_body(
+        request,
+        allowed=APPOINTMENT_FIELDS,
+        required={"calendarId", "locationId", "contactId", "startTime"},
+    )
+    location_id = str(body["locationId"])
+    _require(request, EVENTS_WRITE, location_id)
+    store = store_of(request)
+    times = _validated(store, location_id, body)
+    calendar = store.get(location_id, "calendars", str(body["calendarId"]))
+    assert calendar is not None
+    start = times["startTime"]
+    end = times.get("endTime") or iso_from_ms(
+        ms_from_iso(start) + int(calendar.get("slotDuration", 30)) * 60_000
+    )
+    now = store.now()
+    assigned = body.get("assignedUserId") or (calendar.get("teamMembers") or [{}])[0].get(
+        "userId", ""
+    )
+    event: Entity = {
+        "id": store.new_id(),
+        "title": body.get("title") or calendar["name"],
+        "calendarId": calendar["id"],
+        "locationId": location_id,
+        "contactId": body["contactId"],
+        "groupId": calendar.get("groupId", ""),
+        "appointmentStatus": body.get("appointmentStatus") or "confirmed",
+        "assignedUserId": assigned,
+        "users": [assigned] if assigned else [],
+        "address": body.get("address") or "",
+        "notes": "",
+        "description": body.get("description") or "",
+        "source": "third_party",
+        "isRecurring": bool(body.get("rrule")),
+        "startTime": start,
+        "endTime": end,
+        "dateAdded": now,
+        "dateUpdated": now,
+    }
+    if body.get("rrule"):
+        event["rrule"] = body["rrule"]
+    if body.get("meetingLocationType"):
+        event["meetingLocationType"] = body["meetingLocationType"]
+    store.put(location_id, "calendar_events", event)
+    store.emit("AppointmentCreate", location_id, webhook_body(event))
+    return ok(appointment_response(event))
+
+
+async def update_appointment(request: Request) -> Response:
+    token = _require(request, EVENTS_WRITE)
+    store = store_of(request)
+    found = store.find("calendar_events", request.path_params["eventId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Appointment not found", error="Bad Request")
+    location_id, before = found
+    body = await json_body(request, allowed=APPOINTMENT_FIELDS - {"locationId", "contactId"})
+    times = _validated(store, location_id, body)
+    after = dict(before)
+    for key in ("title", "appointmentStatus", "address", "description", "calendarId", "rrule"):
+        if body.get(key) is not None:
+            after[key] = body[key]
+    if body.get("assignedUserId"):
+        after["assignedUserId"] = body["assignedUserId"]
+        after["users"] = [body["assignedUserId"]]
+    after.update(times)
+    after["dateUpdated"] = store.now()
+    store.put(location_id, "calendar_events", after)
+    store.emit("AppointmentUpdate", location_id, webhook_body(after))
+    return ok(appointment_response(after))
+
+
+# --------------------------------------------------------------------------- seed
+def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
+    """Calendars (``--count calendars=N``, default 3) and appointments (``appointments=N``,
+    default 2 per contact up to 400) spread over the past and next year."""
+    users = seeded_users(location)
+    calendars = location.collection("calendars")
+    group_id = store.new_id()
+    calendar_ids: list[str] = []
+    for index in range(options.count("calendars", 3)):
+        calendar_id = store.new_id()
+        name = CALENDAR_NAMES[index % len(CALENDAR_NAMES)]
+        members = users[index % len(users) :][:2] if users else []
+        calendars.put(
+            {
+                "id": calendar_id,
+                "locationId": location.id,
+                "groupId": group_id,
+                "name": name if index < len(CALENDAR_NAMES) else f"{name} {index}",
+                "description": f"Book a {name.lower()}",
+                "slug": f"{name.lower().replace(' ', '-')}-{index}",
+                "widgetSlug": f"{name.lower().replace(' ', '-')}-{index}",
+                "calendarType": "round_robin" if len(members) > 1 else "personal",
+                "widgetType": "classic",
+                "eventTitle": "{{contact.name}}",
+                "eventColor": "#039be5",
+                "teamMembers": [
+                    {"userId": user, "priority": 0.5, "isPrimary": i == 0}
+                    for i, user in enumerate(members)
+                ],
+                "slotDuration": 30,
+                "slotDurationUnit": "mins",
+                "slotInterval": 30,
+                "slotIntervalUnit": "mins",
+                "isActive": True,
+                "notifications": [],
+                "openHours": [],
+            }
+        )
+        calendar_ids.append(calendar_id)
+    contacts = seeded_contacts(location)
+    if not contacts or not calendar_ids:
+        return
+    count = options.count("appointments", min(2 * len(contacts), 400))
+    now_ms, span_ms = seed_clock(store, options)
+    events = location.collection("calendar_events")
+    for _ in range(count):
+        contact = contacts[int(rng.random() * len(contacts))]
+        calendar_id = calendar_ids[int(rng.random() * len(calendar_ids))]
+        calendar = calendars.get(calendar_id) or {}
+        members = [member["userId"] for member in calendar.get("teamMembers", [])]
+        assigned = members[int(rng.random() * len(members))] if members else ""
+        # a year back and a year ahead: two years of appointments
+        start = now_ms - span_ms // 2 + int(rng.random() * span_ms)
+        start -= start % 1_800_000
+        added = min(start, now_ms) - int(rng.random() * 30 * 86_400_000)
+        updated = added + int(rng.random() * (now_ms - added))
+        status = (
+            "confirmed"
+            if start > now_ms
+            else rng.choice(("showed", "showed", "noshow", "cancelled"))
+        )
+        event_id = store.new_id()
+        events.put(
+            {
+                "id": event_id,
+                "title": f"{calendar.get('name', 'Appointment')} with {contact.get('firstName') or 'guest'}",
+                "calendarId": calendar_id,
+                "locationId": location.id,
+                "contactId": contact["id"],
+                "groupId": group_id,
+                "appointmentStatus": status,
+                "assignedUserId": assigned,
+                "users": [assigned] if assigned else [],
+                "address": "https://meet.example.com/" + event_id.lower(),
+                "notes": "",
+                "description": "",
+                "source": "booking_widget",
+                "isRecurring": False,
+                "startTime": iso_from_ms(start),
+                "endTime": iso_from_ms(start + 1_800_000),
+                "dateAdded": iso_from_ms(added),
+                "dateUpdated": iso_from_ms(updated),
+            }
+        )
+
+
+routes: list[BaseRoute] = [
+    Route("/calendars/events/appointments", create_appointment, methods=["POST"]),
+    Route("/calendars/events/appointments/{eventId}", get_appointment, methods=["GET"]),
+    Route("/calendars/events/appointments/{eventId}", update_appointment, methods=["PUT"]),
+    Route("/calendars/events", list_events, methods=["GET"]),
+    Route("/calendars/", list_calendars, methods=["GET"]),
+    Route("/calendars/{calendarId}", get_calendar, methods=["GET"]),
+]

@@ -1,0 +1,394 @@
+"""Conversations and messages (``apps/conversations.json``; ``Version: 2021-04-15``).
+
+``GET /conversations/search`` pages by ``startAfterDate`` (the ``lastMessageDate`` of the last
+conversation seen, epoch ms) and ``limit``; ``sort``/``sortBy`` order it. Conversations carry
+``dateAdded``/``dateUpdated``/``lastMessageDate`` as epoch-ms numbers, as HighLevel answers them
+(the spec's ``ConversationSchema`` omits them; they are what incremental readers need).
+Messages carry ``dateAdded`` (ISO, ``GetMessageResponseDto``). Sending emits ``OutboundMessage``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ghlsync.emulator.common import (
+    V2021_04_15,
+    ApiError,
+    int_param,
+    json_body,
+    ok,
+    require,
+    store_of,
+)
+from ghlsync.emulator.routes._listing import parse_time_ms, seed_clock, seeded_contacts
+from ghlsync.emulator.seed import SeedOptions
+from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+
+READ = "conversations.readonly"
+MESSAGE_READ = ("conversations/message.readonly", "conversations.readonly")
+MESSAGE_WRITE = ("conversations/message.write", "conversations.write")
+#: send ``type`` -> (message type, numeric type, conversation type)
+SEND_TYPES = {
+    "SMS": ("TYPE_SMS", 2, "TYPE_PHONE"),
+    "Email": ("TYPE_EMAIL", 3, "TYPE_EMAIL"),
+    "WhatsApp": ("TYPE_WHATSAPP", 19, "TYPE_PHONE"),
+    "FB": ("TYPE_FACEBOOK", 4, "TYPE_FB_MESSENGER"),
+    "IG": ("TYPE_INSTAGRAM", 18, "TYPE_FB_MESSENGER"),
+    "Custom": ("TYPE_CUSTOM_SMS", 20, "TYPE_PHONE"),
+    "Live_Chat": ("TYPE_LIVE_CHAT", 29, "TYPE_PHONE"),
+    "RCS": ("TYPE_RCS", 2, "TYPE_PHONE"),
+    "TIKTOK": ("TYPE_TIKTOK", 37, "TYPE_PHONE"),
+}
+SEND_FIELDS = {
+    "type",
+    "subType",
+    "contactId",
+    "appointmentId",
+    "attachments",
+    "emailFrom",
+    "emailCc",
+    "emailBcc",
+    "html",
+    "message",
+    "subject",
+    "replyMessageId",
+    "templateId",
+    "threadId",
+    "scheduledTimestamp",
+    "conversationProviderId",
+    "emailTo",
+    "customSubtypeId",
+    "emailReplyMode",
+    "fromNumber",
+    "toNumber",
+    "status",
+}
+SNIPPETS = (
+    "Hi! Is the appointment still on for tomorrow?",
+    "Thanks, see you then.",
+    "Can you send me the price list?",
+    "Your invoice is attached.",
+    "We have a slot on Friday at 3pm.",
+    "Please call me back when you can.",
+    "Great, booked!",
+    "STOP",
+)
+
+
+def _require(request: Request, scope: str | tuple[str, ...], location_id: str | None = None) -> Any:
+    return require(request, scope=scope, location_id=location_id, versions=V2021_04_15)
+
+
+def conversation_view(conversation: Entity) -> dict[str, Any]:
+    return {key: value for key, value in conversation.items() if not key.startswith("_")}
+
+
+def _sort_key(sort_by: str) -> str:
+    return "lastManualMessageDate" if sort_by == "last_manual_message_date" else "lastMessageDate"
+
+
+async def search(request: Request) -> Response:
+    q = request.query_params
+    location_id = q.get("locationId") or ""
+    if not location_id:
+        _require(request, READ)
+        raise ApiError(422, ["locationId should not be empty"])
+    _require(request, READ, location_id)
+    store = store_of(request)
+    limit = int_param(request, "limit", 20, minimum=1, maximum=100)
+    sort = q.get("sort") or "desc"
+    if sort not in ("asc", "desc"):
+        raise ApiError(422, ["sort must be one of the following values: asc, desc"])
+    sort_by = q.get("sortBy") or "last_message_date"
+    if sort_by not in ("last_message_date", "last_manual_message_date"):
+        raise ApiError(422, ["sortBy must be one of: last_message_date, last_manual_message_date"])
+    key = _sort_key(sort_by)
+    filters = {
+        "contactId": q.get("contactId"),
+        "id": q.get("id"),
+        "lastMessageType": q.get("lastMessageType"),
+        "lastMessageDirection": q.get("lastMessageDirection"),
+    }
+    filters = {name: value for name, value in filters.items() if value}
+    assigned = {item for item in (q.get("assignedTo") or "").split(",") if item}
+    text = (q.get("query") or "").strip().lower()
+    status = q.get("status") or "all"
+    start_ms = int(q["startDate"]) if (q.get("startDate") or "").isdigit() else None
+    end_ms = int(q["endDate"]) if (q.get("endDate") or "").isdigit() else None
+    matched = []
+    for conversation in store.collection(location_id, "conversations"):
+        if any(conversation.get(name) != value for name, value in filters.items()):
+            continue
+        if assigned and conversation.get("assignedTo") not in assigned:
+            continue
+        if status == "unread" and not conversation["unreadCount"]:
+            continue
+        if status == "read" and conversation["unreadCount"]:
+            continue
+        if status == "starred" and not conversation.get("starred"):
+            continue
+        if text and text not in (
+            f"{conversation['fullName']} {conversation['email']} {conversation['phone']}"
+            f" {conversation['lastMessageBody']}".lower()
+        ):
+            continue
+        stamp = conversation.get(key) or 0
+        if (start_ms is not None and stamp < start_ms) or (end_ms is not None and stamp > end_ms):
+            continue
+        matched.append(conversation)
+    descending = sort == "desc"
+    matched.sort(key=lambda item: (item.get(key) or 0, item["id"]), reverse=descending)
+    total = len(matched)
+    after = q.get("startAfterDate")
+    if after:
+        cursor = parse_time_ms(after, "startAfterDate")
+        matched = [
+            item
+            for item in matched
+            if ((item.get(key) or 0) < cursor if descending else (item.get(key) or 0) > cursor)
+        ]
+    page = matched[:limit]
+    return ok({"conversations": [conversation_view(item) for item in page], "total": total})
+
+
+def _conversation(request: Request, scope: str | tuple[str, ...]) -> tuple[Store, str, Entity]:
+    token = _require(request, scope)
+    store = store_of(request)
+    found = store.find("conversations", request.path_params["conversationId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Conversation not found", error="Bad Request")
+    return store, found[0], found[1]
+
+
+async def get_conversation(request: Request) -> Response:
+    _, _, conversation = _conversation(request, READ)
+    return ok(
+        {
+            "id": conversation["id"],
+            "contactId": conversation["contactId"],
+            "locationId": conversation["locationId"],
+            "deleted": False,
+            "inbox": True,
+            "type": conversation["_typeNumber"],
+            "unreadCount": conversation["unreadCount"],
+            "assignedTo": conversation.get("assignedTo") or "",
+            "starred": bool(conversation.get("starred")),
+        }
+    )
+
+
+async def list_messages(request: Request) -> Response:
+    """Newest first; ``lastMessageId`` continues after that message; ``nextPage`` tells if
+    more remain."""
+    store, location_id, conversation = _conversation(request, MESSAGE_READ)
+    limit = int_param(request, "limit", 20, minimum=1, maximum=100)
+    types = {item for item in (request.query_params.get("type") or "").split(",") if item}
+    messages = [
+        message
+        for message in store.collection(location_id, "messages")
+        if message["conversationId"] == conversation["id"]
+        and (not types or message["messageType"] in types)
+    ]
+    messages.sort(key=lambda message: (message["dateAdded"], message["id"]), reverse=True)
+    last_id = request.query_params.get("lastMessageId")
+    if last_id:
+        position = next((i for i, m in enumerate(messages) if m["id"] == last_id), None)
+        if position is None:
+            raise ApiError(400, "lastMessageId is not a message of this conversation")
+        messages = messages[position + 1 :]
+    page = messages[:limit]
+    return ok(
+        {
+            "lastMessageId": page[-1]["id"] if page else "",
+            "nextPage": len(messages) > limit,
+            "messages": page,
+        }
+    )
+
+
+async def send_message(request: Request) -> Response:
+    _require(request, MESSAGE_WRITE)
+    body = await json_body(request, allowed=SEND_FIELDS, required={"type", "contactId"})
+    store = store_of(request)
+    kind = body["type"]
+    if kind not in SEND_TYPES:
+        raise ApiError(422, [f"type must be one of the following values: {', '.join(SEND_TYPES)}"])
+    found = store.find("contacts", str(body["contactId"]))
+    token = request.state.token
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Contact not found", error="Bad Request")
+    location_id, contact = found
+    if kind in ("SMS", "WhatsApp") and not contact.get("phone"):
+        raise ApiError(400, "Contact has no phone number", error="Bad Request")
+    if kind == "Email" and not contact.get("email"):
+        raise ApiError(400, "Contact has no email address", error="Bad Request")
+    text = str(body.get("message") or body.get("html") or "")
+    message_type, type_number, conversation_type = SEND_TYPES[kind]
+    conversation = _conversation_for(store, location_id, contact, conversation_type)
+    message = _add_message(
+        store,
+        location_id,
+        conversation,
+        text=text,
+        message_type=message_type,
+        type_number=type_number,
+        direction="outbound",
+        now=store.now(),
+        source="api",
+    )
+    store.emit(
+        "OutboundMessage",
+        location_id,
+        {
+            "attachments": list(body.get("attachments") or []),
+            "body": text,
+            "contactId": contact["id"],
+            "contentType": "text/plain",
+            "conversationId": conversation["id"],
+            "dateAdded": message["dateAdded"],
+            "direction": "outbound",
+            "messageType": kind.upper(),
+            "messageId": message["id"],
+            "source": "api",
+            "status": "delivered",
+        },
+    )
+    response: dict[str, Any] = {
+        "conversationId": conversation["id"],
+        "messageId": message["id"],
+        "msg": "Message queued successfully.",
+        "status": "delivered",
+    }
+    if kind == "Email":
+        response["emailMessageId"] = message["id"]
+    return ok(response)
+
+
+def _conversation_for(
+    store: Store, location_id: str, contact: Entity, conversation_type: str
+) -> Entity:
+    for conversation in store.collection(location_id, "conversations"):
+        if conversation["contactId"] == contact["id"]:
+            return conversation
+    now_ms = ms_from_iso(store.now())
+    conversation = _new_conversation(store, location_id, contact, conversation_type, now_ms)
+    store.put(location_id, "conversations", conversation)
+    return conversation
+
+
+def _new_conversation(
+    store: Store, location_id: str, contact: Entity, conversation_type: str, at_ms: int
+) -> Entity:
+    name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+    return {
+        "id": store.new_id(),
+        "contactId": contact["id"],
+        "locationId": location_id,
+        "lastMessageBody": "",
+        "lastMessageType": "TYPE_SMS",
+        "lastMessageDirection": "outbound",
+        "type": conversation_type,
+        "unreadCount": 0,
+        "fullName": name,
+        "contactName": name,
+        "email": contact.get("email") or "",
+        "phone": contact.get("phone") or "",
+        "assignedTo": "",
+        "starred": False,
+        "dateAdded": at_ms,
+        "dateUpdated": at_ms,
+        "lastMessageDate": at_ms,
+        "_typeNumber": 1 if conversation_type == "TYPE_PHONE" else 2,
+    }
+
+
+def _add_message(
+    store: Store,
+    location_id: str,
+    conversation: Entity,
+    *,
+    text: str,
+    message_type: str,
+    type_number: int,
+    direction: str,
+    now: str,
+    source: str,
+    message_id: str | None = None,
+) -> Entity:
+    message: Entity = {
+        "id": message_id or store.new_id(),
+        "type": type_number,
+        "messageType": message_type,
+        "locationId": location_id,
+        "contactId": conversation["contactId"],
+        "conversationId": conversation["id"],
+        "dateAdded": now,
+        "body": text,
+        "direction": direction,
+        "status": "delivered",
+        "contentType": "text/plain",
+        "attachments": [],
+        "source": source,
+    }
+    store.put(location_id, "messages", message)
+    at_ms = ms_from_iso(now)
+    updated = {
+        **conversation,
+        "lastMessageBody": text,
+        "lastMessageType": message_type,
+        "lastMessageDirection": direction,
+        "lastMessageDate": at_ms,
+        "dateUpdated": at_ms,
+        "unreadCount": conversation["unreadCount"] + (1 if direction == "inbound" else 0),
+    }
+    if direction == "outbound" and source != "workflow":
+        updated["lastManualMessageDate"] = at_ms
+    store.put(location_id, "conversations", updated)
+    conversation.update(updated)
+    return message
+
+
+def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
+    """Conversations for a share of contacts (``--count conversations=N``, default a third of
+    them up to 300), each with a few messages (``messages_per_conversation``, default 4)."""
+    contacts = seeded_contacts(location)
+    if not contacts:
+        return
+    count = min(options.count("conversations", min(len(contacts) // 3 or 1, 300)), len(contacts))
+    per = options.count("messages_per_conversation", 4)
+    now_ms, span_ms = seed_clock(store, options)
+    picked = rng.sample(contacts, count)
+    for contact in picked:
+        kind = "SMS" if contact.get("phone") and rng.random() < 0.7 else "Email"
+        message_type, type_number, conversation_type = SEND_TYPES[kind]
+        started = now_ms - int(rng.random() * span_ms)
+        conversation = _new_conversation(store, location.id, contact, conversation_type, started)
+        location.collection("conversations").put(conversation)
+        at = started
+        for index in range(max(per, 1)):
+            at += 60_000 + int(rng.random() * max(now_ms - at, 1) / (per + 1))
+            at = min(at, now_ms - (per - index))
+            _add_message(
+                store,
+                location.id,
+                conversation,
+                text=SNIPPETS[int(rng.random() * len(SNIPPETS))],
+                message_type=message_type,
+                type_number=type_number,
+                direction="inbound" if index % 2 == 0 else "outbound",
+                now=iso_from_ms(at),
+                source="app",
+            )
+
+
+routes: list[BaseRoute] = [
+    Route("/conversations/search", search, methods=["GET"]),
+    Route("/conversations/messages", send_message, methods=["POST"]),
+    Route("/conversations/{conversationId}/messages", list_messages, methods=["GET"]),
+    Route("/conversations/{conversationId}", get_conversation, methods=["GET"]),
+]
