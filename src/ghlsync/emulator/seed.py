@@ -297,7 +297,7 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
             gc.enable()
     for location in store.locations.values():
         location.record.pop("_seedIndex", None)
-    return SeedResult(
+    result = SeedResult(
         company_id=company_id,
         agency_token=agency.value,
         client_id=client_id,
@@ -305,6 +305,8 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
         app_id=app_id,
         locations=results,
     )
+    store.extras["seed_result"] = result
+    return result
 
 
 def location_index(location: LocationState) -> int:
