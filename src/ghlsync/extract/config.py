@@ -37,6 +37,8 @@ class ExtractConfig:
     #: client-side rate limiting (per location buckets); False only against an unlimited server
     rate_limit: bool = True
     api_version: str | None = None
+    #: records per contacts search page (HighLevel's maximum: 500)
+    page_size: int = 500
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ExtractConfig:
@@ -66,6 +68,7 @@ class ExtractConfig:
             overlap=dt.timedelta(seconds=float(overlap)) if overlap is not None else cls.overlap,
             rate_limit=bool(data.get("rate_limit", True)),
             api_version=data.get("api_version"),
+            page_size=int(data.get("page_size", 500)),
         )
 
     @classmethod

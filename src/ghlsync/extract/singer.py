@@ -91,7 +91,9 @@ async def run_tap(
                 "bookmark_properties": [stream.cursor_field] if stream.cursor_field else [],
             },
         )
-    options = ReadOptions(overlap=config.overlap, start_date=config.start_date)
+    options = ReadOptions(
+        overlap=config.overlap, start_date=config.start_date, page_size=config.page_size
+    )
     limiter = InMemoryLimiter() if config.rate_limit else None
     keys = FieldKeys()
     async with config.client(limiter) as client:

@@ -107,7 +107,10 @@ def highlevel_source(
     if overlap is not None:
         config.overlap = overlap
     options = ReadOptions(
-        overlap=config.overlap, start_date=config.start_date, full_refresh=full_refresh
+        overlap=config.overlap,
+        start_date=config.start_date,
+        full_refresh=full_refresh,
+        page_size=config.page_size,
     )
     the_report = report if report is not None else Report()
     limiter = InMemoryLimiter() if config.rate_limit else None

@@ -177,7 +177,6 @@ STREAMS: dict[str, Stream] = {
             paginator="single",
             scope="users.readonly",
             mode="full",
-            default_enabled=False,
             json_schema=_obj({"name": _S, "email": _S}),
         ),
         Stream(
