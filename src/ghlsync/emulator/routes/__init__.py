@@ -48,4 +48,11 @@ MODULES: list[str] = [
     "opportunities",
     "calendars",
     "conversations",
+    "campaigns",
+    "businesses",
+    "forms",
+    "surveys",
+    "invoices",
+    "products",
+    "payments",
 ]

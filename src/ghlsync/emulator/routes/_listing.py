@@ -88,3 +88,60 @@ def seeded_users(location: LocationState) -> list[str]:
 
 def strip_private(entity: Entity) -> dict[str, Any]:
     return {key: value for key, value in entity.items() if not key.startswith("_")}
+
+
+def location_query(request: Request, scope: str | tuple[str, ...], **kwargs: Any) -> str:
+    """The required ``locationId`` query parameter, checked against the token (422 if absent)."""
+    from ghlsync.emulator.common import require
+
+    location_id = request.query_params.get("locationId") or ""
+    if not location_id:
+        require(request, scope=scope, **kwargs)
+        raise ApiError(422, ["locationId should not be empty"])
+    require(request, scope=scope, location_id=location_id, **kwargs)
+    return location_id
+
+
+def alt_location(request: Request, scope: str, *, type_required: bool = True, **kwargs: Any) -> str:
+    """``altId`` + ``altType=location`` (invoices, payments): the location addressed."""
+    from ghlsync.emulator.common import require
+
+    alt_id = request.query_params.get("altId") or ""
+    alt_type = request.query_params.get("altType") or ("location" if not type_required else "")
+    messages = []
+    if not alt_id:
+        messages.append("altId should not be empty")
+    if alt_type != "location":
+        messages.append("altType must be one of the following values: location")
+    if messages:
+        require(request, scope=scope, **kwargs)
+        raise ApiError(422, messages)
+    require(request, scope=scope, location_id=alt_id, **kwargs)
+    return alt_id
+
+
+def page_meta(total: int, page: int, limit: int) -> dict[str, Any]:
+    """``meta`` of page-numbered lists (forms and survey submissions)."""
+    more = page * limit < total
+    return {
+        "total": total,
+        "currentPage": page,
+        "nextPage": page + 1 if more else None,
+        "prevPage": page - 1 if page > 1 else None,
+    }
+
+
+def pick(rng: random.Random, items: Any) -> Any:
+    return items[int(rng.random() * len(items))]
+
+
+def date_window(
+    request: Request, start: str = "startAt", end: str = "endAt"
+) -> tuple[int | None, int | None]:
+    """``startAt``/``endAt`` as inclusive epoch-ms bounds (a bare date covers its whole day)."""
+    q = request.query_params
+    start_ms = parse_time_ms(q[start], start) if q.get(start) else None
+    end_ms = parse_time_ms(q[end], end) if q.get(end) else None
+    if end_ms is not None and len(q.get(end, "")) == 10:
+        end_ms += DAY_MS - 1
+    return start_ms, end_ms
