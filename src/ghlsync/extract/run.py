@@ -46,11 +46,13 @@ def destination_for(url: str) -> Destination:
             raise ConfigError(f"no file in {url}", hint="e.g. duckdb:///./ghlsync.duckdb")
         return Destination(url, "duckdb", dlt.destinations.duckdb(str(Path(path))))
     if scheme in {"postgres", "postgresql"}:
-        return Destination(
-            url,
-            "postgres",
-            dlt.destinations.postgres(credentials=url.replace("postgres://", "postgresql://", 1)),
-        )
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials(url.replace("postgres://", "postgresql://", 1))
+        if credentials.password is None:
+            credentials.password = ""  # trust / peer / .pgpass auth: dlt would ask for one
+            credentials.resolve()
+        return Destination(url, "postgres", dlt.destinations.postgres(credentials=credentials))
     if scheme == "parquet":
         directory = parts.path or parts.netloc
         if not directory:

@@ -45,7 +45,7 @@ def test_bookmark_is_per_location(emulator: EmulatorServer, tmp_path: Path) -> N
     db = tmp_path / "x.duckdb"
     config = config_for(emulator)
     run_extract(config, to=f"duckdb:///{db}", pipelines_dir=str(tmp_path / "p"))
-    first, second = config.locations
+    _first, second = config.locations
     created = admin(
         emulator,
         "POST",

@@ -1,0 +1,67 @@
+"""``--to`` PostgreSQL (own schema, dropped after) and Parquet (filesystem destination)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ghlsync.emulator import EmulatorServer
+from ghlsync.extract.run import run_extract
+from tests.integration.extract.conftest import config_for, emulator_items
+
+PG = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def _pg_connect() -> object:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        return psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3)
+    except Exception as error:  # any failure to connect means: no server here
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432/test unreachable: {type(error).__name__}")
+
+
+def test_postgres_merge_and_deletes(emulator: EmulatorServer, tmp_path: Path) -> None:
+    con = _pg_connect()
+    dataset = f"ghl_extract_{uuid.uuid4().hex[:10]}"
+    config = config_for(emulator)
+    try:
+        first = run_extract(config, to=PG, dataset=dataset, pipelines_dir=str(tmp_path / "p"))
+        assert first.ok, first.report.to_dict()
+        second = run_extract(config, to=PG, dataset=dataset, pipelines_dir=str(tmp_path / "p"))
+        assert second.ok
+        with con.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {dataset}.contacts")  # noqa: S608
+            assert cur.fetchone() == (240, 240)
+            cur.execute(f"SELECT count(*) FROM {dataset}.opportunities")  # noqa: S608
+            assert cur.fetchone() == (40,)
+            cur.execute(f"SELECT count(*) FROM {dataset}.contacts__custom_fields")  # noqa: S608
+            row = cur.fetchone()
+            assert row is not None and row[0] > 0
+    finally:
+        with con.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"DROP SCHEMA IF EXISTS {dataset} CASCADE")
+            cur.execute(f"DROP SCHEMA IF EXISTS {dataset}_staging CASCADE")
+        con.commit()  # type: ignore[attr-defined]
+        con.close()  # type: ignore[attr-defined]
+
+
+def test_parquet_directory(emulator: EmulatorServer, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    config = config_for(emulator)
+    result = run_extract(config, to=f"parquet://{out}", pipelines_dir=str(tmp_path / "p"))
+    assert result.ok
+    files = sorted((out / "highlevel" / "contacts").glob("*.parquet"))
+    assert files
+    rows = duckdb.execute(
+        f"SELECT count(*), count(DISTINCT id) FROM read_parquet('{out}/highlevel/contacts/*.parquet')"  # noqa: S608
+    ).fetchone()
+    assert rows == (240, 240)
+    loc = config.locations[0]
+    opp = duckdb.execute(
+        f"SELECT count(*) FROM read_parquet('{out}/highlevel/opportunities/*.parquet') "  # noqa: S608
+        f"WHERE location_id = '{loc}'"
+    ).fetchone()
+    assert opp == (len(emulator_items(emulator, loc, "opportunities")),)

@@ -1,0 +1,117 @@
+"""``ghlsync tap`` piped into the real ``target-jsonl`` (from PyPI, in its own cached venv)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ghlsync.emulator import EmulatorServer
+from tests.integration.extract.conftest import config_for, emulator_items
+
+ROOT = Path(__file__).resolve().parents[3]
+TARGET_VENV = ROOT / ".venv-target-jsonl"
+TARGET = TARGET_VENV / ("Scripts" if os.name == "nt" else "bin") / "target-jsonl"
+CLI = "from ghlsync.cli import main; main()"
+
+
+@pytest.fixture(scope="session")
+def target_jsonl() -> Path:
+    if not TARGET.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TARGET_VENV)], check=True)
+        pip = [str(TARGET_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+        done = subprocess.run(
+            [*pip, "--disable-pip-version-check", "target-jsonl"], capture_output=True, timeout=300
+        )
+        if done.returncode != 0 or not TARGET.exists():
+            pytest.skip("target-jsonl could not be installed from PyPI (offline?)")
+    return TARGET
+
+
+def _pipe(config: Path, target_config: Path, *extra: str) -> tuple[str, str]:
+    tap = subprocess.Popen(
+        [sys.executable, "-c", CLI, "tap", "--config", str(config), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    target = subprocess.run(
+        [str(TARGET), "--config", str(target_config)],
+        stdin=tap.stdout,
+        capture_output=True,
+        timeout=120,
+    )
+    assert tap.stdout is not None
+    tap.stdout.close()
+    tap_err = tap.stderr.read().decode() if tap.stderr else ""
+    assert tap.wait(timeout=60) == 0, tap_err
+    assert target.returncode == 0, target.stderr.decode()[-2000:]
+    return target.stdout.decode(), tap_err
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_tap_into_target_jsonl(
+    emulator: EmulatorServer, tmp_path: Path, target_jsonl: Path
+) -> None:
+    config = config_for(emulator)
+    tap_config = tmp_path / "tap.json"
+    tap_config.write_text(
+        json.dumps(
+            {
+                "base_url": config.base_url,
+                "locations": [{"id": i, "token": config.tokens[i]} for i in config.locations],
+                "rate_limit": False,
+            }
+        )
+    )
+    out = tmp_path / "out"
+    target_config = tmp_path / "target.json"
+    target_config.write_text(json.dumps({"destination_path": str(out), "do_timestamp_file": False}))
+
+    stdout, _ = _pipe(tap_config, target_config)
+    contacts = _lines(out / "contacts.jsonl")
+    expected = {
+        c["id"] for lid in config.locations for c in emulator_items(emulator, lid, "contacts")
+    }
+    assert {c["id"] for c in contacts} == expected and len(contacts) == 240
+    assert {c["location_id"] for c in contacts} == set(config.locations)
+    opportunities = _lines(out / "opportunities.jsonl")
+    assert len(opportunities) == 40
+    assert (out / "pipelines.jsonl").exists() and (out / "custom_fields.jsonl").exists()
+
+    state = json.loads(stdout.strip().splitlines()[-1])
+    bookmarks = state["bookmarks"]["contacts"]
+    assert set(bookmarks) == set(config.locations)
+    assert all(b["cursor"] for b in bookmarks.values())
+
+    # a second run from that state, only contacts selected by a catalog: just the overlap window
+    catalog = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", CLI, "tap", "--config", str(tap_config), "--discover"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    for entry in catalog["streams"]:
+        entry["metadata"][0]["metadata"]["selected"] = entry["stream"] == "contacts"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    (out / "contacts.jsonl").unlink()
+    (out / "opportunities.jsonl").unlink()
+    _pipe(
+        tap_config,
+        target_config,
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+        "--state",
+        str(tmp_path / "state.json"),
+    )
+    again = _lines(out / "contacts.jsonl")
+    assert 0 < len(again) < 50
+    assert not (out / "opportunities.jsonl").exists()
