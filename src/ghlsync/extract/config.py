@@ -37,6 +37,9 @@ class ExtractConfig:
     #: client-side rate limiting (per location buckets); False only against an unlimited server
     rate_limit: bool = True
     api_version: str | None = None
+    #: client-side burst budget per location (HighLevel: 100 requests per 10 s)
+    burst: int = 100
+    interval: float = 10.0
     #: records per contacts search page (HighLevel's maximum: 500)
     page_size: int = 500
 
@@ -69,6 +72,8 @@ class ExtractConfig:
             rate_limit=bool(data.get("rate_limit", True)),
             api_version=data.get("api_version"),
             page_size=int(data.get("page_size", 500)),
+            burst=int(data.get("burst", 100)),
+            interval=float(data.get("interval", 10.0)),
         )
 
     @classmethod
@@ -79,17 +84,20 @@ class ExtractConfig:
             raise ConfigError(f"cannot read config {path}: {error}") from error
         return cls.from_mapping(data)
 
+    def limiter(self) -> Limiter | None:
+        """One limiter to share between the clients of a run (None: rate limiting off)."""
+        from ghlsync.client import InMemoryLimiter
+
+        if not self.rate_limit:
+            return None
+        return InMemoryLimiter(burst=self.burst, interval=self.interval)
+
     def client(self, limiter: Limiter | None = None) -> AsyncGHLClient:
         """A client for every configured location (``limiter`` shared across clients)."""
         from ghlsync.client import AsyncGHLClient, PrivateTokenAuth
 
         auth = PrivateTokenAuth(self.token, tokens=self.tokens, identity="extract")
-        if not self.rate_limit:
-            return AsyncGHLClient(
-                auth, base_url=self.base_url, api_version=self.api_version, limiter=None
-            )
-        if limiter is not None:
-            return AsyncGHLClient(
-                auth, base_url=self.base_url, api_version=self.api_version, limiter=limiter
-            )
-        return AsyncGHLClient(auth, base_url=self.base_url, api_version=self.api_version)
+        shared = limiter if limiter is not None else self.limiter()
+        return AsyncGHLClient(
+            auth, base_url=self.base_url, api_version=self.api_version, limiter=shared
+        )

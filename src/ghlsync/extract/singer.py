@@ -17,7 +17,6 @@ import json
 from collections.abc import Mapping
 from typing import IO, Any
 
-from ghlsync.client import InMemoryLimiter
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import STREAMS, Stream, select
@@ -94,7 +93,7 @@ async def run_tap(
     options = ReadOptions(
         overlap=config.overlap, start_date=config.start_date, page_size=config.page_size
     )
-    limiter = InMemoryLimiter() if config.rate_limit else None
+    limiter = config.limiter()
     keys = FieldKeys()
     async with config.client(limiter) as client:
         producers = [

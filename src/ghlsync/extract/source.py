@@ -22,7 +22,7 @@ from typing import Any
 
 import dlt
 
-from ghlsync.client import InMemoryLimiter
+from ghlsync.client import Limiter
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import DELETED, Stream, select
@@ -33,7 +33,7 @@ def _resource(
     config: ExtractConfig,
     options: ReadOptions,
     report: Report,
-    limiter: InMemoryLimiter | None,
+    limiter: Limiter | None,
 ) -> Any:
     async def read() -> AsyncIterator[list[dict[str, Any]]]:
         state = dlt.current.resource_state()
@@ -113,7 +113,7 @@ def highlevel_source(
         page_size=config.page_size,
     )
     the_report = report if report is not None else Report()
-    limiter = InMemoryLimiter() if config.rate_limit else None
+    limiter = config.limiter()
     selected = select(config.streams)
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
