@@ -37,7 +37,7 @@ ITEMS = (
 
 
 def view(invoice: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in invoice.items() if not key.startswith("_")}
+    return {key: value for key, value in invoice.items() if key != "_search"}
 
 
 async def list_invoices(request: Request) -> Response:

@@ -31,7 +31,7 @@ TRANSACTIONS = "payments/transactions.readonly"
 
 
 def view(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in item.items() if not key.startswith("_")}
+    return {key: value for key, value in item.items() if key != "_search"}  # keeps _id
 
 
 def list_handler(

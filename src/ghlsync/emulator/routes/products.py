@@ -21,7 +21,7 @@ NAMES = ("Teeth Whitening", "Personal Training", "Gutter Cleaning", "Logo Design
 
 
 def view(product: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in product.items() if not key.startswith("_")}
+    return {key: value for key, value in product.items() if key != "_search"}
 
 
 async def list_products(request: Request) -> Response:
