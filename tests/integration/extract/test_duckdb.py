@@ -173,3 +173,35 @@ def test_start_date_and_full_refresh(emulator: EmulatorServer, tmp_path: Path) -
     )
     assert again.report.totals()["contacts"] == 240
     assert len(_ids(db, "contacts")) == 240
+
+
+def test_cli_json_summary_and_exit_code(emulator: EmulatorServer, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ghlsync.cli import _register, app
+
+    _register()
+    config = config_for(emulator)
+    good, bad = config.locations
+    config_file = tmp_path / "c.json"
+    config_file.write_text(
+        json.dumps(
+            {
+                "base_url": config.base_url,
+                "locations": [
+                    {"id": good, "token": config.tokens[good]},
+                    {"id": bad, "token": config.tokens[good]},  # 403
+                ],
+                "rate_limit": False,
+            }
+        )
+    )
+    args = ["extract", "--config", str(config_file), "--to", f"duckdb:///{tmp_path / 'x.duckdb'}"]
+    args += ["--pipelines-dir", str(tmp_path / "p"), "--json", "--stream", "contacts"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert summary["failed_locations"] == [bad]
+    assert summary["totals"]["contacts"] == 120
