@@ -68,7 +68,9 @@ def submissions_handler(kind: str, scope: str, collection: str) -> Handler:
         for item in store_of(request).collection(location_id, collection):
             if wanted and item[id_field] != wanted:
                 continue
-            if (start is not None and item["_ms"] < start) or (end is not None and item["_ms"] > end):
+            if (start is not None and item["_ms"] < start) or (
+                end is not None and item["_ms"] > end
+            ):
                 continue
             if text and text not in f"{item['name']} {item['email']}".lower():
                 continue
