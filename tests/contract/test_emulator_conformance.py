@@ -512,6 +512,25 @@ async def _exercise(s: Scenario, state: Any) -> None:
         },
         headers=h,
     )
+    user_id = users[0]["id"]
+    await s.call(
+        "POST", o_path + "/followers", json_body={"followers": [user_id]}, headers=h, id=opp["id"]
+    )
+    await s.call(
+        "DELETE", o_path + "/followers", json_body={"followers": [user_id]}, headers=h, id=opp["id"]
+    )
+    await s.call(
+        "GET",
+        "/opportunities/search",
+        params={
+            "location_id": loc,
+            "getNotes": "true",
+            "getTasks": "true",
+            "getCalendarEvents": "true",
+        },
+        headers=h,
+    )
+    await s.call("GET", "/opportunities/lost-reason", params={"locationId": loc}, headers=h)
     await s.call("DELETE", o_path, headers=h, id=opp["id"])
 
     # --- calendars (Version 2021-04-15)
@@ -547,6 +566,9 @@ async def _exercise(s: Scenario, state: Any) -> None:
     await s.call(
         "PUT", a_path, json_body={"appointmentStatus": "showed"}, headers=h415, eventId=made["id"]
     )
+    await s.call(
+        "DELETE", "/calendars/events/{eventId}", headers=h415, eventId=made["id"], expect=201
+    )
 
     # --- conversations (Version 2021-04-15)
     found = await s.call(
@@ -562,6 +584,15 @@ async def _exercise(s: Scenario, state: Any) -> None:
         params={"limit": 2},
         headers=h415,
         conversationId=conversation["id"],
+    )
+    messages = await s.call(
+        "GET",
+        "/conversations/{conversationId}/messages",
+        headers=h415,
+        conversationId=conversation["id"],
+    )
+    await s.call(
+        "GET", "/conversations/messages/{id}", headers=h415, id=messages["messages"][0]["id"]
     )
     await s.call(
         "POST",
@@ -719,7 +750,6 @@ async def test_bad_token_and_bad_version_are_4xx_with_the_error_body(
 #: operations of CORE_SPECS the emulator does not implement (the test fails when this drifts)
 NOT_IMPLEMENTED: list[str] = [
     "DELETE /calendars/appointments/{appointmentId}/notes/{noteId}",
-    "DELETE /calendars/events/{eventId}",
     "DELETE /calendars/groups/{groupId}",
     "DELETE /calendars/resources/{resourceType}/{id}",
     "DELETE /calendars/schedules/{id}",
@@ -737,7 +767,6 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /locations/{locationId}/customValues/{id}",
     "DELETE /locations/{locationId}/recurring-tasks/{id}",
     "DELETE /locations/{locationId}/templates/{id}",
-    "DELETE /opportunities/{id}/followers",
     "DELETE /users/{userId}",
     "GET /calendars/appointments/{appointmentId}/notes",
     "GET /calendars/blocked-slots",
@@ -754,7 +783,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /conversations/locations/{locationId}/messages/{messageId}/transcription/download",
     "GET /conversations/messages/email/{id}",
     "GET /conversations/messages/export",
-    "GET /conversations/messages/{id}",
     "GET /conversations/messages/{messageId}/locations/{locationId}/recording",
     "GET /conversations/preferences/custom-subtypes",
     "GET /conversations/preferences/unsubscriptions/status",
@@ -763,7 +791,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /locations/{locationId}/recurring-tasks/{id}",
     "GET /locations/{locationId}/templates",
     "GET /locations/{locationId}/timezones",
-    "GET /opportunities/lost-reason",
     "POST /calendars/",
     "POST /calendars/appointments/{appointmentId}/notes",
     "POST /calendars/events/block-slots",
@@ -790,7 +817,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /locations/{locationId}/customFields/upload",
     "POST /locations/{locationId}/customValues",
     "POST /locations/{locationId}/recurring-tasks",
-    "POST /opportunities/{id}/followers",
     "POST /users/",
     "POST /users/search/filter-by-email",
     "PUT /calendars/appointments/{appointmentId}/notes/{noteId}",

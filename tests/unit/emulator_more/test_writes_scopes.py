@@ -288,3 +288,39 @@ def test_replayed_seeds_are_identical() -> None:
         for kind in kinds:
             assert len(first.collection(kind)) > 0, kind
             assert list(first.collection(kind)) == list(second.collection(kind)), kind
+
+
+async def test_followers_details_and_appointment_delete(emu: Emu) -> None:
+    opp = await _an_opportunity(emu)
+    users = (
+        await emu.client.get("/users/", params={"locationId": emu.loc()}, headers=emu.headers())
+    ).json()["users"]
+    path = f"/opportunities/{opp['id']}/followers"
+    added = await emu.client.post(
+        path, json={"followers": [users[0]["id"], users[1]["id"]]}, headers=emu.headers()
+    )
+    assert added.status_code == 201
+    assert added.json()["followersAdded"] == [users[0]["id"], users[1]["id"]]
+    removed = await emu.client.request(
+        "DELETE", path, json={"followers": [users[0]["id"]]}, headers=emu.headers()
+    )
+    assert removed.json() == {"followers": [users[1]["id"]], "followersRemoved": [users[0]["id"]]}
+    got = (await emu.client.get(f"/opportunities/{opp['id']}", headers=emu.headers())).json()
+    assert got["opportunity"]["followers"] == [users[1]["id"]]
+    assert got["opportunity"]["updatedAt"] > opp["updatedAt"]
+    detailed = await emu.client.get(
+        "/opportunities/search",
+        params={"location_id": emu.loc(), "id": opp["id"], "getCalendarEvents": "true"},
+        headers=emu.headers(),
+    )
+    events = detailed.json()["opportunities"][0]["calendarEvents"]
+    assert all(event["contactId"] == opp["contactId"] for event in events)
+
+    headers = emu.headers(version=V415)
+    event = next(iter(emu.store.collection(emu.loc(), "calendar_events")))
+    deleted = await emu.client.delete(f"/calendars/events/{event['id']}", headers=headers)
+    assert deleted.status_code == 201 and deleted.json() == {"succeeded": True}
+    assert event["id"] in emu.store.collection(emu.loc(), "calendar_events").deleted
+    assert emu.store.events[-1][0] == "AppointmentDelete"
+    again = await emu.client.delete(f"/calendars/events/{event['id']}", headers=headers)
+    assert again.status_code == 400

@@ -264,6 +264,20 @@ async def update_appointment(request: Request) -> Response:
     return ok(appointment_response(after))
 
 
+async def delete_event(request: Request) -> Response:
+    """``DELETE /calendars/events/{eventId}``: 201 ``{succeeded: true}`` (the spec's answer);
+    the event leaves a tombstone and ``AppointmentDelete`` is emitted."""
+    token = _require(request, EVENTS_WRITE)
+    store = store_of(request)
+    found = store.find("calendar_events", request.path_params["eventId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Appointment not found", error="Bad Request")
+    location_id, event = found
+    store.delete(location_id, "calendar_events", event["id"])
+    store.emit("AppointmentDelete", location_id, webhook_body(event))
+    return ok({"succeeded": True}, status=201)
+
+
 # --------------------------------------------------------------------------- seed
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
     """Calendars (``--count calendars=N``, default 3) and appointments (``appointments=N``,
@@ -354,6 +368,7 @@ routes: list[BaseRoute] = [
     Route("/calendars/events/appointments", create_appointment, methods=["POST"]),
     Route("/calendars/events/appointments/{eventId}", get_appointment, methods=["GET"]),
     Route("/calendars/events/appointments/{eventId}", update_appointment, methods=["PUT"]),
+    Route("/calendars/events/{eventId}", delete_event, methods=["DELETE"]),
     Route("/calendars/events", list_events, methods=["GET"]),
     Route("/calendars/", list_calendars, methods=["GET"]),
     Route("/calendars/{calendarId}", get_calendar, methods=["GET"]),

@@ -211,6 +211,14 @@ async def list_messages(request: Request) -> Response:
     )
 
 
+async def get_message(request: Request) -> Response:
+    token = _require(request, MESSAGE_READ)
+    found = store_of(request).find("messages", request.path_params["id"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Message not found", error="Bad Request")
+    return ok(found[1])
+
+
 async def send_message(request: Request) -> Response:
     _require(request, MESSAGE_WRITE)
     body = await json_body(request, allowed=SEND_FIELDS, required={"type", "contactId"})
@@ -389,6 +397,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
 routes: list[BaseRoute] = [
     Route("/conversations/search", search, methods=["GET"]),
     Route("/conversations/messages", send_message, methods=["POST"]),
+    Route("/conversations/messages/{id}", get_message, methods=["GET"]),
     Route("/conversations/{conversationId}/messages", list_messages, methods=["GET"]),
     Route("/conversations/{conversationId}", get_conversation, methods=["GET"]),
 ]

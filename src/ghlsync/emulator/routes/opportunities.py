@@ -78,6 +78,7 @@ PIPELINES = (
     ("Renewals", ("Upcoming", "In Discussion", "Renewed")),
 )
 SOURCES = ("website", "facebook", "google ads", "referral", "walk-in", "")
+LOST_REASONS = ("Price too high", "Went with a competitor", "No response", "Not a fit")
 DEAL_WORDS = ("Annual plan", "Starter package", "Premium service", "Consultation", "Retainer")
 
 
@@ -96,15 +97,41 @@ def _contact_summary(store: Store, location_id: str, contact_id: str | None) -> 
     return summary
 
 
-def opportunity_view(store: Store, opportunity: Entity) -> dict[str, Any]:
-    """The wire shape (``SearchOpportunitiesResponseSchema``) with the contact summary."""
+def opportunity_view(
+    store: Store, opportunity: Entity, details: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The wire shape (``SearchOpportunitiesResponseSchema``) with the contact summary.
+
+    ``notes``/``tasks``/``calendarEvents`` are the contact's (ids; objects for events) when
+    ``details`` asks for them (``getNotes``/``getTasks``/``getCalendarEvents``), else empty.
+    The spec types their items as arrays; HighLevel sends ids or objects (GHL-NOTES).
+    """
     view = {key: value for key, value in opportunity.items() if not key.startswith("_")}
-    view["contact"] = _contact_summary(store, opportunity["locationId"], opportunity["contactId"])
-    # arrays of ids or objects in HighLevel's answers; the spec types their items as arrays
-    # (GHL-NOTES "Where the specs are wrong"): the emulator sends empty lists unless asked
-    for key in ("notes", "tasks", "calendarEvents"):
-        view.setdefault(key, [])
+    location_id, contact_id = opportunity["locationId"], opportunity["contactId"]
+    view["contact"] = _contact_summary(store, location_id, contact_id)
+    for key, kind in (
+        ("notes", "notes"),
+        ("tasks", "tasks"),
+        ("calendarEvents", "calendar_events"),
+    ):
+        view[key] = []
+        if key in details and contact_id:
+            related = [
+                item
+                for item in store.collection(location_id, kind)
+                if item.get("contactId") == contact_id
+            ]
+            view[key] = related if key == "calendarEvents" else [item["id"] for item in related]
     return view
+
+
+def _details(request: Request) -> frozenset[str]:
+    flags = {"getNotes": "notes", "getTasks": "tasks", "getCalendarEvents": "calendarEvents"}
+    return frozenset(
+        key
+        for flag, key in flags.items()
+        if request.query_params.get(flag, "").lower() in ("true", "1")
+    )
 
 
 def webhook_body(opportunity: Entity) -> dict[str, Any]:
@@ -338,7 +365,7 @@ async def search(request: Request) -> Response:
         meta["nextPageUrl"] = f"{request.base_url}opportunities/search?{urlencode(params)}"
     return ok(
         {
-            "opportunities": [opportunity_view(store, opp) for opp in found],
+            "opportunities": [opportunity_view(store, opp, _details(request)) for opp in found],
             "meta": meta,
             "aggregations": {},
         }
@@ -498,6 +525,45 @@ async def upsert(request: Request) -> Response:
     return ok({"opportunity": opportunity_view(store, after), "new": before is None})
 
 
+async def followers(request: Request) -> Response:
+    """``POST`` adds, ``DELETE`` removes ``followers`` (user ids); stamps ``updatedAt``."""
+    store, location_id, before = _find(request, WRITE)
+    body = await json_body(request, allowed={"followers"}, required={"followers"})
+    wanted = body["followers"]
+    if not isinstance(wanted, list) or not all(isinstance(item, str) for item in wanted):
+        raise ApiError(422, ["followers must be an array of strings"])
+    current = list(before.get("followers") or [])
+    if request.method == "POST":
+        changed = [item for item in dict.fromkeys(wanted) if item not in current]
+        after_followers = current + changed
+    else:
+        changed = [item for item in current if item in wanted]
+        after_followers = [item for item in current if item not in wanted]
+    if changed:
+        after = {**before, "followers": after_followers, "updatedAt": store.now()}
+        _write(store, location_id, before, after)
+    if request.method == "POST":
+        return ok({"followers": after_followers, "followersAdded": changed}, status=201)
+    return ok({"followers": after_followers, "followersRemoved": changed})
+
+
+async def lost_reasons(request: Request) -> Response:
+    location_id = request.query_params.get("locationId") or ""
+    if not location_id:
+        require(request, scope=READ)
+        raise ApiError(422, ["locationId should not be empty"])
+    require(request, scope=READ, location_id=location_id)
+    skip = int_param(request, "skip", 0)
+    limit = int_param(request, "limit", 20, minimum=1, maximum=100)
+    text = (request.query_params.get("name") or request.query_params.get("query") or "").lower()
+    reasons = [
+        {"id": f"{location_id[:8]}-lost-{index}", "name": name, "locationId": location_id}
+        for index, name in enumerate(LOST_REASONS)
+        if text in name.lower()
+    ]
+    return ok({"lostReasons": reasons[skip : skip + limit], "total": len(reasons)})
+
+
 # --------------------------------------------------------------------------- seed
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
     """Three pipelines with stages; ``options.opportunities`` (split across locations)
@@ -582,7 +648,9 @@ routes: list[BaseRoute] = [
     Route("/opportunities/pipelines", pipelines, methods=["GET"]),
     Route("/opportunities/upsert", upsert, methods=["POST"]),
     Route("/opportunities/", create, methods=["POST"]),
+    Route("/opportunities/lost-reason", lost_reasons, methods=["GET"]),
     Route("/opportunities/{id}/status", update_status, methods=["PUT"]),
+    Route("/opportunities/{id}/followers", followers, methods=["POST", "DELETE"]),
     Route("/opportunities/{id}", get_opportunity, methods=["GET"]),
     Route("/opportunities/{id}", update, methods=["PUT"]),
     Route("/opportunities/{id}", delete, methods=["DELETE"]),
