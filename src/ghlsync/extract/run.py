@@ -44,7 +44,9 @@ def destination_for(url: str) -> Destination:
         path = "/" + path.lstrip("/") if path.startswith("/") else path
         if not path:
             raise ConfigError(f"no file in {url}", hint="e.g. duckdb:///./ghlsync.duckdb")
-        return Destination(url, "duckdb", dlt.destinations.duckdb(str(Path(path))))
+        return Destination(
+            url, "duckdb", dlt.destinations.duckdb(str(Path(path))), loader_file_format="parquet"
+        )
     if scheme in {"postgres", "postgresql"}:
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
