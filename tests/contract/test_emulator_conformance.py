@@ -601,6 +601,47 @@ async def _exercise(s: Scenario, state: Any) -> None:
         headers=h415,
     )
 
+    inbound = await s.call(
+        "POST",
+        "/conversations/messages/inbound",
+        json_body={
+            "type": "SMS",
+            "conversationId": conversation["id"],
+            "contactId": conversation["contactId"],
+            "conversationProviderId": "provider-1",
+            "message": "inbound hello",
+        },
+        headers=h415,
+    )
+    assert inbound["success"] is True
+    await s.call(
+        "PUT",
+        "/conversations/{conversationId}",
+        json_body={"locationId": loc, "unreadCount": 0, "starred": True},
+        headers=h415,
+        conversationId=conversation["id"],
+    )
+    other = (
+        await s.call(
+            "POST",
+            "/contacts/",
+            json_body={"locationId": loc, "email": "talk@example.com"},
+            headers=h,
+        )
+    )["contact"]
+    fresh = await s.call(
+        "POST",
+        "/conversations/",
+        json_body={"locationId": loc, "contactId": other["id"]},
+        headers=h415,
+    )
+    await s.call(
+        "DELETE",
+        "/conversations/{conversationId}",
+        headers=h415,
+        conversationId=fresh["conversation"]["id"],
+    )
+
     # --- the rest of the surface
     await s.call("GET", "/campaigns/", params={"locationId": loc}, headers=h)
     businesses = await s.call(
@@ -762,7 +803,6 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /contacts/{contactId}/workflow/{workflowId}",
     "DELETE /conversations/messages/email/{emailMessageId}/schedule",
     "DELETE /conversations/messages/{messageId}/schedule",
-    "DELETE /conversations/{conversationId}",
     "DELETE /locations/{locationId}",
     "DELETE /locations/{locationId}/customValues/{id}",
     "DELETE /locations/{locationId}/recurring-tasks/{id}",
@@ -803,8 +843,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /contacts/{contactId}/campaigns/{campaignId}",
     "POST /contacts/{contactId}/followers",
     "POST /contacts/{contactId}/workflow/{workflowId}",
-    "POST /conversations/",
-    "POST /conversations/messages/inbound",
     "POST /conversations/messages/outbound",
     "POST /conversations/messages/review-reply",
     "POST /conversations/messages/upload",
@@ -831,7 +869,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /conversations/messages/{messageId}/attachments",
     "PUT /conversations/messages/{messageId}/status",
     "PUT /conversations/preferences/custom-subtypes/{id}",
-    "PUT /conversations/{conversationId}",
     "PUT /locations/{locationId}",
     "PUT /locations/{locationId}/customValues/{id}",
     "PUT /locations/{locationId}/recurring-tasks/{id}",

@@ -324,3 +324,53 @@ async def test_followers_details_and_appointment_delete(emu: Emu) -> None:
     assert emu.store.events[-1][0] == "AppointmentDelete"
     again = await emu.client.delete(f"/calendars/events/{event['id']}", headers=headers)
     assert again.status_code == 400
+
+
+async def test_inbound_message_and_conversation_lifecycle(emu: Emu) -> None:
+    headers = emu.headers(version=V415)
+    contact = await emu.create(email="inbound@example.com")
+    created = await emu.client.post(
+        "/conversations/",
+        json={"locationId": emu.loc(), "contactId": contact["id"]},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    conversation = created.json()["conversation"]
+    twice = await emu.client.post(
+        "/conversations/",
+        json={"locationId": emu.loc(), "contactId": contact["id"]},
+        headers=headers,
+    )
+    assert twice.status_code == 400 and twice.json()["conversationId"] == conversation["id"]
+    inbound = await emu.client.post(
+        "/conversations/messages/inbound",
+        json={
+            "type": "SMS",
+            "conversationId": conversation["id"],
+            "contactId": contact["id"],
+            "conversationProviderId": "p1",
+            "message": "hi there",
+        },
+        headers=headers,
+    )
+    assert inbound.status_code == 200
+    kind, _, body = emu.store.events[-1]
+    assert kind == "InboundMessage" and body["body"] == "hi there"
+    assert body["conversationId"] == conversation["id"] and body["direction"] == "inbound"
+    found = (
+        await emu.client.get(
+            "/conversations/search",
+            params={"locationId": emu.loc(), "id": conversation["id"]},
+            headers=headers,
+        )
+    ).json()["conversations"][0]
+    assert found["unreadCount"] == 1 and found["lastMessageDirection"] == "inbound"
+    read = await emu.client.put(
+        f"/conversations/{conversation['id']}",
+        json={"locationId": emu.loc(), "unreadCount": 0},
+        headers=headers,
+    )
+    assert read.json()["conversation"]["unreadCount"] == 0
+    gone = await emu.client.delete(f"/conversations/{conversation['id']}", headers=headers)
+    assert gone.json() == {"success": True}
+    assert conversation["id"] in emu.store.collection(emu.loc(), "conversations").deleted

@@ -32,6 +32,7 @@ from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms
 READ = "conversations.readonly"
 MESSAGE_READ = ("conversations/message.readonly", "conversations.readonly")
 MESSAGE_WRITE = ("conversations/message.write", "conversations.write")
+WRITE = "conversations.write"
 #: send ``type`` -> (message type, numeric type, conversation type)
 SEND_TYPES = {
     "SMS": ("TYPE_SMS", 2, "TYPE_PHONE"),
@@ -277,6 +278,154 @@ async def send_message(request: Request) -> Response:
     return ok(response)
 
 
+def _dto(conversation: Entity) -> dict[str, Any]:
+    """``ConversationDto`` / ``ConversationCreateResponseDto``: these type the dates as strings
+    (ISO), unlike the search results' epoch-ms numbers."""
+    return {
+        "id": conversation["id"],
+        "locationId": conversation["locationId"],
+        "contactId": conversation["contactId"],
+        "assignedTo": conversation.get("assignedTo") or "",
+        "lastMessageBody": conversation["lastMessageBody"],
+        "lastMessageType": conversation["lastMessageType"],
+        "unreadCount": conversation["unreadCount"],
+        "inbox": True,
+        "starred": bool(conversation.get("starred")),
+        "deleted": False,
+        "dateAdded": iso_from_ms(conversation["dateAdded"]),
+        "dateUpdated": iso_from_ms(conversation["dateUpdated"]),
+        "lastMessageDate": iso_from_ms(conversation["lastMessageDate"]),
+    }
+
+
+async def create_conversation(request: Request) -> Response:
+    _require(request, WRITE)
+    body = await json_body(
+        request, allowed={"locationId", "contactId"}, required={"locationId", "contactId"}
+    )
+    location_id = str(body["locationId"])
+    _require(request, WRITE, location_id)
+    store = store_of(request)
+    contact = store.get(location_id, "contacts", str(body["contactId"]))
+    if contact is None:
+        raise ApiError(400, "Contact not found", error="Bad Request")
+    for existing in store.collection(location_id, "conversations"):
+        if existing["contactId"] == contact["id"]:
+            # HighLevel keeps one conversation per contact (message wording unconfirmed)
+            raise ApiError(
+                400, "Conversation already exists", extra={"conversationId": existing["id"]}
+            )
+    conversation = _conversation_for(store, location_id, contact, "TYPE_PHONE")
+    return ok({"success": True, "conversation": _dto(conversation)}, status=201)
+
+
+async def update_conversation(request: Request) -> Response:
+    store, location_id, before = _conversation(request, WRITE)
+    body = await json_body(
+        request,
+        allowed={"locationId", "unreadCount", "starred", "feedback"},
+        required={"locationId"},
+    )
+    if body["locationId"] != location_id:
+        raise ApiError(403, "The token does not have access to this location.")
+    after = dict(before)
+    if "unreadCount" in body:
+        if not isinstance(body["unreadCount"], int) or body["unreadCount"] < 0:
+            raise ApiError(422, ["unreadCount must be a non-negative number"])
+        after["unreadCount"] = body["unreadCount"]
+    if "starred" in body:
+        after["starred"] = bool(body["starred"])
+    after["dateUpdated"] = ms_from_iso(store.now())
+    store.put(location_id, "conversations", after)
+    return ok({"success": True, "conversation": _dto(after)})
+
+
+async def delete_conversation(request: Request) -> Response:
+    store, location_id, conversation = _conversation(request, WRITE)
+    store.delete(location_id, "conversations", conversation["id"])
+    return ok({"success": True})
+
+
+async def inbound_message(request: Request) -> Response:
+    """``POST /conversations/messages/inbound`` (a custom provider's inbound message): adds it
+    and emits ``InboundMessage``."""
+    _require(request, MESSAGE_WRITE)
+    body = await json_body(
+        request,
+        allowed={
+            "type",
+            "attachments",
+            "message",
+            "conversationId",
+            "contactId",
+            "conversationProviderId",
+            "html",
+            "subject",
+            "emailFrom",
+            "emailTo",
+            "emailCc",
+            "emailBcc",
+            "emailMessageId",
+            "altId",
+            "direction",
+            "date",
+            "call",
+        },
+        required={"type", "conversationId", "contactId", "conversationProviderId"},
+    )
+    store = store_of(request)
+    kind = body["type"]
+    if kind not in SEND_TYPES:
+        raise ApiError(422, [f"type must be one of the following values: {', '.join(SEND_TYPES)}"])
+    token = request.state.token
+    found = store.find("conversations", str(body["conversationId"]))
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Conversation not found", error="Bad Request")
+    location_id, conversation = found
+    if conversation["contactId"] != body["contactId"]:
+        raise ApiError(400, "contactId does not match the conversation", error="Bad Request")
+    message_type, type_number, _ = SEND_TYPES[kind]
+    text = str(body.get("message") or body.get("html") or "")
+    message = _add_message(
+        store,
+        location_id,
+        conversation,
+        text=text,
+        message_type=message_type,
+        type_number=type_number,
+        direction="inbound",
+        now=store.now(),
+        source="api",
+    )
+    store.emit(
+        "InboundMessage",
+        location_id,
+        {
+            "attachments": list(body.get("attachments") or []),
+            "body": text,
+            "contactId": conversation["contactId"],
+            "contentType": "text/plain",
+            "conversationId": conversation["id"],
+            "dateAdded": message["dateAdded"],
+            "direction": "inbound",
+            "messageType": kind.upper(),
+            "messageId": message["id"],
+            "conversationProviderId": body["conversationProviderId"],
+            "status": "delivered",
+        },
+    )
+    return ok(
+        {
+            "success": True,
+            "conversationId": conversation["id"],
+            "messageId": message["id"],
+            "message": "Message added successfully",
+            "contactId": conversation["contactId"],
+            "dateAdded": message["dateAdded"],
+        }
+    )
+
+
 def _conversation_for(
     store: Store, location_id: str, contact: Entity, conversation_type: str
 ) -> Entity:
@@ -396,8 +545,12 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
 
 routes: list[BaseRoute] = [
     Route("/conversations/search", search, methods=["GET"]),
+    Route("/conversations/", create_conversation, methods=["POST"]),
     Route("/conversations/messages", send_message, methods=["POST"]),
+    Route("/conversations/messages/inbound", inbound_message, methods=["POST"]),
     Route("/conversations/messages/{id}", get_message, methods=["GET"]),
     Route("/conversations/{conversationId}/messages", list_messages, methods=["GET"]),
     Route("/conversations/{conversationId}", get_conversation, methods=["GET"]),
+    Route("/conversations/{conversationId}", update_conversation, methods=["PUT"]),
+    Route("/conversations/{conversationId}", delete_conversation, methods=["DELETE"]),
 ]
