@@ -206,6 +206,8 @@ class Collection:
         self.items: dict[str, Entity] = {}
         #: id -> ISO time of deletion, so incremental readers and tests can see deletes
         self.deleted: dict[str, str] = {}
+        #: bumped on every change, so route modules can cache sorted views per version
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self.items)
@@ -220,17 +222,20 @@ class Collection:
         return self.items.get(entity_id)
 
     def put(self, entity: Entity) -> Entity:
+        self.version += 1
         self.items[entity["id"]] = entity
         self.deleted.pop(entity["id"], None)
         return entity
 
     def delete(self, entity_id: str, when: str) -> Entity | None:
+        self.version += 1
         entity = self.items.pop(entity_id, None)
         if entity is not None:
             self.deleted[entity_id] = when
         return entity
 
     def bulk_load(self, entities: Iterable[Entity]) -> None:
+        self.version += 1
         for entity in entities:
             self.items[entity["id"]] = entity
 
