@@ -48,7 +48,7 @@ def _summary(result: Any) -> None:
     console = Console(stderr=True)
     table = Table(title=f"ghlsync extract -> {result.destination} ({result.seconds:.1f} s)")
     for column in ("location", "stream", "status", "records", "deleted", "pages", "s", "note"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in result.report.to_dict()["results"]:
         style = {"failed": "red", "skipped": "yellow"}.get(row["status"], "")
         table.add_row(
@@ -71,6 +71,7 @@ def _summary(result: Any) -> None:
 
 def _progress_report(enabled: bool) -> tuple[Any, Any]:
     """A Report whose changes drive a rich progress display (per location and stream)."""
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ghlsync.extract.engine import Report, StreamResult
@@ -85,7 +86,7 @@ def _progress_report(enabled: bool) -> tuple[Any, Any]:
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
         transient=True,
-        console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
+        console=Console(stderr=True),
     )
     tasks: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()

@@ -180,7 +180,7 @@ async def read_stream(
     result: StreamResult | None = None,
 ) -> AsyncIterator[Batch]:
     """Batches of one stream in one location, each with the bookmark it makes safe."""
-    names = await keys.get(client, location_id) if "customFields" in str(stream.json_schema) else {}
+    names = await keys.get(client, location_id) if stream.custom_fields else {}
     cursor = (bookmark or {}).get("cursor") if not options.full_refresh else None
     seen: set[str] = set()
     async for page in _pages(client, stream, location_id, bookmark, options):

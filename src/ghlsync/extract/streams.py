@@ -17,7 +17,7 @@ Replication modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Mode = Literal["incremental", "full"]
@@ -69,8 +69,8 @@ class Stream:
     cursor_field: str | None = None
     parent: str | None = None
     default_enabled: bool = True
-    #: nested arrays kept as JSON text instead of child tables
-    json_columns: tuple[str, ...] = field(default=())
+    #: records carry ``customFields`` (``[{id, value}]``): add ``custom_field_values`` by key
+    custom_fields: bool = False
 
     @property
     def full_table(self) -> bool:
@@ -108,6 +108,7 @@ STREAMS: dict[str, Stream] = {
             scope="contacts.readonly",
             mode="incremental",
             cursor_field="dateUpdated",
+            custom_fields=True,
             json_schema=_obj(
                 {
                     "firstName": _S,
@@ -153,7 +154,7 @@ STREAMS: dict[str, Stream] = {
             paginator="CursorPaginator",
             scope="opportunities.readonly",
             mode="full",
-            parent=None,
+            custom_fields=True,
             json_schema=_obj(
                 {
                     "name": _S,
