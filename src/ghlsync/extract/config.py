@@ -86,11 +86,11 @@ class ExtractConfig:
 
     def limiter(self) -> Limiter | None:
         """One limiter to share between the clients of a run (None: rate limiting off)."""
-        from ghlsync.client import InMemoryLimiter
+        from ghlsync.extract.limits import MarginLimiter
 
         if not self.rate_limit:
             return None
-        return InMemoryLimiter(burst=self.burst, interval=self.interval)
+        return MarginLimiter(self.burst, self.interval)
 
     def client(self, limiter: Limiter | None = None) -> AsyncGHLClient:
         """A client for every configured location (``limiter`` shared across clients)."""

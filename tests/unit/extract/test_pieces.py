@@ -127,3 +127,15 @@ def test_report_failed_locations() -> None:
     report.result("l2", "users").status = "skipped"
     assert report.failed_locations == ["l2"] and not report.ok
     assert report.to_dict()["failed_locations"] == ["l2"]
+
+
+async def test_margin_limiter_lengthens_the_observed_window() -> None:
+    from ghlsync.extract.limits import MarginLimiter
+
+    limiter = MarginLimiter(100, 10.0, margin=0.02)
+    key = ("extract", "loc1")
+    await limiter.acquire(key)
+    limiter.observe(key, {"X-RateLimit-Interval-Milliseconds": "10000", "X-RateLimit-Max": "100"})
+    bucket = limiter.inner._bucket(key)
+    assert bucket.burst.interval == pytest.approx(10.2)
+    assert bucket.burst.limit == 100
