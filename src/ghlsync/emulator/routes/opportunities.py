@@ -9,6 +9,7 @@ Writes emit ``OpportunityCreate`` / ``Update`` / ``StatusUpdate`` / ``StageUpdat
 
 from __future__ import annotations
 
+import bisect
 import random
 from typing import Any
 from urllib.parse import urlencode
@@ -270,6 +271,54 @@ def _new(store: Store, location_id: str, body: dict[str, Any], entity_id: str | 
 
 
 # --------------------------------------------------------------------------- handlers
+_CACHE_KEY = "opportunities.search_cache"
+
+
+def _matching(
+    store: Store,
+    location_id: str,
+    status: str,
+    filters: dict[str, str],
+    start_ms: int | None,
+    end_ms: int | None,
+    text: str,
+) -> tuple[list[Entity], list[tuple[str, str]]]:
+    """The opportunities matching a search, oldest first, and their ``(createdAt, id)`` keys.
+
+    Cached per filter set and collection version, so paging through 100k opportunities costs a
+    bisect per page rather than a scan and a sort.
+    """
+    collection = store.collection(location_id, "opportunities")
+    contacts_version = store.collection(location_id, "contacts").version if text else 0
+    cache: dict[Any, Any] = store.extras.setdefault(_CACHE_KEY, {})
+    key = (location_id, status, tuple(sorted(filters.items())), start_ms, end_ms, text)
+    hit = cache.get(key)
+    if hit is not None and hit[0] == (collection.version, contacts_version):
+        return hit[1], hit[2]
+    items: list[Entity] = []
+    for opp in collection:
+        if status and status != "all" and opp["status"] != status:
+            continue
+        if any(opp.get(name) != value for name, value in filters.items()):
+            continue
+        if not in_window(opp["createdAt"], start_ms, end_ms):
+            continue
+        if text:
+            contact = _contact_summary(store, location_id, opp["contactId"])
+            haystack = " ".join(
+                str(value) for value in (opp["name"], contact.get("name"), contact.get("email"))
+            )
+            if text not in haystack.lower():
+                continue
+        items.append(opp)
+    items.sort(key=lambda item: (item["createdAt"], item["id"]))
+    keys = [(item["createdAt"], item["id"]) for item in items]
+    if len(cache) > 64:
+        cache.clear()
+    cache[key] = ((collection.version, contacts_version), items, keys)
+    return items, keys
+
+
 async def search(request: Request) -> Response:
     """``GET /opportunities/search``: snake_case filters, ``page`` or ``startAfter`` paging."""
     q = request.query_params
@@ -301,44 +350,31 @@ async def search(request: Request) -> Response:
         "assignedTo": q.get("assigned_to"),
         "id": q.get("id"),
     }
-    filters = {key: value for key, value in filters.items() if value}
-    items: list[Entity] = []
-    for opp in store.collection(location_id, "opportunities"):
-        if status and status != "all" and opp["status"] != status:
-            continue
-        if any(opp.get(key) != value for key, value in filters.items()):
-            continue
-        if not in_window(opp["createdAt"], start_ms, end_ms):
-            continue
-        if text:
-            contact = _contact_summary(store, location_id, opp["contactId"])
-            haystack = " ".join(
-                str(value) for value in (opp["name"], contact.get("name"), contact.get("email"))
-            )
-            if text not in haystack.lower():
-                continue
-        items.append(opp)
+    wanted = {key: value for key, value in filters.items() if value}
+    asc, keys = _matching(store, location_id, status, wanted, start_ms, end_ms, text)
     descending = order == "added_desc"
-    items.sort(key=lambda item: (item["createdAt"], item["id"]), reverse=descending)
-    total = len(items)
+    total = len(asc)
     start_after = q.get("startAfter")
     if start_after:
         cursor = (
             iso_from_ms(parse_time_ms(start_after, "startAfter")),
             q.get("startAfterId") or "",
         )
-        if descending:
-            window = [item for item in items if (item["createdAt"], item["id"]) < cursor]
-        else:
-            window = [item for item in items if (item["createdAt"], item["id"]) > cursor]
-        offset = total - len(window)
-        current_page = offset // limit + 1
+        # position of the cursor in the requested order
+        offset = (
+            total - bisect.bisect_left(keys, cursor)
+            if descending
+            else bisect.bisect_right(keys, cursor)
+        )
     else:
-        window = items[(page - 1) * limit :]
         offset = (page - 1) * limit
-        current_page = page
-    found = window[:limit]
-    more = len(window) > limit
+    current_page = offset // limit + 1
+    stop = min(offset + limit, total)
+    if descending:
+        found = [asc[total - 1 - index] for index in range(offset, stop)]
+    else:
+        found = asc[offset:stop]
+    more = offset + limit < total
     last = found[-1] if found else None
     meta: dict[str, Any] = {
         "total": total,
