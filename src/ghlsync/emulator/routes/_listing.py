@@ -145,3 +145,20 @@ def date_window(
     if end_ms is not None and len(q.get(end, "")) == 10:
         end_ms += DAY_MS - 1
     return start_ms, end_ms
+
+
+class IsoStamps:
+    """``iso_from_ms`` for seeding many records: the ``YYYY-MM-DDTHH:`` prefix cached per hour."""
+
+    def __init__(self) -> None:
+        self._hours: dict[int, str] = {}
+
+    def __call__(self, ms: int) -> str:
+        hour, rest = divmod(ms, 3_600_000)
+        prefix = self._hours.get(hour)
+        if prefix is None:
+            prefix = iso_from_ms(hour * 3_600_000)[:14]
+            self._hours[hour] = prefix
+        minute, rest = divmod(rest, 60_000)
+        second, milli = divmod(rest, 1000)
+        return f"{prefix}{minute:02d}:{second:02d}.{milli:03d}Z"

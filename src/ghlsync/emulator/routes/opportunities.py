@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
 from ghlsync.emulator.routes._listing import (
+    IsoStamps,
     in_window,
     parse_time_ms,
     seed_clock,
@@ -636,7 +637,9 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         return
     users = seeded_users(location) or [""]
     now_ms, span_ms = seed_clock(store, options)
+    stamp = IsoStamps()
     collection = location.collection("opportunities")
+    ids = store.new_ids(count)
     for index in range(count):
         contact = contacts[index % len(contacts)]
         pipeline_id, stages = stage_ids[(index // len(contacts)) % len(stage_ids)]
@@ -654,8 +657,9 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             else "abandoned"
         )
         name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+        changed, updated_iso = stamp(stage_at), stamp(updated)
         opp: Entity = {
-            "id": store.new_id(),
+            "id": ids[index],
             "name": f"{name or 'Deal'} - {DEAL_WORDS[int(rng.random() * len(DEAL_WORDS))]}",
             "monetaryValue": round(
                 rng.choice((250, 500, 1200, 2500, 5000, 12000)) * (0.5 + rng.random()), 2
@@ -665,11 +669,11 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "assignedTo": users[int(rng.random() * len(users))],
             "status": status,
             "source": SOURCES[int(rng.random() * len(SOURCES))],
-            "lastStatusChangeAt": iso_from_ms(stage_at),
-            "lastStageChangeAt": iso_from_ms(stage_at),
-            "lastActionDate": iso_from_ms(updated),
-            "createdAt": iso_from_ms(created),
-            "updatedAt": iso_from_ms(updated),
+            "lastStatusChangeAt": changed,
+            "lastStageChangeAt": changed,
+            "lastActionDate": updated_iso,
+            "createdAt": stamp(created),
+            "updatedAt": updated_iso,
             "contactId": contact["id"],
             "locationId": location.id,
             "customFields": [],
