@@ -226,3 +226,62 @@ async def test_offset_lists(emu: Emu) -> None:
         )
     ).json()
     assert len(businesses["businesses"]) == 2
+
+
+async def test_opportunity_search_ascending_cursor_and_date_window(emu: Emu) -> None:
+    everything = (
+        await emu.client.get(
+            "/opportunities/search",
+            params={"location_id": emu.loc(), "limit": 100, "order": "added_asc"},
+            headers=emu.headers(),
+        )
+    ).json()["opportunities"]
+    created = [opp["createdAt"] for opp in everything]
+    assert created == sorted(created) and len(everything) == 35
+    walked: list[str] = []
+    params: dict[str, Any] = {"location_id": emu.loc(), "limit": 8, "order": "added_asc"}
+    while True:
+        body = (
+            await emu.client.get("/opportunities/search", params=params, headers=emu.headers())
+        ).json()
+        walked += [opp["id"] for opp in body["opportunities"]]
+        if body["meta"]["startAfter"] is None:
+            break
+        params.update(
+            startAfter=body["meta"]["startAfter"], startAfterId=body["meta"]["startAfterId"]
+        )
+    assert walked == [opp["id"] for opp in everything]
+    middle = everything[len(everything) // 2]["createdAt"]  # ISO
+    day = f"{middle[5:7]}-{middle[8:10]}-{middle[:4]}"  # mm-dd-yyyy, as the spec shows
+    same_day = await emu.client.get(
+        "/opportunities/search",
+        params={"location_id": emu.loc(), "date": day, "endDate": day, "limit": 100},
+        headers=emu.headers(),
+    )
+    hits = same_day.json()["opportunities"]
+    assert middle in {opp["createdAt"] for opp in hits}
+    assert all(opp["createdAt"][:10] == middle[:10] for opp in hits)
+
+
+async def test_an_empty_location_seeds_without_contacts() -> None:
+    from ghlsync.emulator import SeedOptions
+    from tests.unit.emulator.conftest import make_emu
+
+    empty = await make_emu(SeedOptions(locations=1, contacts=0, opportunities=10, seed=2))
+    async with empty.client:
+        body = (
+            await empty.client.get(
+                "/opportunities/search",
+                params={"location_id": empty.loc()},
+                headers=empty.headers(),
+            )
+        ).json()
+        assert body["opportunities"] == [] and body["meta"]["total"] == 0
+        pipelines = await empty.client.get(
+            "/opportunities/pipelines", params={"locationId": empty.loc()}, headers=empty.headers()
+        )
+        assert len(pipelines.json()["pipelines"]) == 3
+        calendars = await empty.client.get(
+            "/calendars/", params={"locationId": empty.loc()}, headers=empty.headers(version=V415)
+        )
+        assert calendars.status_code == 200
