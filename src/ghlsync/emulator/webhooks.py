@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ghlsync.emulator.common import int_param, json_body
 from ghlsync.emulator.state import Store
 
 RSA_HEADER = "x-wh-signature"
@@ -313,7 +314,7 @@ async def keys_endpoint(request: Request) -> Response:
 
 async def deliveries_endpoint(request: Request) -> Response:
     dispatcher = dispatcher_of(request)
-    limit = int(request.query_params.get("limit", "100"))
+    limit = int_param(request, "limit", 100, minimum=1)
     with dispatcher._condition:
         items = [delivery.to_wire() for delivery in list(dispatcher.log)[-limit:]]
     return JSONResponse({"deliveries": items, "pending": dispatcher.pending()})
@@ -333,7 +334,9 @@ async def config_endpoint(request: Request) -> Response:
     dispatcher = dispatcher_of(request)
     config = dispatcher.config
     if request.method == "PUT":
-        body = json.loads(await request.body() or b"{}")
+        body = await json_body(
+            request, allowed={"url", "maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"}
+        )
         if "url" in body:
             config.url = body["url"] or None
             request.app.state.settings.webhook_url = config.url
@@ -349,7 +352,7 @@ async def config_endpoint(request: Request) -> Response:
 
 
 async def flush_endpoint(request: Request) -> Response:
-    body = json.loads(await request.body() or b"{}")
+    body = await json_body(request, allowed={"timeoutMs"})
     timeout_s = float(body.get("timeoutMs", 10_000)) / 1000
     dispatcher = dispatcher_of(request)
     # wait off the event loop: the delivery thread may be posting back to this very server
