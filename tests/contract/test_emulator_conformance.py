@@ -948,3 +948,62 @@ def test_generated_requests_get_documented_answers(
     finally:
         loop.run_until_complete(client.aclose())
         loop.close()
+
+
+def _spec_scopes(specs: Specs, spec_name: str, spec_path: str, method: str) -> set[str]:
+    operation = specs.raw[spec_name]["paths"][spec_path][method.lower()]
+    return {
+        scope
+        for entry in operation.get("security", [])
+        for scopes in entry.values()
+        for scope in scopes
+    }
+
+
+def test_each_operation_accepts_exactly_its_spec_scopes(world: Any, specs: Specs) -> None:
+    """Replays every authorised scenario call with a token holding only the scopes the spec's
+    ``security`` lists (never 401), then with an unrelated scope (always 401)."""
+    app, scenario, state = world
+
+    async def run() -> list[str]:
+        problems = []
+        async with _client(app) as client:
+
+            async def mint(scopes: list[str], agency: bool) -> str:
+                body: dict[str, Any] = {"scopes": scopes}
+                if not agency:
+                    body["locationId"] = state.locations[0]["id"]
+                token: str = (await client.post("/_emulator/tokens", json=body)).json()["token"]
+                return token
+
+            for call in scenario.calls:
+                auth = call.headers.get("Authorization")
+                if not auth:
+                    continue
+                spec_name, spec_path = _spec_op(specs, f"{call.method} {call.route}") or ("", "")
+                wanted = _spec_scopes(specs, spec_name, spec_path, call.method)
+                if not wanted:
+                    continue
+                agency = auth == f"Bearer {state.agency_token}"
+                url = call.route.format(
+                    **dict(
+                        zip(re.findall(r"\{([^}]+)\}", call.route), call.path_values, strict=True)
+                    )
+                )
+                for scopes, should_pass in ((sorted(wanted), True), (["medias.readonly"], False)):
+                    token = await mint(scopes, agency)
+                    response = await client.request(
+                        call.method,
+                        url,
+                        params=call.query,
+                        headers={**call.headers, "Authorization": f"Bearer {token}"},
+                        json=call.body,
+                    )
+                    refused = response.status_code == 401
+                    if refused == should_pass:
+                        problems.append(
+                            f"{call.method} {call.route} with {scopes}: {response.status_code}"
+                        )
+        return problems
+
+    assert asyncio.run(run()) == []
