@@ -53,6 +53,9 @@ def main() -> None:
                     "statuses": statuses(data),
                     "responses_429": statuses(data).get("429", 0),
                     "extract_seconds": round(seconds, 1),
+                    "read_seconds": round(
+                        max(r.seconds for r in result.report.results.values()), 1
+                    ),
                     "least_permitted_seconds": least,
                     "ok": result.ok,
                 },
