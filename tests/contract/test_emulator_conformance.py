@@ -484,6 +484,7 @@ async def _exercise(s: Scenario, state: Any) -> None:
                 "status": "open",
                 "contactId": cid,
                 "monetaryValue": 100,
+                "customFields": [{"key": "deal_source", "field_value": "conformance"}],
             },
             headers=h,
         )

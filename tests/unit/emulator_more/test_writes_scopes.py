@@ -374,3 +374,40 @@ async def test_inbound_message_and_conversation_lifecycle(emu: Emu) -> None:
     gone = await emu.client.delete(f"/conversations/{conversation['id']}", headers=headers)
     assert gone.json() == {"success": True}
     assert conversation["id"] in emu.store.collection(emu.loc(), "conversations").deleted
+
+
+async def test_opportunity_custom_fields_by_key_and_id(emu: Emu) -> None:
+    fields = (
+        await emu.client.get(
+            f"/locations/{emu.loc()}/customFields",
+            params={"model": "opportunity"},
+            headers=emu.headers(),
+        )
+    ).json()["customFields"]
+    by_key = {field["fieldKey"]: field for field in fields}
+    source, priority = by_key["opportunity.deal_source"], by_key["opportunity.deal_priority"]
+    seeded = [
+        opp for opp in emu.store.collection(emu.loc(), "opportunities") if opp["customFields"]
+    ]
+    assert seeded and all(
+        {item["id"] for item in opp["customFields"]} <= {source["id"], priority["id"]}
+        for opp in seeded
+    )
+    opp = await _an_opportunity(emu)
+    path = f"/opportunities/{opp['id']}"
+    written = await emu.client.put(
+        path,
+        json={"customFields": [{"key": "deal_source", "field_value": "trade show"}]},
+        headers=emu.headers(),
+    )
+    assert written.status_code == 200, written.text
+    values = {
+        item["id"]: item["fieldValue"] for item in written.json()["opportunity"]["customFields"]
+    }
+    assert values[source["id"]] == "trade show"
+    bad = await emu.client.put(
+        path,
+        json={"customFields": [{"id": priority["id"], "field_value": "urgent"}, {"key": "nope"}]},
+        headers=emu.headers(),
+    )
+    assert bad.status_code == 422 and len(bad.json()["message"]) == 2

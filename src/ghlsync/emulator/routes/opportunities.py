@@ -28,6 +28,7 @@ from ghlsync.emulator.routes._listing import (
     seeded_users,
     time_param,
 )
+from ghlsync.emulator.routes.custom_fields import resolve_values
 from ghlsync.emulator.seed import SeedOptions, location_index
 from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
 
@@ -185,18 +186,22 @@ def _check_fields(store: Store, location_id: str, body: dict[str, Any]) -> list[
     return messages
 
 
-def _custom_fields(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ApiError(422, ["customFields must be an array"])
-    out = []
-    for item in value:
-        if not isinstance(item, dict) or not (item.get("id") or item.get("key")):
-            raise ApiError(422, ["each customFields item needs an id or key"])
-        field_value = item.get("field_value", item.get("fieldValue", item.get("value")))
-        out.append({"id": item.get("id") or item["key"], "fieldValue": field_value})
-    return out
+def _custom_fields(
+    store: Store, location_id: str, items: Any, current: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Write ``[{id | key, field_value}]`` against the location's ``opportunity`` fields (the
+    contacts' rules: unknown fields and bad values give 422); read back as ``[{id, fieldValue}]``
+    (``CustomFieldResponseSchema``)."""
+    if items is None:
+        return list(current or [])
+    merged = resolve_values(
+        store,
+        location_id,
+        items,
+        model="opportunity",
+        current=[{"id": item["id"], "value": item["fieldValue"]} for item in current or []],
+    )
+    return [{"id": item["id"], "fieldValue": item["value"]} for item in merged]
 
 
 def _first_stage(store: Store, location_id: str, pipeline_id: str) -> str:
@@ -233,7 +238,9 @@ def _apply(store: Store, location_id: str, before: Entity, body: dict[str, Any])
     if body.get("status") and body["status"] != "all":
         after["status"] = body["status"]
     if "customFields" in body:
-        after["customFields"] = _custom_fields(body["customFields"])
+        after["customFields"] = _custom_fields(
+            store, location_id, body["customFields"], before.get("customFields")
+        )
     if after["pipelineId"] != before["pipelineId"] and "pipelineStageId" not in body:
         after["pipelineStageId"] = _first_stage(store, location_id, after["pipelineId"])
     if after.get("status") != before.get("status"):
@@ -266,7 +273,7 @@ def _new(store: Store, location_id: str, body: dict[str, Any], entity_id: str | 
         "updatedAt": now,
         "contactId": body.get("contactId") or "",
         "locationId": location_id,
-        "customFields": _custom_fields(body.get("customFields")),
+        "customFields": _custom_fields(store, location_id, body.get("customFields")),
         "followers": list(body.get("followers") or []),
     }
 
@@ -602,6 +609,22 @@ async def lost_reasons(request: Request) -> Response:
 
 
 # --------------------------------------------------------------------------- seed
+def _seed_values(
+    rng: random.Random, fields: dict[str, Entity], source: str
+) -> list[dict[str, Any]]:
+    """Values for the seeded opportunity fields (Deal Source, Deal Priority) on most records."""
+    values: list[dict[str, Any]] = []
+    text, options = fields.get("TEXT"), fields.get("SINGLE_OPTIONS")
+    if text is not None and source and rng.random() < 0.7:
+        values.append({"id": text["id"], "fieldValue": source})
+    if options is not None and options.get("picklistOptions") and rng.random() < 0.6:
+        choices = options["picklistOptions"]
+        values.append(
+            {"id": options["id"], "fieldValue": choices[int(rng.random() * len(choices))]}
+        )
+    return values
+
+
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
     """Three pipelines with stages; ``options.opportunities`` (split across locations)
     opportunities on seeded contacts, with values, statuses, stages and owners."""
@@ -640,6 +663,11 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     stamp = IsoStamps()
     collection = location.collection("opportunities")
     ids = store.new_ids(count)
+    fields = {
+        field["dataType"]: field
+        for field in location.collection("custom_fields")
+        if field.get("model") == "opportunity"
+    }
     for index in range(count):
         contact = contacts[index % len(contacts)]
         pipeline_id, stages = stage_ids[(index // len(contacts)) % len(stage_ids)]
@@ -658,6 +686,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         )
         name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
         changed, updated_iso = stamp(stage_at), stamp(updated)
+        source = SOURCES[int(rng.random() * len(SOURCES))]
         opp: Entity = {
             "id": ids[index],
             "name": f"{name or 'Deal'} - {DEAL_WORDS[int(rng.random() * len(DEAL_WORDS))]}",
@@ -668,7 +697,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "pipelineStageId": stages[int(rng.random() * len(stages))],
             "assignedTo": users[int(rng.random() * len(users))],
             "status": status,
-            "source": SOURCES[int(rng.random() * len(SOURCES))],
+            "source": source,
             "lastStatusChangeAt": changed,
             "lastStageChangeAt": changed,
             "lastActionDate": updated_iso,
@@ -676,7 +705,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "updatedAt": updated_iso,
             "contactId": contact["id"],
             "locationId": location.id,
-            "customFields": [],
+            "customFields": _seed_values(rng, fields, source),
             "followers": [],
         }
         collection.put(opp)
