@@ -110,20 +110,23 @@ class ReadOptions:
 
 
 class _FieldKeys:
-    """Custom field definitions per location, read once per client."""
+    """Custom field definitions per location, read once per run (shared by the streams)."""
 
     def __init__(self) -> None:
         self._cache: dict[str, dict[str, str]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, str]:
-        if location_id not in self._cache:
-            try:
-                definitions = await client.custom_fields.list(location_id)
-            except GHLSyncError:
-                definitions = []  # readable keys are a convenience; raw values still load
-            self._cache[location_id] = field_keys(
-                [d for d in definitions if isinstance(d, Mapping)]
-            )
+        lock = self._locks.setdefault(location_id, asyncio.Lock())
+        async with lock:
+            if location_id not in self._cache:
+                try:
+                    definitions = await client.custom_fields.list(location_id)
+                except GHLSyncError:
+                    definitions = []  # readable keys are a convenience; raw values still load
+                self._cache[location_id] = field_keys(
+                    [d for d in definitions if isinstance(d, Mapping)]
+                )
         return self._cache[location_id]
 
 

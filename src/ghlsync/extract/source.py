@@ -34,11 +34,11 @@ def _resource(
     options: ReadOptions,
     report: Report,
     limiter: Limiter | None,
+    keys: FieldKeys,
 ) -> Any:
     async def read() -> AsyncIterator[list[dict[str, Any]]]:
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})
-        keys = FieldKeys()
         async with config.client(limiter) as client:
             producers = [
                 guarded(
@@ -115,9 +115,10 @@ def highlevel_source(
     the_report = report if report is not None else Report()
     limiter = config.limiter()
     selected = select(config.streams)
+    keys = FieldKeys()  # custom field definitions, read once per location for all streams
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
     def highlevel() -> Any:
-        return [_resource(s, config, options, the_report, limiter) for s in selected]
+        return [_resource(s, config, options, the_report, limiter, keys) for s in selected]
 
     return highlevel()
