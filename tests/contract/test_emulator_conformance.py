@@ -571,6 +571,24 @@ async def _exercise(s: Scenario, state: Any) -> None:
         "DELETE", "/calendars/events/{eventId}", headers=h415, eventId=made["id"], expect=201
     )
 
+    await s.call("GET", "/calendars/groups", params={"locationId": loc}, headers=h415)
+    new_calendar = (
+        await s.call(
+            "POST",
+            "/calendars/",
+            json_body={"locationId": loc, "name": "Conformance Calendar", "slotDuration": 45},
+            headers=h415,
+        )
+    )["calendar"]
+    await s.call(
+        "PUT",
+        "/calendars/{calendarId}",
+        json_body={"name": "Renamed", "slotDurationUnit": "mins"},
+        headers=h415,
+        calendarId=new_calendar["id"],
+    )
+    await s.call("DELETE", "/calendars/{calendarId}", headers=h415, calendarId=new_calendar["id"])
+
     # --- conversations (Version 2021-04-15)
     found = await s.call(
         "GET", "/conversations/search", params={"locationId": loc, "limit": 3}, headers=h415
@@ -796,7 +814,6 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /calendars/resources/{resourceType}/{id}",
     "DELETE /calendars/schedules/{id}",
     "DELETE /calendars/schedules/{id}/associations/{calendarId}",
-    "DELETE /calendars/{calendarId}",
     "DELETE /calendars/{calendarId}/notifications/{notificationId}",
     "DELETE /contacts/{contactId}/campaigns/removeAll",
     "DELETE /contacts/{contactId}/campaigns/{campaignId}",
@@ -811,7 +828,6 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /users/{userId}",
     "GET /calendars/appointments/{appointmentId}/notes",
     "GET /calendars/blocked-slots",
-    "GET /calendars/groups",
     "GET /calendars/resources/{resourceType}",
     "GET /calendars/resources/{resourceType}/{id}",
     "GET /calendars/schedules/search",
@@ -832,7 +848,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /locations/{locationId}/recurring-tasks/{id}",
     "GET /locations/{locationId}/templates",
     "GET /locations/{locationId}/timezones",
-    "POST /calendars/",
     "POST /calendars/appointments/{appointmentId}/notes",
     "POST /calendars/events/block-slots",
     "POST /calendars/groups",
@@ -865,7 +880,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /calendars/resources/{resourceType}/{id}",
     "PUT /calendars/schedules/{id}",
     "PUT /calendars/schedules/{id}/associations/{calendarId}",
-    "PUT /calendars/{calendarId}",
     "PUT /calendars/{calendarId}/notifications/{notificationId}",
     "PUT /conversations/messages/{messageId}/attachments",
     "PUT /conversations/messages/{messageId}/status",

@@ -278,6 +278,111 @@ async def delete_event(request: Request) -> Response:
     return ok({"succeeded": True}, status=201)
 
 
+# --------------------------------------------------------------------------- calendars CRUD
+CALENDAR_FIELDS = {
+    "alertEmail", "allowBookingAfter", "allowBookingAfterUnit", "allowBookingFor",
+    "allowBookingForUnit", "allowCancellation", "allowReschedule", "appoinmentPerDay",
+    "appoinmentPerSlot", "autoConfirm", "availabilities", "availabilityType",
+    "calendarCoverImage", "calendarType", "consentLabel", "description", "enableRecurring",
+    "eventColor", "eventTitle", "eventType", "formId", "formSubmitRedirectURL",
+    "formSubmitThanksMessage", "formSubmitType", "googleInvitationEmails", "groupId",
+    "guestType", "isActive", "isLivePaymentMode", "locationConfigurations", "locationId",
+    "lookBusyConfig", "meetingLocation", "name", "notes", "notifications", "openHours",
+    "pixelId", "preBuffer", "preBufferUnit", "recurring", "shouldAssignContactToTeamMember",
+    "shouldSendAlertEmailsToAssignedMember", "shouldSkipAssigningContactForExisting",
+    "slotBuffer", "slotBufferUnit", "slotDuration", "slotDurationUnit", "slotInterval",
+    "slotIntervalUnit", "slug", "stickyContact", "teamMembers", "widgetSlug", "widgetType",
+}  # fmt: skip
+#: the enums of ``CalendarCreateDTO`` that a write is checked against
+CALENDAR_ENUMS = {
+    "calendarType": ("round_robin", "event", "class_booking", "collective", "service_booking", "personal"),
+    "widgetType": ("default", "classic"),
+    "slotDurationUnit": ("mins", "hours"),
+    "slotIntervalUnit": ("mins", "hours"),
+    "slotBufferUnit": ("mins", "hours"),
+    "preBufferUnit": ("mins", "hours"),
+    "eventType": ("RoundRobin_OptimizeForAvailability", "RoundRobin_OptimizeForEqualDistribution"),
+}  # fmt: skip
+
+
+def _check_calendar(body: dict[str, Any]) -> None:
+    messages = [
+        f"{name} must be one of the following values: {', '.join(allowed)}"
+        for name, allowed in CALENDAR_ENUMS.items()
+        if name in body and body[name] not in allowed
+    ]
+    for name in ("slotDuration", "slotInterval", "slotBuffer", "preBuffer"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            messages.append(f"{name} must be a number")
+    if messages:
+        raise ApiError(422, messages)
+
+
+async def create_calendar(request: Request) -> Response:
+    _require(request, "calendars.write")
+    body = await json_body(request, allowed=CALENDAR_FIELDS, required={"locationId", "name"})
+    location_id = str(body["locationId"])
+    _require(request, "calendars.write", location_id)
+    _check_calendar(body)
+    store = store_of(request)
+    name = str(body["name"])
+    slug = str(body.get("slug") or "-".join(name.lower().split()))
+    calendar: Entity = {
+        "id": store.new_id(),
+        "isActive": True,
+        "calendarType": "event",
+        "widgetType": "classic",
+        "slotDuration": 30,
+        "slotDurationUnit": "mins",
+        "slotInterval": 30,
+        "slotIntervalUnit": "mins",
+        "teamMembers": [],
+        "notifications": [],
+        "openHours": [],
+        "description": "",
+        **body,
+        "slug": slug,
+        "widgetSlug": str(body.get("widgetSlug") or slug),
+    }
+    store.put(location_id, "calendars", calendar)
+    return ok({"calendar": calendar})
+
+
+def _calendar(request: Request, scope: str) -> tuple[Store, str, Entity]:
+    token = _require(request, scope)
+    store = store_of(request)
+    found = store.find("calendars", request.path_params["calendarId"])
+    if found is None or found[0] != token.location_id:
+        raise ApiError(400, "Calendar not found", error="Bad Request")
+    return store, found[0], found[1]
+
+
+async def update_calendar(request: Request) -> Response:
+    store, location_id, before = _calendar(request, "calendars.write")
+    body = await json_body(
+        request, allowed=CALENDAR_FIELDS - {"calendarType", "locationId", "slotBufferUnit"}
+    )
+    _check_calendar(body)
+    after = {**before, **body}
+    store.put(location_id, "calendars", after)
+    return ok({"calendar": after})
+
+
+async def delete_calendar(request: Request) -> Response:
+    store, location_id, calendar = _calendar(request, "calendars.write")
+    store.delete(location_id, "calendars", calendar["id"])
+    return ok({"success": True})
+
+
+async def list_groups(request: Request) -> Response:
+    location_id = _location_param(request, "calendars/groups.readonly")
+    groups = sorted(
+        store_of(request).collection(location_id, "calendar_groups"), key=lambda g: g["id"]
+    )
+    return ok({"groups": groups})
+
+
 # --------------------------------------------------------------------------- seed
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
     """Calendars (``--count calendars=N``, default 3) and appointments (``appointments=N``,
@@ -285,6 +390,16 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     users = seeded_users(location)
     calendars = location.collection("calendars")
     group_id = store.new_id()
+    location.collection("calendar_groups").put(
+        {
+            "id": group_id,
+            "locationId": location.id,
+            "name": "Main team",
+            "description": "Everyone who takes bookings",
+            "slug": "main-team",
+            "isActive": True,
+        }
+    )
     calendar_ids: list[str] = []
     for index in range(options.count("calendars", 3)):
         calendar_id = store.new_id()
@@ -370,6 +485,10 @@ routes: list[BaseRoute] = [
     Route("/calendars/events/appointments/{eventId}", update_appointment, methods=["PUT"]),
     Route("/calendars/events/{eventId}", delete_event, methods=["DELETE"]),
     Route("/calendars/events", list_events, methods=["GET"]),
+    Route("/calendars/groups", list_groups, methods=["GET"]),
     Route("/calendars/", list_calendars, methods=["GET"]),
+    Route("/calendars/", create_calendar, methods=["POST"]),
     Route("/calendars/{calendarId}", get_calendar, methods=["GET"]),
+    Route("/calendars/{calendarId}", update_calendar, methods=["PUT"]),
+    Route("/calendars/{calendarId}", delete_calendar, methods=["DELETE"]),
 ]
