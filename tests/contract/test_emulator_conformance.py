@@ -448,6 +448,30 @@ async def _exercise(s: Scenario, state: Any) -> None:
     )
     await s.call("GET", "/users/{userId}", headers=h, userId=users[0]["id"])
 
+    made_user = await s.call(
+        "POST",
+        "/users/",
+        json_body={
+            "companyId": state.company_id,
+            "firstName": "Conf",
+            "lastName": "User",
+            "email": "conf.user@example.com",
+            "password": "s3cret!pass",
+            "type": "account",
+            "role": "user",
+            "locationIds": [loc],
+        },
+        headers=h,
+    )
+    await s.call(
+        "PUT",
+        "/users/{userId}",
+        json_body={"lastName": "Renamed"},
+        headers=h,
+        userId=made_user["id"],
+    )
+    await s.call("DELETE", "/users/{userId}", headers=h, userId=made_user["id"])
+
     # --- opportunities
     pipelines = (
         await s.call("GET", "/opportunities/pipelines", params={"locationId": loc}, headers=h)
@@ -825,7 +849,6 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /locations/{locationId}/customValues/{id}",
     "DELETE /locations/{locationId}/recurring-tasks/{id}",
     "DELETE /locations/{locationId}/templates/{id}",
-    "DELETE /users/{userId}",
     "GET /calendars/appointments/{appointmentId}/notes",
     "GET /calendars/blocked-slots",
     "GET /calendars/resources/{resourceType}",
@@ -871,7 +894,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /locations/{locationId}/customFields/upload",
     "POST /locations/{locationId}/customValues",
     "POST /locations/{locationId}/recurring-tasks",
-    "POST /users/",
     "POST /users/search/filter-by-email",
     "PUT /calendars/appointments/{appointmentId}/notes/{noteId}",
     "PUT /calendars/events/block-slots/{eventId}",
@@ -887,7 +909,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /locations/{locationId}",
     "PUT /locations/{locationId}/customValues/{id}",
     "PUT /locations/{locationId}/recurring-tasks/{id}",
-    "PUT /users/{userId}",
 ]
 
 

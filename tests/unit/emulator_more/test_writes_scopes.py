@@ -411,3 +411,36 @@ async def test_opportunity_custom_fields_by_key_and_id(emu: Emu) -> None:
         headers=emu.headers(),
     )
     assert bad.status_code == 422 and len(bad.json()["message"]) == 2
+
+
+async def test_user_lifecycle_emits_user_create(emu: Emu) -> None:
+    body = {
+        "companyId": emu.state.company_id,
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": "ada@example.com",
+        "password": "s3cret!pass",
+        "type": "account",
+        "role": "user",
+        "locationIds": [emu.loc()],
+    }
+    created = await emu.client.post("/users/", json=body, headers=emu.headers())
+    assert created.status_code == 201
+    user = created.json()
+    assert emu.store.events[-1][0] == "UserCreate"
+    assert (await emu.client.post("/users/", json=body, headers=emu.headers())).status_code == 400
+    elsewhere = await emu.client.post(
+        "/users/", json={**body, "locationIds": [emu.loc(1)]}, headers=emu.headers()
+    )
+    assert elsewhere.status_code == 403
+    renamed = await emu.client.put(
+        f"/users/{user['id']}", json={"lastName": "King"}, headers=emu.headers()
+    )
+    assert renamed.json()["name"] == "Ada King"
+    listed = (
+        await emu.client.get("/users/", params={"locationId": emu.loc()}, headers=emu.headers())
+    ).json()["users"]
+    assert "Ada King" in {u["name"] for u in listed}
+    gone = await emu.client.delete(f"/users/{user['id']}", headers=emu.headers())
+    assert gone.json()["succeded"] is True
+    assert user["id"] in emu.store.collection(emu.loc(), "users").deleted

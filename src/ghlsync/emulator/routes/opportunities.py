@@ -476,7 +476,7 @@ async def get_opportunity(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    token = require(request, scope=WRITE)
+    require(request, scope=WRITE)
     body = await json_body(
         request,
         allowed=CREATE_FIELDS,
@@ -484,7 +484,6 @@ async def create(request: Request) -> Response:
     )
     location_id = str(body["locationId"])
     require(request, scope=WRITE, location_id=location_id)
-    del token
     store = store_of(request)
     messages = _check_fields(store, location_id, body)
     if messages:

@@ -12,7 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ghlsync.emulator.common import ANY_TOKEN, ApiError, int_param, ok, require, store_of
+from ghlsync.emulator.common import (
+    ANY_TOKEN,
+    ApiError,
+    int_param,
+    json_body,
+    ok,
+    require,
+    store_of,
+)
 from ghlsync.emulator.seed import FIRST_NAMES, LAST_NAMES, SeedOptions
 from ghlsync.emulator.state import Entity, LocationState, Store
 
@@ -94,6 +102,127 @@ async def get_user(request: Request) -> Response:
     return ok(user_view(found[1]))
 
 
+USER_FIELDS = {
+    "companyId", "email", "firstName", "lastName", "locationIds", "password", "permissions",
+    "phone", "platformLanguage", "profilePhoto", "role", "scopes", "scopesAssignedToOnly",
+    "twilioPhone", "type",
+}  # fmt: skip
+WRITE = "users.write"
+
+
+def _check_user(body: dict[str, Any]) -> list[str]:
+    messages = []
+    if "type" in body and body["type"] not in ("account", "agency"):
+        messages.append("type must be one of the following values: account, agency")
+    if "role" in body and body["role"] not in ("admin", "user"):
+        messages.append("role must be one of the following values: admin, user")
+    if "email" in body and "@" not in str(body["email"]):
+        messages.append("email must be an email")
+    if "locationIds" in body and (
+        not isinstance(body["locationIds"], list) or not body["locationIds"]
+    ):
+        messages.append("locationIds must be a non-empty array")
+    return messages
+
+
+def webhook_body(user: Entity) -> dict[str, Any]:
+    keys = ("id", "firstName", "lastName", "email", "phone", "extension", "permissions")
+    return {**{key: user[key] for key in keys if key in user}, "role": user["roles"]["role"]}
+
+
+async def create_user(request: Request) -> Response:
+    require(request, scope=WRITE, token_kinds=ANY_TOKEN)
+    body = await json_body(
+        request,
+        allowed=USER_FIELDS,
+        required={"companyId", "firstName", "lastName", "email", "password", "type", "role"},
+    )
+    messages = _check_user(body)
+    if not body.get("locationIds"):
+        messages.append("locationIds should not be empty")
+    if messages:
+        raise ApiError(422, messages)
+    require(request, scope=WRITE, token_kinds=ANY_TOKEN, company_id=str(body["companyId"]))
+    store = store_of(request)
+    location_ids = [str(item) for item in body["locationIds"]]
+    for location_id in location_ids:
+        require(request, scope=WRITE, token_kinds=ANY_TOKEN, location_id=location_id)
+    email = str(body["email"]).strip().lower()
+    for location_id in location_ids:
+        if any(user["email"] == email for user in store.collection(location_id, "users")):
+            raise ApiError(400, "User with this email already exists", error="Bad Request")
+    user: Entity = {
+        "id": store.new_id(),
+        "name": f"{body['firstName']} {body['lastName']}",
+        "firstName": body["firstName"],
+        "lastName": body["lastName"],
+        "email": email,
+        "phone": body.get("phone") or "",
+        "extension": "",
+        "permissions": body.get("permissions") or {name: True for name in PERMISSIONS},
+        "roles": {
+            "type": body["type"],
+            "role": body["role"],
+            "locationIds": location_ids,
+            "restrictSubAccount": body["role"] != "admin",
+        },
+        "deleted": False,
+    }
+    for location_id in location_ids:
+        store.put(location_id, "users", user)
+        store.emit("UserCreate", location_id, webhook_body(user))
+    return ok(user_view(user), status=201)
+
+
+def _user(request: Request) -> tuple[Store, list[str], Entity]:
+    token = require(request, scope=WRITE, token_kinds=ANY_TOKEN)
+    store = store_of(request)
+    user_id = request.path_params["userId"]
+    holders = [
+        location.id
+        for location in store.locations.values()
+        if user_id in location.collection("users")
+        and (token.kind == "company" or location.id == token.location_id)
+    ]
+    if not holders:
+        raise ApiError(400, "User not found", error="Bad Request")
+    user = store.get(holders[0], "users", user_id)
+    assert user is not None
+    return store, holders, user
+
+
+async def update_user(request: Request) -> Response:
+    store, holders, before = _user(request)
+    body = await json_body(request, allowed=USER_FIELDS)
+    messages = _check_user(body)
+    if messages:
+        raise ApiError(422, messages)
+    after = {**before, "roles": dict(before["roles"])}
+    for key in ("firstName", "lastName", "phone", "permissions"):
+        if body.get(key) is not None:
+            after[key] = body[key]
+    if body.get("email"):
+        after["email"] = str(body["email"]).strip().lower()
+    if body.get("role"):
+        after["roles"]["role"] = body["role"]
+    after["name"] = f"{after['firstName']} {after['lastName']}"
+    for location_id in holders:
+        store.put(location_id, "users", after)
+    return ok(user_view(after))
+
+
+async def delete_user(request: Request) -> Response:
+    store, holders, user = _user(request)
+    for location_id in holders:
+        store.delete(location_id, "users", user["id"])
+    return ok(
+        {
+            "succeded": True,
+            "message": f"Queued deleting user with e-mail {user['email']} and name {user['name']}.",
+        }
+    )
+
+
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
     """A handful of users per location (``--count users=N``, default 5), one admin first."""
     count = options.count("users", 5)
@@ -127,5 +256,8 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
 routes: list[BaseRoute] = [
     Route("/users/search", search_users, methods=["GET"]),
     Route("/users/", list_users, methods=["GET"]),
+    Route("/users/", create_user, methods=["POST"]),
     Route("/users/{userId}", get_user, methods=["GET"]),
+    Route("/users/{userId}", update_user, methods=["PUT"]),
+    Route("/users/{userId}", delete_user, methods=["DELETE"]),
 ]
