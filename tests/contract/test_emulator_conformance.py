@@ -1043,3 +1043,37 @@ def test_each_operation_accepts_exactly_its_spec_scopes(world: Any, specs: Specs
         return problems
 
     assert asyncio.run(run()) == []
+
+
+def test_every_operation_refuses_a_bad_token_and_a_bad_version(world: Any) -> None:
+    """Each authorised scenario call, replayed with an unknown token (401) and with an unknown
+    ``Version`` (400), answers HighLevel's error body."""
+    app, scenario, _ = world
+
+    async def run() -> list[str]:
+        problems = []
+        async with _client(app) as client:
+            for call in scenario.calls:
+                if "Authorization" not in call.headers or "Version" not in call.headers:
+                    continue
+                url = call.route.format(
+                    **dict(
+                        zip(re.findall(r"\{([^}]+)\}", call.route), call.path_values, strict=True)
+                    )
+                )
+                variants = (
+                    ({**call.headers, "Authorization": "Bearer nope"}, 401),
+                    ({**call.headers, "Version": "2000-01-01"}, 400),
+                )
+                for headers, status in variants:
+                    response = await client.request(
+                        call.method, url, params=call.query, headers=headers, json=call.body
+                    )
+                    body = response.json()
+                    if response.status_code != status or body.get("statusCode") != status:
+                        problems.append(f"{call.method} {call.route}: {response.status_code}")
+                    elif not isinstance(body.get("message"), str | list) or not body.get("error"):
+                        problems.append(f"{call.method} {call.route}: body {body}")
+        return problems
+
+    assert asyncio.run(run()) == []
