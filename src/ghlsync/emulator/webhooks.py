@@ -45,6 +45,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ghlsync.emulator.common import int_param, json_body
+from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import Store
 
 RSA_HEADER = "x-wh-signature"
@@ -182,9 +183,18 @@ class Delivery:
 class WebhookDispatcher:
     """Signs events and delivers them from one background thread, with retries."""
 
-    def __init__(self, store: Store, config: DeliveryConfig, *, log_size: int = 1000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: DeliveryConfig,
+        *,
+        settings: EmulatorSettings | None = None,
+        log_size: int = 1000,
+    ) -> None:
         self.store = store
         self.config = config
+        #: ``settings.webhook_url`` is used when ``config.url`` is unset (the CLI's --webhook-url)
+        self.settings = settings
         self._keys: WebhookKeys | None = None
         self._keys_lock = threading.Lock()
         self.log: deque[Delivery] = deque(maxlen=log_size)
@@ -204,14 +214,13 @@ class WebhookDispatcher:
 
     # called from request handlers through store.emit
     def __call__(self, event_type: str, location_id: str | None, payload: dict[str, Any]) -> None:
-        url = self.config.url
+        url = self.config.url or (self.settings.webhook_url if self.settings else None)
         if not url:
             return
-        body = delivery_body(
-            payload, webhook_id=str(uuid.uuid4()), timestamp=self.store.now_readonly()
-        )
+        webhook_id = str(uuid.uuid4())
+        body = delivery_body(payload, webhook_id=webhook_id, timestamp=self.store.now_readonly())
         delivery = Delivery(
-            webhook_id=json.loads(body)["webhookId"],
+            webhook_id=webhook_id,
             event_type=event_type,
             location_id=location_id,
             url=url,
@@ -320,9 +329,9 @@ async def deliveries_endpoint(request: Request) -> Response:
     return JSONResponse({"deliveries": items, "pending": dispatcher.pending()})
 
 
-def _config_view(config: DeliveryConfig) -> dict[str, Any]:
+def _config_view(config: DeliveryConfig, settings: EmulatorSettings | None) -> dict[str, Any]:
     return {
-        "url": config.url,
+        "url": config.url or (settings.webhook_url if settings else None),
         "maxAttempts": config.max_attempts,
         "baseDelayMs": int(config.base_delay_s * 1000),
         "maxDelayMs": int(config.max_delay_s * 1000),
@@ -348,7 +357,7 @@ async def config_endpoint(request: Request) -> Response:
             config.max_delay_s = max(0.0, float(body["maxDelayMs"]) / 1000)
         if "timeoutMs" in body:
             config.timeout_s = max(0.001, float(body["timeoutMs"]) / 1000)
-    return JSONResponse(_config_view(config))
+    return JSONResponse(_config_view(config, dispatcher.settings))
 
 
 async def flush_endpoint(request: Request) -> Response:
@@ -371,8 +380,8 @@ ADMIN_ROUTES = [
 def attach(app: Starlette) -> None:
     """Called by ``create_app``: subscribe a dispatcher to the store and add admin routes."""
     store: Store = app.state.store
-    config = DeliveryConfig(url=app.state.settings.webhook_url)
-    dispatcher = WebhookDispatcher(store, config)
+    settings: EmulatorSettings = app.state.settings
+    dispatcher = WebhookDispatcher(store, DeliveryConfig(), settings=settings)
     store.subscribe(dispatcher)
     app.state.webhooks = dispatcher
     # ahead of the ``/_emulator`` mount, which would otherwise answer them with 404

@@ -77,3 +77,20 @@ def test_retry_policy() -> None:
     assert should_retry(None) and should_retry(500) and should_retry(503) and should_retry(429)
     assert not should_retry(200) and not should_retry(400) and not should_retry(410)
     assert [backoff_delay(n, 0.5, 3.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_no_url_no_deliveries_and_config_round_trip() -> None:
+    from tests.unit.emulator.conftest import make_emu
+
+    emu = await make_emu()
+    async with emu.client:
+        await emu.create(email="quiet@example.com")
+        log = (await emu.client.get("/_emulator/webhooks/deliveries")).json()
+        assert log == {"deliveries": [], "pending": 0}
+        config = await emu.client.put(
+            "/_emulator/webhooks", json={"maxAttempts": 2, "baseDelayMs": 10}
+        )
+        assert config.json()["maxAttempts"] == 2 and config.json()["url"] is None
+        keys = (await emu.client.get("/_emulator/webhooks/keys")).json()
+        assert keys["rsa"].startswith("-----BEGIN PUBLIC KEY-----")
+        assert keys["ed25519"].startswith("-----BEGIN PUBLIC KEY-----")
