@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
 from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions, parse_rate_limit
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.run import ExtractResult, run_extract

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -238,13 +238,19 @@ def quickstart_command(
             for row in rows:
                 table.add_row(*(str(v) for v in row))
             console.print(table)
-        console.print(f"duckdb {result.database}   # explore further ({dt.date.today()})")
+        console.print(f"Explore further: duckdb {result.database}")
     if not result.extract.ok:
         raise typer.Exit(1)
 
 
+def _no_telemetry() -> None:
+    # dlt sends anonymous usage telemetry unless told not to; ghlsync's commands stay local
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
 def register(app: typer.Typer) -> None:
     """Add the extract commands to the root app."""
+    _no_telemetry()
     app.command("extract")(extract_command)
     app.command("tap")(tap_command)
     app.command("quickstart")(quickstart_command)

@@ -27,7 +27,7 @@ GROUP BY p.name, s.name, s.position ORDER BY p.name, s.position""",
 FROM highlevel.contacts GROUP BY 1 ORDER BY contacts DESC, source""",
     ),
     (
-        "New contacts per week (last 8 weeks)",
+        "New contacts per week (last 56 days)",
         """SELECT CAST(date_trunc('week', date_added) AS DATE) AS week, count(*) AS new_contacts
 FROM highlevel.contacts
 WHERE date_added >= now() - INTERVAL 56 DAY
