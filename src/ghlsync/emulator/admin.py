@@ -41,7 +41,7 @@ from ghlsync.emulator.settings import (
     parse_faults,
     parse_rate_limit,
 )
-from ghlsync.emulator.state import ALL_SCOPES, Store, normalize_email_key
+from ghlsync.emulator.state import ALL_SCOPES, Store, ms_from_iso, normalize_email_key
 
 
 def _settings(request: Request) -> EmulatorSettings:
@@ -292,9 +292,12 @@ def _stamp(store: Store, entity: dict[str, Any], *, created: bool) -> None:
     (contacts, notes, tasks), otherwise ``createdAt``/``updatedAt`` (opportunities and most)."""
     now = store.now()
     if "dateUpdated" in entity or "dateAdded" in entity:
-        entity["dateUpdated"] = now
+        # conversations keep epoch-ms numbers there: stamp in the entity's own format
+        numeric = isinstance(entity.get("dateUpdated", entity.get("dateAdded")), int)
+        stamp: Any = ms_from_iso(now) if numeric else now
+        entity["dateUpdated"] = stamp
         if created:
-            entity.setdefault("dateAdded", now)
+            entity.setdefault("dateAdded", stamp)
     else:
         entity["updatedAt"] = now
         if created:
