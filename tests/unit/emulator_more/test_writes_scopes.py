@@ -444,3 +444,19 @@ async def test_user_lifecycle_emits_user_create(emu: Emu) -> None:
     gone = await emu.client.delete(f"/users/{user['id']}", headers=emu.headers())
     assert gone.json()["succeded"] is True
     assert user["id"] in emu.store.collection(emu.loc(), "users").deleted
+
+
+async def test_admin_changes_behind_the_api_keep_conversation_stamps_numeric(emu: Emu) -> None:
+    conversation = next(iter(emu.store.collection(emu.loc(), "conversations")))
+    patched = await emu.client.patch(
+        f"/_emulator/locations/{emu.loc()}/conversations/{conversation['id']}",
+        json={"starred": True},
+    )
+    assert patched.status_code == 200, patched.text
+    stored = emu.store.get(emu.loc(), "conversations", conversation["id"])
+    assert stored is not None and isinstance(stored["dateUpdated"], int)
+    assert stored["dateUpdated"] > conversation["dateUpdated"]
+    got = await emu.client.get(
+        f"/conversations/{conversation['id']}", headers=emu.headers(version=V415)
+    )
+    assert got.json()["starred"] is True
