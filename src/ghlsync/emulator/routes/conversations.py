@@ -127,15 +127,17 @@ async def search(request: Request) -> Response:
             continue
         if assigned and conversation.get("assignedTo") not in assigned:
             continue
-        if status == "unread" and not conversation["unreadCount"]:
+        if status == "unread" and not conversation.get("unreadCount"):
             continue
-        if status == "read" and conversation["unreadCount"]:
+        if status == "read" and conversation.get("unreadCount"):
             continue
         if status == "starred" and not conversation.get("starred"):
             continue
         if text and text not in (
-            f"{conversation['fullName']} {conversation['email']} {conversation['phone']}"
-            f" {conversation['lastMessageBody']}".lower()
+            " ".join(
+                str(conversation.get(key) or "")
+                for key in ("fullName", "email", "phone", "lastMessageBody")
+            ).lower()
         ):
             continue
         stamp = conversation.get(key) or 0
@@ -175,8 +177,8 @@ async def get_conversation(request: Request) -> Response:
             "locationId": conversation["locationId"],
             "deleted": False,
             "inbox": True,
-            "type": conversation["_typeNumber"],
-            "unreadCount": conversation["unreadCount"],
+            "type": conversation.get("_typeNumber", 1),
+            "unreadCount": conversation.get("unreadCount", 0),
             "assignedTo": conversation.get("assignedTo") or "",
             "starred": bool(conversation.get("starred")),
         }
