@@ -2,9 +2,9 @@
 
 | ``--to`` | dlt destination |
 | --- | --- |
-| ``duckdb:///path.duckdb`` (default ``./ghlsync.duckdb``) | ``duckdb`` |
+| ``duckdb:///rel.duckdb`` (default ``./ghlsync.duckdb``), ``duckdb:////abs/x.duckdb`` | ``duckdb`` |
 | ``postgres://user@host:5432/db`` (or ``postgresql://``) | ``postgres`` |
-| ``parquet:///dir`` | ``filesystem`` with Parquet files (append only: merge needs a table format) |
+| ``parquet:///abs/dir``, ``parquet://rel/dir`` | ``filesystem`` with Parquet files (append only: merge needs a table format) |
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def destination_for(url: str) -> Destination:
             credentials.resolve()
         return Destination(url, "postgres", dlt.destinations.postgres(credentials=credentials))
     if scheme == "parquet":
-        directory = parts.path or parts.netloc
+        directory = parts.netloc + parts.path  # parquet:///abs/dir or parquet://rel/dir
         if not directory:
             raise ConfigError(f"no directory in {url}", hint="e.g. parquet:///tmp/ghl")
         Path(directory).mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,11 @@ def test_registry() -> None:
 
 def test_destinations(tmp_path: object) -> None:
     assert destination_for("duckdb:///tmp/x.duckdb").kind == "duckdb"
+    # SQLAlchemy's convention: three slashes then a relative path, four for an absolute one
+    rel = destination_for("duckdb:///ghlsync.duckdb").destination
+    absolute = destination_for("duckdb:////tmp/abs.duckdb").destination
+    assert "ghlsync.duckdb" in str(rel.config_params.get("credentials"))
+    assert "/tmp/abs.duckdb" in str(absolute.config_params.get("credentials"))
     assert destination_for("postgres://u@127.0.0.1:5432/db").kind == "postgres"
     parquet = destination_for(f"parquet://{tmp_path}/lake")
     assert parquet.kind == "filesystem" and parquet.loader_file_format == "parquet"
