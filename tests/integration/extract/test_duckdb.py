@@ -180,11 +180,13 @@ def test_start_date_and_full_refresh(emulator: EmulatorServer, tmp_path: Path) -
 def test_cli_json_summary_and_exit_code(emulator: EmulatorServer, tmp_path: Path) -> None:
     import json
 
+    import typer
     from typer.testing import CliRunner
 
-    from ghlsync.cli import _register, app
+    from ghlsync.cli.extract import register
 
-    _register()
+    app = typer.Typer()
+    register(app)
     config = config_for(emulator)
     good, bad = config.locations
     config_file = tmp_path / "c.json"
