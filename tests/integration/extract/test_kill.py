@@ -91,3 +91,40 @@ def test_kill_mid_run_then_rerun_loses_and_duplicates_nothing(
     assert len(ids) == len(set(ids)) == 270
     assert set(ids) == expected
     assert opps is not None and opps[0] == opps[1] == 40
+
+
+def test_crash_between_extract_and_load_then_rerun(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    import dlt
+
+    from ghlsync.extract.run import destination_for, pipeline_name_for, run_extract
+    from ghlsync.source import highlevel_source
+
+    config = config_for(emulator)
+    url, pipelines = f"duckdb:///{tmp_path / 'x.duckdb'}", str(tmp_path / "p")
+    pipeline = dlt.pipeline(
+        pipeline_name_for(url, "highlevel"),
+        destination=destination_for(url).destination,
+        dataset_name="highlevel",
+        pipelines_dir=pipelines,
+    )
+    pipeline.extract(highlevel_source(config))  # bookmarks advance in a package never loaded
+    assert pipeline.list_extracted_load_packages() or pipeline.list_normalized_load_packages()
+    loc = config.locations[0]
+    admin(
+        emulator,
+        "POST",
+        f"/locations/{loc}/contacts",
+        json={"firstName": "Late", "email": "late@example.com"},
+    )
+
+    result = run_extract(config, to=url, pipelines_dir=pipelines)
+    assert result.ok
+    with duckdb.connect(str(tmp_path / "x.duckdb"), read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT id FROM highlevel.contacts").fetchall()]
+    expected = {
+        c["id"] for lid in config.locations for c in emulator_items(emulator, lid, "contacts")
+    }
+    assert len(ids) == len(set(ids)) == 241
+    assert set(ids) == expected
