@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ghlsync.client.resources._base import iso
+
 EPOCH = "1970-01-01T00:00:00.000Z"
 
 
@@ -22,12 +24,6 @@ def parse_ts(value: str | dt.datetime) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def format_ts(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{value.microsecond // 1000:03d}Z"
-    )
-
-
 def start_from(
     bookmark: dict[str, Any] | None,
     *,
@@ -38,8 +34,8 @@ def start_from(
     floor = parse_ts(start_date) if start_date else parse_ts(EPOCH)
     cursor = (bookmark or {}).get("cursor")
     if not cursor:
-        return format_ts(floor)
-    return format_ts(max(parse_ts(cursor) - overlap, floor))
+        return iso(floor)
+    return iso(max(parse_ts(cursor) - overlap, floor))
 
 
 def advance(current: str | None, candidate: Any) -> str | None:
@@ -51,7 +47,7 @@ def advance(current: str | None, candidate: Any) -> str | None:
     except ValueError:
         return current
     if current is None or new > parse_ts(current):
-        return format_ts(new)
+        return iso(new)
     return current
 
 
