@@ -109,10 +109,11 @@ class ReadOptions:
     page_size: int = 500
 
 
-class _FieldKeys:
+class FieldKeys:
     """Custom field definitions per location, read once per run (shared by the streams)."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: Report | None = None) -> None:
+        self.report = report
         self._cache: dict[str, dict[str, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -122,15 +123,17 @@ class _FieldKeys:
             if location_id not in self._cache:
                 try:
                     definitions = await client.custom_fields.list(location_id)
-                except GHLSyncError:
+                except GHLSyncError as error:
                     definitions = []  # readable keys are a convenience; raw values still load
+                    if self.report is not None:
+                        self.report.warnings.append(
+                            f"{location_id}: custom field definitions unreadable, "
+                            f"custom_field_values left out: {error}"
+                        )
                 self._cache[location_id] = field_keys(
                     [d for d in definitions if isinstance(d, Mapping)]
                 )
         return self._cache[location_id]
-
-
-FieldKeys = _FieldKeys
 
 
 async def _single(client: AsyncGHLClient, stream: Stream, location_id: str) -> list[Any]:
@@ -179,7 +182,7 @@ async def read_stream(
     location_id: str,
     bookmark: dict[str, Any] | None,
     options: ReadOptions,
-    keys: _FieldKeys,
+    keys: FieldKeys,
     result: StreamResult | None = None,
 ) -> AsyncIterator[Batch]:
     """Batches of one stream in one location, each with the bookmark it makes safe."""
@@ -216,7 +219,7 @@ async def guarded(
     location_id: str,
     bookmark: dict[str, Any] | None,
     options: ReadOptions,
-    keys: _FieldKeys,
+    keys: FieldKeys,
     report: Report,
 ) -> AsyncIterator[Batch]:
     """``read_stream`` with failures recorded in ``report`` (never raised)."""

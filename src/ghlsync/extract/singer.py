@@ -94,7 +94,7 @@ async def run_tap(
         overlap=config.overlap, start_date=config.start_date, page_size=config.page_size
     )
     limiter = config.limiter()
-    keys = FieldKeys()
+    keys = FieldKeys(the_report)
     async with config.client(limiter) as client:
         producers = [
             guarded(

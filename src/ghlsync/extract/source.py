@@ -115,7 +115,7 @@ def highlevel_source(
     the_report = report if report is not None else Report()
     limiter = config.limiter()
     selected = select(config.streams)
-    keys = FieldKeys()  # custom field definitions, read once per location for all streams
+    keys = FieldKeys(the_report)  # custom field definitions, read once per location for all streams
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
     def highlevel() -> Any:
