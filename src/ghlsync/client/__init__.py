@@ -9,11 +9,13 @@ from ghlsync.client.auth import Auth, PrivateTokenAuth, Scope
 from ghlsync.client.core import AsyncGHLClient
 from ghlsync.client.limiter import (
     BucketKey,
+    BudgetSnapshot,
     DailyBudgetExhausted,
     DailyCountStore,
     InMemoryLimiter,
     Limiter,
     NoLimiter,
+    location_key,
 )
 from ghlsync.client.oauth import OAuthAuth, installed_location_ids
 from ghlsync.client.retry import Decision, Failure, RetryPolicy, backoff_for, should_retry
@@ -25,6 +27,7 @@ __all__ = [
     "AsyncGHLClient",
     "Auth",
     "BucketKey",
+    "BudgetSnapshot",
     "DailyBudgetExhausted",
     "DailyCountStore",
     "Decision",
@@ -43,6 +46,7 @@ __all__ = [
     "TokenStore",
     "backoff_for",
     "installed_location_ids",
+    "location_key",
     "should_retry",
     "version_for",
 ]

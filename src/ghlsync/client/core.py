@@ -23,7 +23,14 @@ import httpx
 from ghlsync import __version__
 from ghlsync.client._protocol import JSON, Params
 from ghlsync.client.auth import Auth, PrivateTokenAuth, Scope
-from ghlsync.client.limiter import DailyBudgetExhausted, InMemoryLimiter, Limiter, NoLimiter
+from ghlsync.client.limiter import (
+    BucketKey,
+    DailyBudgetExhausted,
+    InMemoryLimiter,
+    Limiter,
+    NoLimiter,
+    location_key,
+)
 from ghlsync.client.resources import ResourceSet
 from ghlsync.client.retry import (
     Decision,
@@ -260,6 +267,11 @@ class AsyncGHLClient(ResourceSet):
                 reset_at=exc.reset_at,
                 hint=f"wait until {reset} or spread the load; the call was not sent",
             ) from None
+
+    def bucket_key(self, location_id: str) -> BucketKey:
+        """The limiter's key for calls of this client for ``location_id`` (for
+        ``client.limiter.snapshot(key)``); same as ``location_key(auth.identity, location_id)``."""
+        return location_key(self.auth.identity, location_id)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -43,6 +43,30 @@ H_MAX = "x-ratelimit-max"
 H_REMAINING = "x-ratelimit-remaining"
 
 
+def location_key(owner: str, location_id: str) -> BucketKey:
+    """The bucket of ``location_id`` for the rate-limit owner ``owner`` (the client's
+    ``auth.identity``, e.g. ``"private"`` or the OAuth app id): ``(owner, "location:<id>")``.
+
+    ``AsyncGHLClient.bucket_key(location_id)`` builds the same key with the client's owner.
+    """
+    return (owner, f"location:{location_id}")
+
+
+@dataclass(frozen=True)
+class BudgetSnapshot:
+    """What a limiter last knew of one bucket's budget, for progress displays.
+
+    ``remaining`` calls are left in the current burst window of ``burst`` calls;
+    ``daily_remaining`` of ``daily_limit`` today. Values come from the last ``X-RateLimit-*``
+    headers when they are fresher than the limiter's own count, else from that count.
+    """
+
+    remaining: int
+    burst: int
+    daily_remaining: int
+    daily_limit: int
+
+
 class DailyBudgetExhausted(Exception):
     """Raised by ``Limiter.acquire`` when a bucket's daily budget is spent.
 
@@ -68,6 +92,10 @@ class Limiter(Protocol):
         """Correct the bucket from HighLevel's ``X-RateLimit-*`` answer headers."""
         ...
 
+    def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
+        """The budget last known for ``key`` without any I/O (``None``: nothing known yet)."""
+        ...
+
 
 class NoLimiter:
     """Limiting turned off (the server's 429s are still retried)."""
@@ -76,6 +104,9 @@ class NoLimiter:
         return None
 
     def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+        return None
+
+    def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
         return None
 
     def __repr__(self) -> str:
@@ -267,6 +298,8 @@ class _Bucket:
     unflushed: int = 0
     last_flush: float = 0.0
     loaded: bool = False
+    #: (clock time, X-RateLimit-Remaining) of the last answer that carried it
+    seen_remaining: tuple[float, int] | None = None
 
 
 class InMemoryLimiter:
@@ -358,6 +391,33 @@ class InMemoryLimiter:
         )
         bucket.daily.correct(
             self._wall(), limit=values["limit_daily"], remaining=values["daily_remaining"]
+        )
+        if values["remaining"] is not None:
+            bucket.seen_remaining = (self._clock(), max(0, values["remaining"]))
+
+    def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
+        """The budget of ``key``: the server's last ``X-RateLimit-Remaining`` while it is
+        younger than one window (and no lower than what this process spent since), else this
+        limiter's own count. ``None`` before the first call for ``key``."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return None
+        now = self._clock()
+        burst = bucket.burst
+        burst._expire(now)
+        remaining = max(0, burst.limit - len(burst.sent))
+        if bucket.seen_remaining is not None:
+            seen_at, seen = bucket.seen_remaining
+            if now - seen_at < burst.interval:
+                sent_since = sum(1 for stamp in burst.sent if stamp > seen_at)
+                remaining = min(remaining, max(0, seen - sent_since))
+        daily = bucket.daily
+        daily.roll(self._wall())
+        return BudgetSnapshot(
+            remaining=remaining,
+            burst=burst.limit,
+            daily_remaining=max(0, daily.limit - daily.used),
+            daily_limit=daily.limit,
         )
 
     def _flush(self, key: BucketKey, bucket: _Bucket, *, force: bool = False) -> None:

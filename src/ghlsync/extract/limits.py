@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from ghlsync.client import BucketKey, InMemoryLimiter
+from ghlsync.client import BucketKey, BudgetSnapshot, InMemoryLimiter
 
 INTERVAL_HEADER = "x-ratelimit-interval-milliseconds"
 
@@ -37,6 +37,9 @@ class MarginLimiter:
             with contextlib.suppress(ValueError):  # unreadable: the client ignores it too
                 adjusted[INTERVAL_HEADER] = str(round(float(value) * (1 + self.margin)))
         self.inner.observe(key, adjusted)
+
+    def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
+        return self.inner.snapshot(key)
 
     def close(self) -> None:
         self.inner.close()

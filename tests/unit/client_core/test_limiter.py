@@ -215,3 +215,54 @@ async def test_server_daily_headers_drive_exhaustion() -> None:
     lim.observe(KEY_A, {"X-RateLimit-Limit-Daily": "200000", "X-RateLimit-Daily-Remaining": "0"})
     with pytest.raises(DailyBudgetExhausted):
         await lim.acquire(KEY_A)
+
+
+async def test_snapshot_reports_own_count_then_fresher_headers() -> None:
+    from ghlsync.client import BudgetSnapshot, NoLimiter, location_key
+
+    clock = FakeClock()
+    lim = limiter(clock, burst=10, interval=10.0, daily=1_000)
+    key = location_key("app:x", "A")
+    assert key == KEY_A
+    assert lim.snapshot(key) is None  # nothing known before the first call
+    for _ in range(3):
+        await lim.acquire(key)
+    assert lim.snapshot(key) == BudgetSnapshot(
+        remaining=7, burst=10, daily_remaining=997, daily_limit=1_000
+    )
+    # Another process spent more: the server says 2 left of 10/10 s and 50 left today.
+    lim.observe(
+        key,
+        {
+            "X-RateLimit-Max": "10",
+            "X-RateLimit-Remaining": "2",
+            "X-RateLimit-Limit-Daily": "1000",
+            "X-RateLimit-Daily-Remaining": "50",
+        },
+    )
+    assert lim.snapshot(key) == BudgetSnapshot(2, 10, 50, 1_000)
+    await lim.acquire(key)  # one more call of ours counts against the header's figure
+    assert lim.snapshot(key) == BudgetSnapshot(1, 10, 49, 1_000)
+    clock.now += 10.5  # the window has passed: the header is stale, the own count is empty
+    snap = lim.snapshot(key)
+    assert snap is not None and snap.remaining == 10 and snap.daily_remaining == 49
+    assert NoLimiter().snapshot(key) is None
+
+
+async def test_client_bucket_key_matches_the_limiter_key() -> None:
+    from ghlsync.client import location_key
+
+    seen: list[tuple[str, str]] = []
+
+    class Recording(InMemoryLimiter):
+        async def acquire(self, key: tuple[str, str]) -> None:
+            seen.append(key)
+            await super().acquire(key)
+
+    lim = Recording()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    async with AsyncGHLClient("t", transport=transport, limiter=lim) as client:
+        await client.request("GET", "/users/", location_id="L1")
+        assert client.bucket_key("L1") == location_key("private", "L1") == seen[0]
+        snap = lim.snapshot(client.bucket_key("L1"))
+        assert snap is not None and snap.remaining == 99
