@@ -10,10 +10,19 @@
 - ``POST /oauth/locationToken``: an agency token gets a location token of the same app.
 - ``GET /oauth/installedLocations``: where the app is installed (``companyId``, ``appId``
   required; ``skip``/``limit``).
+
+API v3 (``apps/v3/oauth-v3.json``, the official SDK 3.x), chosen by ``Version: v3``:
+``/oauth/token`` takes camelCase fields (``clientId``, ``clientSecret``, ``grantType``,
+``refreshToken``, ``userType``, ``redirectUri``) and answers camelCase (``accessToken``,
+``expiresIn`` ...); a missing field or a bad grant is a 400 (``Missing parameter: clientId``).
+The agency routes move to ``POST /oauth/location-token`` and ``GET /oauth/installed-locations``
+(``pageSize``/``pageToken`` paging, ``{"items": [...], "pagination": {...}}``).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +43,17 @@ from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import OAuthApp, Store, Token
 
 CODE_TTL_SECONDS = 600.0
+V3 = ("v3",)
+#: ``/oauth/token`` fields: the v2 (snake_case) name of each v3 (camelCase) one
+_V3_TOKEN_FIELDS = {
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "grantType": "grant_type",
+    "code": "code",
+    "refreshToken": "refresh_token",
+    "userType": "user_type",
+    "redirectUri": "redirect_uri",
+}
 
 
 def _app_by_client(store: Store, client_id: str | None) -> OAuthApp:
@@ -142,13 +162,30 @@ def _token_response(store: Store, settings: EmulatorSettings, grant: Token) -> d
     return body
 
 
+def _grant_error(v3: bool, message: str, error: str) -> ApiError:
+    """v2 refuses a bad code or refresh token with 401, v3 with 400 (its documented examples)."""
+    return ApiError(400 if v3 else 401, message, error=error)
+
+
 async def token(request: Request) -> Response:
     store = store_of(request)
     settings: EmulatorSettings = request.app.state.settings
-    form = await form_body(request)
-    missing = [key for key in ("client_id", "client_secret", "grant_type") if not form.get(key)]
-    if missing:
-        raise ApiError(422, [f"{key} should not be empty" for key in missing])
+    v3 = request.headers.get("version") == "v3"
+    raw = await form_body(request)
+    if v3:
+        # v3 names only: a v2 name under Version v3 is as unknown as in the v3 contract
+        form = {
+            _V3_TOKEN_FIELDS[key]: value for key, value in raw.items() if key in _V3_TOKEN_FIELDS
+        }
+        required = ("clientId", "clientSecret", "grantType")
+        missing = [key for key in required if not form.get(_V3_TOKEN_FIELDS[key])]
+        if missing:
+            raise ApiError(400, f"Missing parameter: {missing[0]}", error="Bad Request")
+    else:
+        form = raw
+        missing = [key for key in ("client_id", "client_secret", "grant_type") if not form.get(key)]
+        if missing:
+            raise ApiError(422, [f"{key} should not be empty" for key in missing])
     app = _app_by_client(store, form["client_id"])
     if form["client_secret"] != app.client_secret:
         raise ApiError(401, "Invalid client credentials", error="invalid_client")
@@ -158,41 +195,52 @@ async def token(request: Request) -> Response:
             code = form.get("code", "")
             grant = store.auth_codes.pop(code, None)
             if grant is None or grant.app_id != app.app_id:
-                raise ApiError(
-                    401, "Invalid grant: authorization code is invalid", error="invalid_grant"
+                raise _grant_error(
+                    v3, "Invalid grant: authorization code is invalid", "invalid_grant"
                 )
             if grant.expires_at is not None and grant.expires_at <= store.clock.time():
-                raise ApiError(
-                    401, "Invalid grant: authorization code expired", error="invalid_grant"
-                )
+                raise _grant_error(v3, "Invalid grant: authorization code expired", "invalid_grant")
             expected = store.extras.get("code_redirects", {}).pop(code, None)
             if expected and form.get("redirect_uri") and form["redirect_uri"] != expected:
-                raise ApiError(401, "Invalid grant: redirect_uri mismatch", error="invalid_grant")
+                raise _grant_error(v3, "Invalid grant: redirect_uri mismatch", "invalid_grant")
         elif grant_type == "refresh_token":
             refresh = form.get("refresh_token", "")
             grant = store.refresh_tokens.get(refresh)
             if grant is None or grant.app_id != app.app_id:
-                raise ApiError(
-                    401,
+                raise _grant_error(
+                    v3,
                     "Invalid grant: refresh token is invalid, expired or already used",
-                    error="invalid_grant",
+                    "invalid_grant",
                 )
             # single use: the old refresh token dies now
             del store.refresh_tokens[refresh]
         else:
+            name = "grantType" if v3 else "grant_type"
             raise ApiError(
-                400, f"grant_type {grant_type} is not supported", error="unsupported_grant_type"
+                400, f"{name} {grant_type} is not supported", error="unsupported_grant_type"
             )
         user_type = form.get("user_type")
         if user_type and user_type not in ("Company", "Location"):
-            raise ApiError(
-                422, ["user_type must be one of the following values: Company, Location"]
-            )
-        return ok(_token_response(store, settings, grant))
+            name = "userType" if v3 else "user_type"
+            raise ApiError(422, [f"{name} must be one of the following values: Company, Location"])
+        body = _token_response(store, settings, grant)
+        return ok(_camel_token(body) if v3 else body)
 
 
-async def location_token(request: Request) -> Response:
-    agency = require(request, scope="oauth.write", token_kinds=AGENCY_ONLY)
+def _camel_token(body: dict[str, Any]) -> dict[str, Any]:
+    """The v3 token answer (``GetAccessTokenSuccessfulResponseDto``): the same grant, camelCase."""
+    renamed = {
+        "access_token": "accessToken",
+        "token_type": "tokenType",
+        "expires_in": "expiresIn",
+        "refresh_token": "refreshToken",
+    }
+    return {renamed.get(key, key): value for key, value in body.items()}
+
+
+async def _location_grant(request: Request, versions: tuple[str, ...]) -> tuple[Token, Token]:
+    """An agency token's location token (the agency token and the new one)."""
+    agency = require(request, scope="oauth.write", token_kinds=AGENCY_ONLY, versions=versions)
     store = store_of(request)
     settings: EmulatorSettings = request.app.state.settings
     form = await form_body(request)
@@ -215,13 +263,20 @@ async def location_token(request: Request) -> Response:
             source="oauth",
             user_id=agency.user_id,
         )
+    return agency, access
+
+
+async def location_token(request: Request) -> Response:
+    """``POST /oauth/locationToken`` (v2): snake_case answer."""
+    settings: EmulatorSettings = request.app.state.settings
+    agency, access = await _location_grant(request, ("2021-07-28",))
     return ok(
         {
             "access_token": access.value,
             "token_type": "Bearer",
             "expires_in": settings.access_token_ttl,
             "scope": " ".join(sorted(access.scopes)),
-            "locationId": location.id,
+            "locationId": access.location_id,
             "userId": agency.user_id or "",
             "appId": agency.app_id,
             "versionId": agency.app_id,
@@ -229,8 +284,27 @@ async def location_token(request: Request) -> Response:
     )
 
 
-async def installed_locations(request: Request) -> Response:
-    agency = require(request, scope="oauth.readonly", token_kinds=AGENCY_ONLY)
+async def location_token_v3(request: Request) -> Response:
+    """``POST /oauth/location-token`` (v3): ``GetLocationAccessTokenV3SuccessfulResponseDto``."""
+    settings: EmulatorSettings = request.app.state.settings
+    agency, access = await _location_grant(request, V3)
+    return ok(
+        {
+            "accessToken": access.value,
+            "tokenType": "Bearer",
+            "expiresIn": settings.access_token_ttl,
+            "scope": " ".join(sorted(access.scopes)),
+            "locationId": access.location_id,
+            "userId": agency.user_id or "",
+            "appId": agency.app_id,
+            "versionId": agency.app_id,
+        }
+    )
+
+
+def _installed_rows(request: Request, versions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The company's locations with the app's install state, filtered as the query asks."""
+    agency = require(request, scope="oauth.readonly", token_kinds=AGENCY_ONLY, versions=versions)
     store = store_of(request)
     company_id = request.query_params.get("companyId")
     app_id = request.query_params.get("appId")
@@ -243,8 +317,6 @@ async def installed_locations(request: Request) -> Response:
         raise ApiError(422, messages)
     if company_id != agency.company_id:
         raise ApiError(403, "The token does not have access to this company.")
-    skip = int_param(request, "skip", 0)
-    limit = int_param(request, "limit", 20, minimum=1, maximum=500)
     query = (request.query_params.get("query") or "").lower()
     wanted_installed = request.query_params.get("isInstalled")
     installed = store.installed.get(app_id or "", set())
@@ -270,10 +342,65 @@ async def installed_locations(request: Request) -> Response:
                 "isInstalled": is_installed,
             }
         )
+    return rows
+
+
+async def installed_locations(request: Request) -> Response:
+    """``GET /oauth/installedLocations`` (v2): ``skip``/``limit``."""
+    rows = _installed_rows(request, ("2021-07-28",))
+    skip = int_param(request, "skip", 0)
+    limit = int_param(request, "limit", 20, minimum=1, maximum=500)
     return ok(
         {
             "locations": rows[skip : skip + limit],
             "count": len(rows),
+            "installToFutureLocations": False,
+        }
+    )
+
+
+def _page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"skip": offset}).encode()).decode().rstrip("=")
+
+
+def _offset_of(token: str | None) -> int:
+    """The offset inside an opaque v3 ``pageToken`` (ours: base64 of ``{"skip": n}``)."""
+    if not token:
+        return 0
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        offset = json.loads(base64.urlsafe_b64decode(padded))["skip"]
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(422, ["pageToken is invalid: pass a token from a previous page"]) from None
+    if not isinstance(offset, int) or offset < 0:
+        raise ApiError(422, ["pageToken is invalid: pass a token from a previous page"])
+    return offset
+
+
+async def installed_locations_v3(request: Request) -> Response:
+    """``GET /oauth/installed-locations`` (v3): AIP-158 ``pageSize``/``pageToken`` paging."""
+    rows = _installed_rows(request, V3)
+    size = int_param(request, "pageSize", 20, minimum=1, maximum=100)
+    offset = _offset_of(request.query_params.get("pageToken"))
+    items = rows[offset : offset + size]
+    pagination: dict[str, Any] = {
+        "totalRecords": len(rows),
+        "hasNextPage": offset + size < len(rows),
+        "hasPrevPage": offset > 0,
+        "currentPageSize": len(items),
+    }
+    if pagination["hasNextPage"]:
+        pagination["nextPageToken"] = _page_token(offset + size)
+    if offset > 0:
+        pagination["prevPageToken"] = _page_token(max(0, offset - size))
+    filters: dict[str, Any] = {"companyId": request.query_params.get("companyId")}
+    if request.query_params.get("isInstalled") is not None:
+        filters["isInstalled"] = request.query_params["isInstalled"] == "true"
+    return ok(
+        {
+            "items": items,
+            "pagination": pagination,
+            "metadata": {"filterApplied": filters, "sortApplied": {}},
             "installToFutureLocations": False,
         }
     )
@@ -285,4 +412,6 @@ routes: list[BaseRoute] = [
     Route("/oauth/token", token, methods=["POST"]),
     Route("/oauth/locationToken", location_token, methods=["POST"]),
     Route("/oauth/installedLocations", installed_locations, methods=["GET"]),
+    Route("/oauth/location-token", location_token_v3, methods=["POST"]),
+    Route("/oauth/installed-locations", installed_locations_v3, methods=["GET"]),
 ]

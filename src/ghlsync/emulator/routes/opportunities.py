@@ -10,6 +10,7 @@ Writes emit ``OpportunityCreate`` / ``Update`` / ``StatusUpdate`` / ``StageUpdat
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import random
 from typing import Any
 from urllib.parse import urlencode
@@ -75,6 +76,15 @@ UPSERT_FIELDS = {
     "lostReasonId",
     "customFields",
 }
+#: v3 only (``apps/v3/opportunities-v3.json``): the deal's forecast, on create/update/upsert
+FORECAST_FIELDS = {"forecastProbability", "forecastExpectedCloseDate"}
+#: ``GET /opportunities/search`` filters: (field, v2 query name, v3 query name)
+SEARCH_FILTERS = (
+    ("pipelineId", "pipeline_id", "pipelineId"),
+    ("pipelineStageId", "pipeline_stage_id", "pipelineStageId"),
+    ("contactId", "contact_id", "contactId"),
+    ("assignedTo", "assigned_to", "assignedTo"),
+)
 PIPELINES = (
     ("Sales Pipeline", ("New Lead", "Contacted", "Qualified", "Proposal Sent", "Negotiation")),
     ("Onboarding", ("Signed", "Kickoff", "Setup", "Live")),
@@ -235,6 +245,7 @@ def _apply(store: Store, location_id: str, before: Entity, body: dict[str, Any])
             after[key] = body[key]
     if body.get("lostReasonId"):
         after["lostReasonId"] = body["lostReasonId"]
+    after.update(_forecast(body))
     if body.get("status") and body["status"] != "all":
         after["status"] = body["status"]
     if "customFields" in body:
@@ -275,6 +286,7 @@ def _new(store: Store, location_id: str, body: dict[str, Any], entity_id: str | 
         "locationId": location_id,
         "customFields": _custom_fields(store, location_id, body.get("customFields")),
         "followers": list(body.get("followers") or []),
+        **_forecast(body),
     }
 
 
@@ -327,13 +339,68 @@ def _matching(
     return items, keys
 
 
+def _is_v3(request: Request) -> bool:
+    return request.headers.get("version") == "v3"
+
+
+def _with_forecast(request: Request, fields: set[str]) -> set[str]:
+    """The body fields a write takes: the forecast ones under ``Version: v3`` only."""
+    return fields | FORECAST_FIELDS if _is_v3(request) else fields
+
+
+def _forecast_messages(body: dict[str, Any]) -> list[str]:
+    messages = []
+    probability = body.get("forecastProbability")
+    if probability is not None and (
+        isinstance(probability, bool)
+        or not isinstance(probability, int | float)
+        or not 0 <= probability <= 100
+    ):
+        messages.append("forecastProbability must be a number between 0 and 100")
+    close = body.get("forecastExpectedCloseDate")
+    if close is not None and _close_date(close) is None:
+        messages.append(
+            "forecastExpectedCloseDate must be a date (YYYY-MM-DD, YYYY/MM/DD, MM/DD/YYYY, "
+            "MM-DD-YYYY, YYYY.MM.DD, MM.DD.YYYY or ISO 8601)"
+        )
+    return messages
+
+
+def _close_date(value: Any) -> str | None:
+    """``forecastExpectedCloseDate`` in any documented format, as ``YYYY-MM-DD`` (or None)."""
+    if not isinstance(value, str):
+        return None
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%m-%d-%Y", "%Y.%m.%d", "%m.%d.%Y"):
+        try:
+            return dt.datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _forecast(body: dict[str, Any]) -> dict[str, Any]:
+    """The forecast fields of a (validated) v3 body, as the opportunity stores them."""
+    out: dict[str, Any] = {}
+    if body.get("forecastProbability") is not None:
+        out["forecastProbability"] = body["forecastProbability"]
+    if body.get("forecastExpectedCloseDate") is not None:
+        out["forecastExpectedCloseDate"] = _close_date(body["forecastExpectedCloseDate"])
+    return out
+
+
 async def search(request: Request) -> Response:
-    """``GET /opportunities/search``: snake_case filters, ``page`` or ``startAfter`` paging."""
+    """``GET /opportunities/search``: ``page`` or ``startAfter`` paging. Filters are snake_case
+    (``location_id``, ``pipeline_id`` ...) and camelCase under ``Version: v3``."""
     q = request.query_params
-    location_id = q.get("location_id") or ""
+    v3 = _is_v3(request)
+    location_name = "locationId" if v3 else "location_id"
+    location_id = q.get(location_name) or ""
     if not location_id:
         require(request, scope=READ)
-        raise ApiError(422, ["location_id should not be empty"])
+        raise ApiError(422, [f"{location_name} should not be empty"])
     require(request, scope=READ, location_id=location_id)
     store = store_of(request)
     limit = int_param(request, "limit", 20, minimum=1, maximum=100)
@@ -352,12 +419,9 @@ async def search(request: Request) -> Response:
         raise ApiError(422, ["order must be one of the following values: added_asc, added_desc"])
     text = (q.get("q") or "").strip().lower()
     filters = {
-        "pipelineId": q.get("pipeline_id"),
-        "pipelineStageId": q.get("pipeline_stage_id"),
-        "contactId": q.get("contact_id"),
-        "assignedTo": q.get("assigned_to"),
-        "id": q.get("id"),
+        field: q.get(v3_name if v3 else v2_name) for field, v2_name, v3_name in SEARCH_FILTERS
     }
+    filters["id"] = q.get("id")
     wanted = {key: value for key, value in filters.items() if value}
     asc, keys = _matching(store, location_id, status, wanted, start_ms, end_ms, text)
     descending = order == "added_desc"
@@ -479,13 +543,13 @@ async def create(request: Request) -> Response:
     require(request, scope=WRITE)
     body = await json_body(
         request,
-        allowed=CREATE_FIELDS,
+        allowed=_with_forecast(request, CREATE_FIELDS),
         required={"pipelineId", "locationId", "name", "status", "contactId"},
     )
     location_id = str(body["locationId"])
     require(request, scope=WRITE, location_id=location_id)
     store = store_of(request)
-    messages = _check_fields(store, location_id, body)
+    messages = _check_fields(store, location_id, body) + _forecast_messages(body)
     if messages:
         raise ApiError(422, messages)
     location = store.locations[location_id]
@@ -504,8 +568,9 @@ async def create(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     store, location_id, before = _find(request, WRITE)
-    body = await json_body(request, allowed=UPDATE_FIELDS)
+    body = await json_body(request, allowed=_with_forecast(request, UPDATE_FIELDS))
     messages = _check_fields(store, location_id, {"pipelineId": before["pipelineId"], **body})
+    messages += _forecast_messages(body)
     if messages:
         raise ApiError(422, messages)
     after = _write(store, location_id, before, _apply(store, location_id, before, body))
@@ -531,11 +596,15 @@ async def delete(request: Request) -> Response:
 
 async def upsert(request: Request) -> Response:
     """``POST /opportunities/upsert``: by ``id``, else by (contact, pipeline)."""
-    body = await json_body(request, allowed=UPSERT_FIELDS, required={"pipelineId", "locationId"})
+    body = await json_body(
+        request,
+        allowed=_with_forecast(request, UPSERT_FIELDS),
+        required={"pipelineId", "locationId"},
+    )
     location_id = str(body["locationId"])
     require(request, scope=WRITE, location_id=location_id)
     store = store_of(request)
-    messages = _check_fields(store, location_id, body)
+    messages = _check_fields(store, location_id, body) + _forecast_messages(body)
     if messages:
         raise ApiError(422, messages)
     collection = store.collection(location_id, "opportunities")
