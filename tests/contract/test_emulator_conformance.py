@@ -350,6 +350,12 @@ def world() -> tuple[Any, Scenario, Any]:
     return app, asyncio.run(run()), state
 
 
+def _refresh_of(granted: dict[str, Any]) -> str:
+    """The refresh token of a token answer, v2 (``refresh_token``) or v3 (``refreshToken``)."""
+    value: str = granted.get("refresh_token") or granted["refreshToken"]
+    return value
+
+
 async def _exercise(s: Scenario, state: Any) -> None:
     loc = state.locations[0]["id"]
     h = {"Authorization": f"Bearer {state.locations[0]['token']}", "Version": "2021-07-28"}
@@ -376,7 +382,7 @@ async def _exercise(s: Scenario, state: Any) -> None:
     await s.call(
         "POST",
         "/oauth/token",
-        data={**creds, "grant_type": "refresh_token", "refresh_token": granted["refresh_token"]},
+        data={**creds, "grant_type": "refresh_token", "refresh_token": _refresh_of(granted)},
     )
     await s.call(
         "POST",

@@ -81,8 +81,9 @@ def _location_param(request: Request, scope: str) -> str:
     return location_id
 
 
-def appointment_response(event: Entity) -> dict[str, Any]:
-    """``AppointmentSchemaResponse`` (create / update answers)."""
+def appointment_response(event: Entity, *, v3: bool = False) -> dict[str, Any]:
+    """``AppointmentSchemaResponse`` (create / update answers); v3 adds the required
+    ``dateAdded``/``dateUpdated``."""
     keys = (
         "id",
         "calendarId",
@@ -98,6 +99,8 @@ def appointment_response(event: Entity) -> dict[str, Any]:
         "isRecurring",
         "rrule",
     )
+    if v3:
+        keys += ("dateAdded", "dateUpdated")
     return {key: event[key] for key in keys if key in event}
 
 
@@ -238,7 +241,7 @@ async def create_appointment(request: Request) -> Response:
         event["meetingLocationType"] = body["meetingLocationType"]
     store.put(location_id, "calendar_events", event)
     store.emit("AppointmentCreate", location_id, webhook_body(event))
-    return ok(appointment_response(event))
+    return ok(appointment_response(event, v3=request.headers.get("version") == "v3"))
 
 
 async def update_appointment(request: Request) -> Response:
@@ -261,7 +264,7 @@ async def update_appointment(request: Request) -> Response:
     after["dateUpdated"] = store.now()
     store.put(location_id, "calendar_events", after)
     store.emit("AppointmentUpdate", location_id, webhook_body(after))
-    return ok(appointment_response(after))
+    return ok(appointment_response(after, v3=request.headers.get("version") == "v3"))
 
 
 async def delete_event(request: Request) -> Response:

@@ -462,7 +462,10 @@ async def bulk_tags(request: Request) -> Response:
                     "tagsRemoved": [tag for tag in old if tag not in new],
                 }
             )
-    return ok({"succeded": errors == 0, "errorCount": errors, "responses": responses}, status=201)
+    body: dict[str, Any] = {"succeded": errors == 0, "errorCount": errors, "responses": responses}
+    if request.headers.get("version") == "v3":
+        body = {"succeeded": errors == 0, **body}  # v3 spells it right (and keeps the old key)
+    return ok(body, status=201)
 
 
 # --------------------------------------------------------------------------- duplicates lookup
