@@ -84,7 +84,7 @@ def _location_param(request: Request, scope: str) -> str:
 def appointment_response(event: Entity, *, v3: bool = False) -> dict[str, Any]:
     """``AppointmentSchemaResponse`` (create / update answers); v3 adds the required
     ``dateAdded``/``dateUpdated``."""
-    keys = (
+    keys: tuple[str, ...] = (
         "id",
         "calendarId",
         "locationId",

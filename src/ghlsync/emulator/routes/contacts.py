@@ -462,10 +462,10 @@ async def bulk_tags(request: Request) -> Response:
                     "tagsRemoved": [tag for tag in old if tag not in new],
                 }
             )
-    body: dict[str, Any] = {"succeded": errors == 0, "errorCount": errors, "responses": responses}
+    answer: dict[str, Any] = {"succeded": errors == 0, "errorCount": errors, "responses": responses}
     if request.headers.get("version") == "v3":
-        body = {"succeeded": errors == 0, **body}  # v3 spells it right (and keeps the old key)
-    return ok(body, status=201)
+        answer = {"succeeded": errors == 0, **answer}  # v3 spells it right, keeps the old key
+    return ok(answer, status=201)
 
 
 # --------------------------------------------------------------------------- duplicates lookup
