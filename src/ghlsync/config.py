@@ -52,5 +52,10 @@ class Settings:
         return self.home / "tokens.sqlite3"
 
     @property
+    def rate_state_path(self) -> Path:
+        """Today's call counts per rate-limit bucket, shared by every process of this home."""
+        return self.home / "ratelimit.sqlite3"
+
+    @property
     def state_path(self) -> Path:
         return self.home / "state.sqlite3"

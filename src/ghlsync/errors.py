@@ -2,6 +2,7 @@
 
     GHLSyncError                      root of everything ghlsync raises on purpose
     ├── ConfigError                   bad settings, missing credentials, unreadable state
+    │   └── RateLimitStateError       the daily rate-limit counts file cannot be read or written
     ├── TokenStoreError               the token store cannot be read, written or decrypted
     ├── TransportError                no HTTP answer at all (the request may or may not have arrived)
     │   ├── RequestTimeoutError           connect/read/write/pool timeout
@@ -65,6 +66,15 @@ class GHLSyncError(Exception):
 
 class ConfigError(GHLSyncError):
     default_hint = "check your ghlsync settings (environment variables GHL_*, GHLSYNC_*)"
+
+
+class RateLimitStateError(ConfigError):
+    """The file keeping today's call counts per location (``ratelimit.sqlite3``) failed."""
+
+    default_hint = (
+        "check that GHLSYNC_HOME is writable and not on a network share, or pass"
+        " InMemoryLimiter(daily_store=...) another path (None: counts are not kept across runs)"
+    )
 
 
 class TokenStoreError(GHLSyncError):

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 
@@ -64,6 +64,12 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
+class Closeable(Protocol):
+    """A part the client closes when it created it (a ``TokenStore``)."""
+
+    def close(self) -> None: ...
+
+
 class _Default:
     def __repr__(self) -> str:
         return "DEFAULT"
@@ -96,19 +102,18 @@ class AsyncGHLClient(ResourceSet):
         limits: httpx.Limits = DEFAULT_LIMITS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
-        owned: tuple[Any, ...] = (),
+        owned: tuple[Limiter | Closeable, ...] = (),
     ) -> None:
         self.settings = settings
-        self.base_url = (
-            base_url or (settings.base_url if settings else None) or DEFAULT_BASE_URL
-        ).rstrip("/")
-        self.api_version = api_version or (settings.api_version if settings else None) or "v2"
+        resolved = settings if settings is not None else Settings.from_env()
+        self.base_url = (base_url or resolved.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.api_version = api_version or resolved.api_version or "v2"
         version_for("GET", "/", self.api_version)  # validate early
         if auth is None or isinstance(auth, str):
-            auth = PrivateTokenAuth(auth or (settings.token if settings else None))
+            auth = PrivateTokenAuth(auth or resolved.token)
         self.auth: Auth = auth
         if isinstance(limiter, _Default):
-            limiter = InMemoryLimiter()
+            limiter = InMemoryLimiter(daily_store=resolved.rate_state_path)
             owned = (*owned, limiter)
         self.limiter: Limiter = NoLimiter() if limiter is None else limiter
         self.retry = retry or RetryPolicy()
@@ -216,7 +221,7 @@ class AsyncGHLClient(ResourceSet):
             elapsed_ms = (time.perf_counter() - started) * 1000
             status = response.status_code
             if authenticated:
-                self.limiter.observe(key, response.headers)
+                await self.limiter.observe(key, response.headers)
             if 200 <= status < 300:
                 log.debug("%s %s -> %d (%.1f ms)", method, path, status, elapsed_ms)
                 return _decode(response, method, path)
@@ -277,14 +282,16 @@ class AsyncGHLClient(ResourceSet):
 
     async def aclose(self) -> None:
         """Close the connection pool, and the limiter and stores this client created (a
-        limiter or store passed in stays open: its owner closes it)."""
+        limiter or store passed in stays open: its owner closes it; a shared limiter is only
+        flushed, so the daily counts of this client's calls are written)."""
         await self._http.aclose()
+        if self.limiter not in self._owned:
+            await self.limiter.flush()
         for part in self._owned:
-            close = getattr(part, "close", None)
-            if callable(close):
-                result = close()
-                if asyncio.iscoroutine(result):
-                    await result
+            if isinstance(part, Limiter):
+                await part.aclose()
+            else:
+                part.close()
 
     async def __aenter__(self) -> AsyncGHLClient:
         return self

@@ -10,6 +10,7 @@ from ghlsync.client.oauth import OAuthAuth
 from ghlsync.client.token_store import TokenStore
 from ghlsync.config import Settings
 
+#: the file name of ``Settings.rate_state_path``
 RATE_STATE_FILE = "ratelimit.sqlite3"
 
 
@@ -40,7 +41,7 @@ def components_from_settings(settings: Settings, **overrides: Any) -> dict[str, 
         if store is not None:
             owned.append(store)
     if "limiter" not in overrides:
-        parts["limiter"] = InMemoryLimiter(daily_store=settings.home / RATE_STATE_FILE)
+        parts["limiter"] = InMemoryLimiter(daily_store=settings.rate_state_path)
         owned.append(parts["limiter"])
     parts["owned"] = tuple(owned)
     parts.update(overrides)

@@ -8,8 +8,10 @@ waiting for location A never holds up location B.
 The budget arithmetic (``BurstWindow``, ``DailyBudget``) is pure: it takes ``now`` as an
 argument and is tested without sleeping. ``InMemoryLimiter`` wires it to a clock and a sleep
 function (both injectable) and persists the daily count in a small SQLite file
-(``DailyCountStore``) so that a restart does not forget what today already spent. A shared
-(e.g. Redis) limiter for several processes implements the same ``Limiter`` protocol.
+(``DailyCountStore``, by default ``$GHLSYNC_HOME/ratelimit.sqlite3``, written in a worker
+thread) so that a restart does not forget what today already spent. A shared (e.g. Redis)
+limiter for several processes implements the same ``Limiter`` protocol, which is async
+throughout for that reason.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from ghlsync.errors import TokenStoreError
+from ghlsync.config import Settings
+from ghlsync.errors import RateLimitStateError
 
 #: (rate-limit owner such as the app id, resource such as ``location:abc``)
 BucketKey = tuple[str, str]
@@ -82,18 +85,28 @@ class DailyBudgetExhausted(Exception):
 
 @runtime_checkable
 class Limiter(Protocol):
-    """What the client needs from a rate limiter."""
+    """What the client needs from a rate limiter. Every method that may do I/O is async, so
+    a shared limiter (Redis, a database) never blocks the event loop; ``snapshot`` answers
+    from what the limiter already holds."""
 
     async def acquire(self, key: BucketKey) -> None:
         """Wait until one call for ``key`` fits the budget; raise ``DailyBudgetExhausted``."""
         ...
 
-    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+    async def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
         """Correct the bucket from HighLevel's ``X-RateLimit-*`` answer headers."""
         ...
 
     def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
         """The budget last known for ``key`` without any I/O (``None``: nothing known yet)."""
+        ...
+
+    async def flush(self) -> None:
+        """Write counts buffered in this process (a client calls it when it closes)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Flush, then release connections/files; called by whoever created the limiter."""
         ...
 
 
@@ -103,10 +116,16 @@ class NoLimiter:
     async def acquire(self, key: BucketKey) -> None:
         return None
 
-    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+    async def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
         return None
 
     def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
+        return None
+
+    async def flush(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
         return None
 
     def __repr__(self) -> str:
@@ -123,11 +142,15 @@ class BurstWindow:
     limit: int = DEFAULT_BURST
     interval: float = DEFAULT_INTERVAL
     sent: deque[float] = field(default_factory=deque)
+    #: send stamps of calls not answered yet (oldest first)
+    in_flight: deque[float] = field(default_factory=deque)
 
     def _expire(self, now: float) -> None:
         horizon = now - self.interval
         while self.sent and self.sent[0] <= horizon:
             self.sent.popleft()
+        while self.in_flight and self.in_flight[0] <= horizon:
+            self.in_flight.popleft()  # unanswered for a whole window (failed): nothing to restamp
 
     def delay(self, now: float) -> float:
         """Seconds until one more call fits (0 when it fits now)."""
@@ -139,6 +162,23 @@ class BurstWindow:
         return max(0.0, self.sent[index] + self.interval - now)
 
     def record(self, now: float) -> None:
+        """A call is sent at ``now``: it holds a slot, stamped ``now`` until it is answered."""
+        self.sent.append(now)
+        self.in_flight.append(now)
+
+    def answered(self, now: float) -> None:
+        """One call in flight got its answer at ``now``. HighLevel stamped it on arrival,
+        somewhere between our send stamp and ``now``; restamping it ``now`` means a slot is
+        reused only a full window after the server can have counted it (a first call over a
+        fresh connection can arrive 100 ms after it was stamped)."""
+        self._expire(now)
+        if not self.in_flight:
+            return
+        stamp = self.in_flight.popleft()
+        try:
+            self.sent.remove(stamp)
+        except ValueError:
+            return
         self.sent.append(now)
 
     def correct(
@@ -228,7 +268,8 @@ def parse_rate_headers(headers: Mapping[str, str]) -> dict[str, int | None]:
 class DailyCountStore:
     """Today's count per bucket in a small SQLite file (WAL), shared by processes.
 
-    ``add`` adds a delta (so several processes' counts sum) and returns the stored total.
+    ``add`` adds a delta (so several processes' counts sum) and returns the stored total. The
+    methods block (SQLite); ``InMemoryLimiter`` calls them in a worker thread, one at a time.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -248,37 +289,45 @@ class DailyCountStore:
                 " updated_at REAL NOT NULL, PRIMARY KEY (owner, bucket))"
             )
         except (OSError, sqlite3.Error) as exc:
-            raise TokenStoreError(f"cannot open the rate-limit state {self.path}: {exc}") from exc
+            raise RateLimitStateError(
+                f"cannot open the rate-limit counts file {self.path}: {exc}"
+            ) from exc
 
     def load(self, key: BucketKey, day: str) -> tuple[int, int | None]:
         """(calls counted for ``day``, the daily limit last seen or ``None``)."""
-        row = self._db.execute(
-            "SELECT day, used, daily_limit FROM daily_usage WHERE owner=? AND bucket=?", key
-        ).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT day, used, daily_limit FROM daily_usage WHERE owner=? AND bucket=?", key
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise RateLimitStateError(f"cannot read {self.path}: {exc}") from exc
         if row is None:
             return 0, None
         return (int(row[1]) if row[0] == day else 0), int(row[2])
 
     def add(self, key: BucketKey, day: str, delta: int, floor: int, limit: int) -> int:
         """Add ``delta`` calls for ``day`` (at least ``floor`` in total); the new total."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            row = self._db.execute(
-                "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
-            ).fetchone()
-            used = int(row[1]) if row is not None and row[0] == day else 0
-            total = max(used + delta, floor)
-            self._db.execute(
-                "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO UPDATE SET"
-                " day=excluded.day, used=excluded.used, daily_limit=excluded.daily_limit,"
-                " updated_at=excluded.updated_at",
-                (*key, day, total, limit, time.time()),
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
+                ).fetchone()
+                used = int(row[1]) if row is not None and row[0] == day else 0
+                total = max(used + delta, floor)
+                self._db.execute(
+                    "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO UPDATE SET"
+                    " day=excluded.day, used=excluded.used, daily_limit=excluded.daily_limit,"
+                    " updated_at=excluded.updated_at",
+                    (*key, day, total, limit, time.time()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise RateLimitStateError(f"cannot write {self.path}: {exc}") from exc
         return total
 
     def close(self) -> None:
@@ -302,13 +351,38 @@ class _Bucket:
     seen_remaining: tuple[float, int] | None = None
 
 
+class _DefaultStore:
+    def __repr__(self) -> str:
+        return "DEFAULT_STORE"
+
+
+#: ``InMemoryLimiter(daily_store=DEFAULT_STORE)``: ``$GHLSYNC_HOME/ratelimit.sqlite3``
+DEFAULT_STORE = _DefaultStore()
+
+#: The default safety margin on the server's window (see ``InMemoryLimiter``).
+DEFAULT_MARGIN = 0.02
+
+StoreArg = DailyCountStore | str | os.PathLike[str] | _DefaultStore | None
+
+
 class InMemoryLimiter:
     """One sliding burst window and one daily budget per bucket, in this process.
 
     ``clock`` (monotonic seconds) drives the burst window, ``wall`` (epoch seconds) the daily
-    budget; ``sleep`` waits. All three are injectable for tests. ``daily_store`` (a
-    ``DailyCountStore`` or a path) persists the daily counts, flushed at most every
-    ``flush_every`` seconds and on ``close()``.
+    budget; ``sleep`` waits. All three are injectable for tests.
+
+    ``margin`` (default 2 %) reads the server's window as that much longer (10.2 s for 10 s),
+    configured and observed: this limiter stamps a call when it is sent, HighLevel when it
+    arrives, so when an early call of a window travelled slower than one a full window later
+    the server counts ``burst + 1`` in its window and answers 429 (measured: one 429 per ~200
+    calls at 100/10 s without it). It costs at most ``margin`` of the permitted rate.
+
+    ``daily_store`` persists the daily counts so that the next run (or another process) sees
+    what today already spent: by default ``$GHLSYNC_HOME/ratelimit.sqlite3`` (from
+    ``ghlsync.config.Settings``), a path or ``DailyCountStore``, or ``None`` for no
+    persistence. It is opened on first use and written in a worker thread (never on the event
+    loop), at most every ``flush_every`` seconds, when a budget runs out, on ``flush()`` and
+    on ``aclose()``.
     """
 
     def __init__(
@@ -317,76 +391,124 @@ class InMemoryLimiter:
         burst: int = DEFAULT_BURST,
         interval: float = DEFAULT_INTERVAL,
         daily: int = DEFAULT_DAILY,
-        daily_store: DailyCountStore | str | os.PathLike[str] | None = None,
+        margin: float = DEFAULT_MARGIN,
+        daily_store: StoreArg = DEFAULT_STORE,
         flush_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        if margin < 0:
+            raise ValueError("margin must be >= 0")
         self.burst = burst
         self.interval = interval
         self.daily = daily
-        if daily_store is not None and not isinstance(daily_store, DailyCountStore):
-            daily_store = DailyCountStore(daily_store)
-        self.daily_store = daily_store
+        self.margin = margin
+        if isinstance(daily_store, _DefaultStore):
+            daily_store = Settings.from_env().rate_state_path
+        self._store_path: Path | None = None
+        self.daily_store: DailyCountStore | None = None
+        if isinstance(daily_store, DailyCountStore):
+            self.daily_store = daily_store
+        elif daily_store is not None:
+            self._store_path = Path(daily_store)
         self.flush_every = flush_every
         self._clock = clock
         self._wall = wall
         self._sleep = sleep
         self._buckets: dict[BucketKey, _Bucket] = {}
+        self._io: asyncio.Lock | None = None
+        self._closed = False
+
+    @property
+    def persistent(self) -> bool:
+        """Whether daily counts are kept in a file (until ``aclose``)."""
+        return not self._closed and (self.daily_store is not None or self._store_path is not None)
+
+    @property
+    def store_path(self) -> Path | None:
+        """The counts file (``None``: not persisted)."""
+        if self.daily_store is not None:
+            return self.daily_store.path
+        return self._store_path
+
+    def _lock(self) -> asyncio.Lock:
+        if self._io is None:
+            self._io = asyncio.Lock()
+        return self._io
+
+    async def _open_store(self) -> DailyCountStore | None:
+        """The store, opened in a worker thread on first use (caller holds the lock)."""
+        if self.daily_store is None and self._store_path is not None and not self._closed:
+            self.daily_store = await asyncio.to_thread(DailyCountStore, self._store_path)
+        return self.daily_store
 
     def _bucket(self, key: BucketKey) -> _Bucket:
+        """The bucket of ``key``, created empty if new (no I/O; ``_loaded`` reads the store)."""
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = _Bucket(BurstWindow(self.burst, self.interval), DailyBudget(self.daily))
+            window = BurstWindow(self.burst, self.interval * (1 + self.margin))
+            bucket = _Bucket(window, DailyBudget(self.daily))
             self._buckets[key] = bucket
-        if not bucket.loaded:
+        return bucket
+
+    async def _loaded(self, key: BucketKey) -> _Bucket:
+        bucket = self._bucket(key)
+        if bucket.loaded:
+            return bucket
+        if not self.persistent:
             bucket.loaded = True
-            if self.daily_store is not None:
-                now = self._wall()
-                bucket.daily.roll(now)
-                used, limit = self.daily_store.load(key, bucket.daily.day)
-                bucket.daily.used = max(bucket.daily.used, used)
-                if limit:
-                    bucket.daily.limit = limit
+            return bucket
+        async with self._lock():
+            if not bucket.loaded:
+                store = await self._open_store()
+                if store is not None:
+                    bucket.daily.roll(self._wall())
+                    used, limit = await asyncio.to_thread(store.load, key, bucket.daily.day)
+                    bucket.daily.used = max(bucket.daily.used, used)
+                    if limit:
+                        bucket.daily.limit = limit
+                bucket.loaded = True
         return bucket
 
     def delay(self, key: BucketKey) -> float:
-        """Seconds the next call for ``key`` would wait now (0 = go); pure of side effects
-        except rolling the day."""
+        """Seconds the next call for ``key`` would wait now (0 = go); no side effects."""
         return self._bucket(key).burst.delay(self._clock())
 
     async def acquire(self, key: BucketKey) -> None:
-        bucket = self._bucket(key)
+        bucket = await self._loaded(key)
         while True:
             wall = self._wall()
             if bucket.daily.exhausted(wall):
-                self._flush(key, bucket, force=True)
-                raise DailyBudgetExhausted(
-                    key,
-                    dt.datetime.fromtimestamp(bucket.daily.reset_at, dt.UTC),
-                    bucket.daily.limit,
-                )
+                await self._flush(key, bucket, force=True)
+                if bucket.daily.exhausted(self._wall()):
+                    raise DailyBudgetExhausted(
+                        key,
+                        dt.datetime.fromtimestamp(bucket.daily.reset_at, dt.UTC),
+                        bucket.daily.limit,
+                    )
+                continue
             now = self._clock()
             wait = bucket.burst.delay(now)
             if wait <= 0:
                 bucket.burst.record(now)
                 bucket.daily.record(wall)
                 bucket.unflushed += 1
-                self._flush(key, bucket)
+                await self._flush(key, bucket)
                 return
             await self._sleep(wait)
 
-    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+    async def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
+        bucket = self._bucket(key)
+        bucket.burst.answered(self._clock())
         values = parse_rate_headers(headers)
         if not any(v is not None for v in values.values()):
             return
-        bucket = self._bucket(key)
         interval_ms = values["interval_ms"]
         bucket.burst.correct(
             self._clock(),
             limit=values["max"],
-            interval=interval_ms / 1000.0 if interval_ms else None,
+            interval=interval_ms / 1000.0 * (1 + self.margin) if interval_ms else None,
             remaining=values["remaining"],
         )
         bucket.daily.correct(
@@ -420,31 +542,48 @@ class InMemoryLimiter:
             daily_limit=daily.limit,
         )
 
-    def _flush(self, key: BucketKey, bucket: _Bucket, *, force: bool = False) -> None:
-        if self.daily_store is None:
+    async def _flush(self, key: BucketKey, bucket: _Bucket, *, force: bool = False) -> None:
+        if not self.persistent:
             bucket.unflushed = 0
             return
         now = self._clock()
-        if not force and now - bucket.last_flush < self.flush_every:
-            return
-        delta, bucket.unflushed = bucket.unflushed, 0
-        bucket.last_flush = now
-        bucket.daily.used = self.daily_store.add(
-            key, bucket.daily.day, delta, floor=bucket.daily.used, limit=bucket.daily.limit
-        )
+        if not force and (now - bucket.last_flush < self.flush_every or self._lock().locked()):
+            return  # due later, or a flush is under way; the count waits in ``unflushed``
+        async with self._lock():
+            store = await self._open_store()
+            if store is None or (bucket.unflushed == 0 and not force):
+                return
+            delta, bucket.unflushed = bucket.unflushed, 0
+            bucket.last_flush = now
+            daily = bucket.daily
+            try:
+                total = await asyncio.to_thread(
+                    store.add, key, daily.day, delta, daily.used, daily.limit
+                )
+            except Exception:
+                bucket.unflushed += delta  # not written: keep it for the next flush
+                raise
+            # calls made while the thread ran are in ``unflushed`` and already in ``used``
+            daily.used = max(daily.used, total + bucket.unflushed)
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """Write every bucket's pending daily count now."""
-        for key, bucket in self._buckets.items():
-            self._flush(key, bucket, force=True)
+        for key, bucket in list(self._buckets.items()):
+            if bucket.unflushed:
+                await self._flush(key, bucket, force=True)
 
-    def close(self) -> None:
-        self.flush()
+    async def aclose(self) -> None:
+        """Flush, then close the counts file (this limiter stops persisting after it)."""
+        await self.flush()
+        self._closed = True
         if self.daily_store is not None:
-            self.daily_store.close()
+            store, self.daily_store = self.daily_store, None
+            self._store_path = store.path
+            await asyncio.to_thread(store.close)
 
     def __repr__(self) -> str:
         return (
             f"InMemoryLimiter(burst={self.burst}/{self.interval:g}s, daily={self.daily}, "
+            f"margin={self.margin:g}, store={'file' if self.persistent else 'none'}, "
             f"buckets={len(self._buckets)})"
         )

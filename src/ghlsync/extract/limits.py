@@ -1,48 +1,24 @@
-"""A safety margin on the server's rate window, for long runs at the limit.
+"""``MarginLimiter``: kept for callers of the extract's old limiter; the client has the margin.
 
-The client's limiter stamps a call when it is sent; HighLevel (and the emulator) stamp it when
-it arrives. When an early call of a window travelled slower than the call a full window later
-(a fresh connection, a busy server), the server sees ``burst + 1`` calls in one window and
-answers 429 (measured: one 429 per 200 requests at 100/10 s, `docs/benchmarks.md`). The extract
-therefore reads the server's window as ``margin`` longer (2 %: 10.2 s instead of 10 s), which
-costs at most 2 % of the permitted rate and leaves the client's limiter itself unchanged.
+The 2 % safety margin on the server's rate window (the client stamps a call when it is sent,
+HighLevel when it arrives) now lives in ``ghlsync.client.InMemoryLimiter(margin=0.02)``, on by
+default, together with the daily counts persisted in ``$GHLSYNC_HOME/ratelimit.sqlite3``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping
+from typing import Any
 
-import httpx
-
-from ghlsync.client import BucketKey, BudgetSnapshot, InMemoryLimiter
-
-INTERVAL_HEADER = "x-ratelimit-interval-milliseconds"
+from ghlsync.client import InMemoryLimiter
 
 
-class MarginLimiter:
-    """``InMemoryLimiter`` whose window (configured and observed) is ``1 + margin`` longer."""
+class MarginLimiter(InMemoryLimiter):
+    """``InMemoryLimiter(burst=..., interval=..., margin=...)`` under its old name."""
 
-    def __init__(self, burst: int, interval: float, margin: float = 0.02) -> None:
-        self.margin = margin
-        self.inner = InMemoryLimiter(burst=burst, interval=interval * (1 + margin))
+    def __init__(self, burst: int, interval: float, margin: float = 0.02, **options: Any) -> None:
+        super().__init__(burst=burst, interval=interval, margin=margin, **options)
 
-    async def acquire(self, key: BucketKey) -> None:
-        await self.inner.acquire(key)
-
-    def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
-        adjusted = httpx.Headers(headers)
-        value = adjusted.get(INTERVAL_HEADER)
-        if value is not None:
-            with contextlib.suppress(ValueError):  # unreadable: the client ignores it too
-                adjusted[INTERVAL_HEADER] = str(round(float(value) * (1 + self.margin)))
-        self.inner.observe(key, adjusted)
-
-    def snapshot(self, key: BucketKey) -> BudgetSnapshot | None:
-        return self.inner.snapshot(key)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __repr__(self) -> str:
-        return f"MarginLimiter({self.inner!r}, margin={self.margin})"
+    @property
+    def inner(self) -> InMemoryLimiter:
+        """The limiter itself (this class used to wrap one)."""
+        return self

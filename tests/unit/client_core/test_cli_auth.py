@@ -114,5 +114,5 @@ async def test_from_settings_picks_oauth_and_closes_what_it_opened(
     assert client.base_url == "http://emulator.test"
     assert await client.request("GET", "/locations/search", company_id=COMPANY)
     await client.aclose()
-    assert client.limiter.daily_store is not None
+    assert client.limiter.store_path == home / "ratelimit.sqlite3"
     assert (home / "ratelimit.sqlite3").exists() and (home / "tokens.sqlite3").exists()

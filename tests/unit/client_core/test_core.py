@@ -274,3 +274,25 @@ def test_sync_twin_thread_stops_on_close_and_on_bad_arguments() -> None:
     with pytest.raises(ValueError, match="api_version"):
         GHLClient(TOKEN, api_version="v9")
     assert {t.name for t in threading.enumerate()} == before
+
+
+async def test_plain_constructor_reads_base_url_and_version_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    monkeypatch.setenv("GHL_BASE_URL", "http://127.0.0.1:9/ghl/")
+    monkeypatch.setenv("GHL_API_VERSION", "v3")
+    async with AsyncGHLClient("t", transport=httpx.MockTransport(answer), limiter=None) as client:
+        assert client.base_url == "http://127.0.0.1:9/ghl"
+        await client.request("GET", "/locations/L1", location_id="L1")
+    assert str(seen[0].url) == "http://127.0.0.1:9/ghl/locations/L1"
+    assert seen[0].headers["Version"] == "v3"
+    # explicit arguments win over the environment
+    explicit = AsyncGHLClient("t", base_url="http://x.test", api_version="v2", limiter=None)
+    assert (explicit.base_url, explicit.api_version) == ("http://x.test", "v2")
+    await explicit.aclose()

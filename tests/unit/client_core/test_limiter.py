@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from pathlib import Path
 
 import httpx
@@ -15,10 +16,11 @@ from ghlsync.client.limiter import (
     DailyBudget,
     DailyBudgetExhausted,
     DailyCountStore,
+    day_of,
     next_utc_midnight,
     parse_rate_headers,
 )
-from ghlsync.errors import RateLimitError
+from ghlsync.errors import ConfigError, RateLimitError, RateLimitStateError
 
 KEY_A = ("app:x", "location:A")
 KEY_B = ("app:x", "location:B")
@@ -44,6 +46,9 @@ class FakeClock:
 
 
 def limiter(clock: FakeClock, **kwargs: object) -> InMemoryLimiter:
+    """A limiter on the fake clock, with no margin and no counts file unless asked."""
+    kwargs.setdefault("daily_store", None)
+    kwargs.setdefault("margin", 0.0)
     return InMemoryLimiter(clock=clock.clock, wall=clock.wall, sleep=clock.sleep, **kwargs)  # type: ignore[arg-type]
 
 
@@ -125,7 +130,13 @@ async def test_a_waiting_bucket_does_not_block_another_location() -> None:
         clock.now += seconds
 
     lim = InMemoryLimiter(
-        burst=2, interval=10.0, clock=clock.clock, wall=clock.wall, sleep=gated_sleep
+        burst=2,
+        interval=10.0,
+        margin=0.0,
+        daily_store=None,
+        clock=clock.clock,
+        wall=clock.wall,
+        sleep=gated_sleep,
     )
     for _ in range(2):
         await lim.acquire(KEY_A)
@@ -145,7 +156,7 @@ async def test_headers_correct_the_bucket() -> None:
     clock = FakeClock()
     lim = limiter(clock, burst=100, interval=10.0)
     await lim.acquire(KEY_A)
-    lim.observe(
+    await lim.observe(
         KEY_A,
         {
             "X-RateLimit-Max": "100",
@@ -165,7 +176,7 @@ async def test_daily_count_persists_across_runs_and_exhaustion_names_location(
     first = limiter(clock, daily=5, daily_store=path)
     for _ in range(3):
         await first.acquire(KEY_A)
-    first.close()
+    await first.aclose()
 
     second = limiter(clock, daily=5, daily_store=path)  # a new run, same day
     await second.acquire(KEY_A)
@@ -176,7 +187,7 @@ async def test_daily_count_persists_across_runs_and_exhaustion_names_location(
         next_utc_midnight(clock.wall()), dt.UTC
     )
     await second.acquire(KEY_B)  # another location has its own budget
-    second.close()
+    await second.aclose()
 
     # through the client: a RateLimitError naming the location and the reset time, nothing sent
     sent: list[httpx.Request] = []
@@ -212,7 +223,9 @@ async def test_server_daily_headers_drive_exhaustion() -> None:
     clock = FakeClock()
     lim = limiter(clock, daily=200_000)
     await lim.acquire(KEY_A)
-    lim.observe(KEY_A, {"X-RateLimit-Limit-Daily": "200000", "X-RateLimit-Daily-Remaining": "0"})
+    await lim.observe(
+        KEY_A, {"X-RateLimit-Limit-Daily": "200000", "X-RateLimit-Daily-Remaining": "0"}
+    )
     with pytest.raises(DailyBudgetExhausted):
         await lim.acquire(KEY_A)
 
@@ -231,7 +244,7 @@ async def test_snapshot_reports_own_count_then_fresher_headers() -> None:
         remaining=7, burst=10, daily_remaining=997, daily_limit=1_000
     )
     # Another process spent more: the server says 2 left of 10/10 s and 50 left today.
-    lim.observe(
+    await lim.observe(
         key,
         {
             "X-RateLimit-Max": "10",
@@ -259,10 +272,140 @@ async def test_client_bucket_key_matches_the_limiter_key() -> None:
             seen.append(key)
             await super().acquire(key)
 
-    lim = Recording()
+    lim = Recording(daily_store=None)
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
     async with AsyncGHLClient("t", transport=transport, limiter=lim) as client:
         await client.request("GET", "/users/", location_id="L1")
         assert client.bucket_key("L1") == location_key("private", "L1") == seen[0]
         snap = lim.snapshot(client.bucket_key("L1"))
         assert snap is not None and snap.remaining == 99
+
+
+async def test_counts_file_is_written_off_the_event_loop(tmp_path: Path) -> None:
+    import threading
+
+    threads: list[int] = []
+
+    class Watched(DailyCountStore):
+        def load(self, key: tuple[str, str], day: str) -> tuple[int, int | None]:
+            threads.append(threading.get_ident())
+            return super().load(key, day)
+
+        def add(self, key: tuple[str, str], day: str, delta: int, floor: int, limit: int) -> int:
+            threads.append(threading.get_ident())
+            return super().add(key, day, delta, floor, limit)
+
+    clock = FakeClock()
+    lim = limiter(clock, daily=100, daily_store=Watched(tmp_path / "rl.sqlite3"), flush_every=0)
+    for _ in range(5):
+        await lim.acquire(KEY_A)
+    await lim.aclose()
+    assert threads and threading.get_ident() not in threads  # never on the loop's thread
+    # nothing lost: every call is in the file after close
+    assert DailyCountStore(tmp_path / "rl.sqlite3").load(KEY_A, day_of(clock.wall())) == (5, 100)
+
+
+async def test_concurrent_calls_during_a_flush_are_all_counted(tmp_path: Path) -> None:
+    lim = InMemoryLimiter(daily_store=tmp_path / "rl.sqlite3", flush_every=0.0, margin=0.0)
+    await asyncio.gather(*(lim.acquire(KEY_A) for _ in range(60)))
+    await lim.aclose()
+    used, _ = DailyCountStore(tmp_path / "rl.sqlite3").load(KEY_A, day_of(time.time()))
+    assert used == 60
+
+
+async def test_margin_lengthens_configured_and_observed_windows() -> None:
+    clock = FakeClock()
+    lim = limiter(clock, burst=2, interval=10.0, margin=0.02)
+    for _ in range(3):
+        await lim.acquire(KEY_A)
+    assert clock.now == pytest.approx(10.2)  # the third call waited 10 s + 2 %
+    await lim.observe(KEY_A, {"X-RateLimit-Interval-Milliseconds": "2000", "X-RateLimit-Max": "2"})
+    assert lim._bucket(KEY_A).burst.interval == pytest.approx(2.04)
+    assert InMemoryLimiter(daily_store=None).margin == 0.02  # on by default
+
+
+def test_default_counts_file_is_under_ghlsync_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GHLSYNC_HOME", str(tmp_path / "home"))
+    assert InMemoryLimiter().store_path == tmp_path / "home" / "ratelimit.sqlite3"
+    client = AsyncGHLClient("t", transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    assert isinstance(client.limiter, InMemoryLimiter)
+    assert client.limiter.store_path == tmp_path / "home" / "ratelimit.sqlite3"
+    assert InMemoryLimiter(daily_store=None).store_path is None
+
+
+def test_unwritable_counts_file_is_a_rate_limit_state_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RateLimitStateError) as caught:
+        DailyCountStore(blocker / "ratelimit.sqlite3")
+    assert "GHLSYNC_HOME" in caught.value.hint and "token" not in caught.value.hint
+    assert isinstance(caught.value, ConfigError)
+
+
+SECOND_PROCESS = """
+import asyncio, httpx, sys
+from ghlsync.client import AsyncGHLClient
+from ghlsync.errors import RateLimitError
+
+sent = []
+def answer(request):
+    sent.append(request)
+    return httpx.Response(200, json={})
+
+async def main():
+    async with AsyncGHLClient("t", transport=httpx.MockTransport(answer)) as client:
+        try:
+            await client.request("GET", "/users/", location_id="locA")
+        except RateLimitError as error:
+            print("refused", len(sent), error.location, error.reset_at.isoformat(), str(error))
+            return
+        print("sent", len(sent))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_second_process_sees_the_first_ones_daily_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("GHLSYNC_HOME", str(tmp_path / "home"))
+    left = iter(range(2, -1, -1))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"X-RateLimit-Limit-Daily": "3", "X-RateLimit-Daily-Remaining": str(next(left))}
+        return httpx.Response(200, json={}, headers=headers)
+
+    # first run: the server says the day's 3 calls are spent; the default limiter keeps it
+    async with AsyncGHLClient("t", transport=httpx.MockTransport(answer)) as client:
+        for _ in range(3):
+            await client.request("GET", "/users/", location_id="locA")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", SECOND_PROCESS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    words = done.stdout.split()
+    assert words[:3] == ["refused", "0", "locA"], done.stdout  # nothing was sent
+    reset = dt.datetime.fromisoformat(words[3])
+    assert reset == dt.datetime.fromtimestamp(next_utc_midnight(time.time()), dt.UTC)
+    assert "location locA" in done.stdout and "resets at" in done.stdout
+
+
+def test_an_answered_call_holds_its_slot_from_the_answer() -> None:
+    window = BurstWindow(limit=2, interval=10.0)
+    window.record(0.0)
+    window.record(0.0)
+    window.answered(0.4)  # the server may have stamped it as late as 0.4
+    assert window.delay(1.0) == pytest.approx(9.0)  # the unanswered one frees first, at 10
+    window.answered(0.6)
+    assert window.delay(1.0) == pytest.approx(9.4)
+    window.answered(0.7)  # nothing in flight: no change
+    assert list(window.sent) == [0.4, 0.6]

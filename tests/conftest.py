@@ -1,0 +1,17 @@
+"""Shared by every test: a private GHLSYNC_HOME, so no test reads or writes the user's token
+store or daily rate-limit counts (``$GHLSYNC_HOME/ratelimit.sqlite3``), nor another test's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_ghlsync_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    home = tmp_path_factory.mktemp("ghlsync-home")
+    monkeypatch.setenv("GHLSYNC_HOME", str(home))
+    return home
