@@ -17,8 +17,8 @@ QUERIES: list[tuple[str, str]] = [
        round(sum(o.monetary_value), 2) AS value
 FROM highlevel.opportunities o
 JOIN highlevel.pipelines p ON p.id = o.pipeline_id AND p.location_id = o.location_id
-JOIN highlevel.pipelines__stages s ON s._dlt_parent_id = p._dlt_id AND s.id = o.pipeline_stage_id
-WHERE o.status = 'open'
+CROSS JOIN unnest(from_json(p.stages, '[{"id": "VARCHAR", "name": "VARCHAR", "position": "DOUBLE"}]')) AS t(s)
+WHERE o.status = 'open' AND s.id = o.pipeline_stage_id
 GROUP BY p.name, s.name, s.position ORDER BY p.name, s.position""",
     ),
     (

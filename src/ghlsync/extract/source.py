@@ -8,6 +8,11 @@ pipeline = dlt.pipeline("highlevel", destination="duckdb", dataset_name="highlev
 pipeline.run(highlevel_source(["loc1", "loc2"], tokens={"loc1": "pit-...", "loc2": "pit-..."}))
 ```
 
+Each resource yields one Arrow table per page (``ghlsync.extract.arrow``): typed columns, lists
+and nested objects as JSON columns, loaded without dlt's per-record normaliser. With
+``arrow=False`` it yields the records as dicts instead, and dlt's normaliser unpacks lists into
+child tables (``contacts__tags``, ``pipelines__stages``) at several times the cost.
+
 Each resource reads its stream for every location concurrently and keeps its bookmarks in
 dlt's resource state (``bookmarks[location_id]``), which dlt commits with the load package: a
 crash before the load leaves the previous bookmark, so nothing is skipped; the rerun re-reads,
@@ -23,6 +28,7 @@ from typing import Any
 import dlt
 
 from ghlsync.client import Limiter
+from ghlsync.extract.arrow import TableShaper, declared_kinds
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import DELETED, Stream, select
@@ -35,10 +41,12 @@ def _resource(
     report: Report,
     limiter: Limiter | None,
     keys: FieldKeys,
+    arrow: bool,
 ) -> Any:
-    async def read() -> AsyncIterator[list[dict[str, Any]]]:
+    async def read() -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})
+        shaper = _shaper(stream) if arrow else None
         async with config.client(limiter) as client:
             producers = [
                 guarded(
@@ -53,11 +61,23 @@ def _resource(
                 for location_id in config.locations
             ]
             batch: Batch
+            pending: list[dict[str, Any]] = []
             async for batch in merge(producers):
-                if batch.records:
-                    yield batch.records
+                if shaper is None:
+                    if batch.records:
+                        yield batch.records
+                else:
+                    pending.extend(batch.records)
+                    if len(pending) >= ARROW_ROWS:
+                        yield _table(shaper, pending)
+                        pending = []
+                # dlt commits the resource state with the whole load package, after every
+                # item above (pending included) is extracted: a bookmark set here never
+                # outruns its records
                 if batch.bookmark is not None:
                     bookmarks[batch.location_id] = batch.bookmark
+            if pending and shaper is not None:
+                yield _table(shaper, pending)
 
     columns: dict[str, Any] = {"location_id": {"data_type": "text", "nullable": False}}
     if stream.full_table:
@@ -69,6 +89,30 @@ def _resource(
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         columns=columns,
     )
+
+
+#: rows per Arrow table handed to dlt: dlt's cost per item is high, so pages are gathered
+ARROW_ROWS = 10_000
+
+
+def _shaper(stream: Stream) -> TableShaper:
+    """Column types: what dlt stored in earlier runs, else the stream's declared schema."""
+    table = dlt.current.source_schema().tables.get(stream.name) or {}
+    stored = {
+        name: str(column["data_type"])
+        for name, column in (table.get("columns") or {}).items()
+        if column.get("data_type")
+    }
+    return TableShaper(declared_kinds(stream.json_schema), stored)
+
+
+def _table(shaper: TableShaper, records: list[dict[str, Any]]) -> Any:
+    table = shaper.table(records)
+    json_columns = shaper.new_json_columns()
+    if not json_columns:
+        return table
+    hints = dlt.mark.make_hints(columns=[{"name": n, "data_type": "json"} for n in json_columns])
+    return dlt.mark.with_hints(table, hints)
 
 
 def highlevel_source(
@@ -84,11 +128,13 @@ def highlevel_source(
     rate_limit: bool = True,
     report: Report | None = None,
     max_table_nesting: int = 1,
+    arrow: bool = True,
 ) -> Any:
     """A dlt source reading HighLevel locations; see the module docstring.
 
     ``report`` (an ``engine.Report``) collects per location and stream results, skipped
     streams and failures: a failing location never stops the others and never raises.
+    ``arrow`` picks Arrow tables (default, fast) or dicts with dlt's child tables.
     """
     if isinstance(locations, ExtractConfig):
         config = locations
@@ -119,6 +165,6 @@ def highlevel_source(
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
     def highlevel() -> Any:
-        return [_resource(s, config, options, the_report, limiter, keys) for s in selected]
+        return [_resource(s, config, options, the_report, limiter, keys, arrow) for s in selected]
 
     return highlevel()

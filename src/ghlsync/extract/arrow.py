@@ -1,0 +1,285 @@
+"""Records to Arrow tables for dlt: typed columns, stable across pages and runs.
+
+dlt loads an Arrow table without running its per-record normaliser, which is where most of an
+extract's time went (docs/benchmarks.md). An Arrow batch must keep one type per column, so
+``TableShaper`` decides each column's type once and holds it:
+
+- a column already in dlt's schema (an earlier run) keeps the type stored there; otherwise the
+  stream's declared JSON schema decides; otherwise the first values seen (all ints ``bigint``,
+  ints and floats ``double``, ISO-8601 date-times with a zone ``timestamp``, mixed scalars
+  ``text``, any list or object ``json``);
+- a value that does not fit its column's type goes to a variant column ``<name>__v_<type>``
+  (dlt's own convention), so nothing is dropped or mangled;
+- top-level objects are flattened one level (``dndSettings.SMS`` -> ``dnd_settings__sms``,
+  ``custom_field_values.membership_status`` -> ``custom_field_values__membership_status``);
+  lists and deeper objects are JSON columns (``tags``, ``custom_fields``, ``stages``);
+- names follow dlt's snake_case convention; when two keys map to one name
+  (``locationId`` and ``location_id``) the later non-null value wins, ``location_id`` last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from ghlsync.extract.streams import LOCATION_ID
+
+Kind = Literal["bool", "bigint", "double", "text", "timestamp", "json"]
+
+ARROW_TYPES: dict[Kind, pa.DataType] = {
+    "bool": pa.bool_(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "json": pa.string(),
+}
+#: dlt data types read back from a stored schema; anything else is loaded as text
+_FROM_DLT: dict[str, Kind] = {
+    "bool": "bool",
+    "bigint": "bigint",
+    "double": "double",
+    "text": "text",
+    "timestamp": "timestamp",
+    "json": "json",
+}
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
+)
+_SCALARS = (bool, int, float, str)
+_naming = NamingConvention()
+
+
+def declared_kinds(json_schema: Mapping[str, Any]) -> dict[str, Kind]:
+    """Column kinds from a stream's JSON schema (top-level properties; objects are flattened)."""
+    kinds: dict[str, Kind] = {}
+    for name, prop in (json_schema.get("properties") or {}).items():
+        types = prop.get("type", [])
+        types = [types] if isinstance(types, str) else [t for t in types if t != "null"]
+        kind: Kind | None = None
+        if types == ["string"]:
+            kind = "timestamp" if prop.get("format") == "date-time" else "text"
+        elif types == ["number"]:
+            kind = "double"
+        elif types == ["integer"]:
+            kind = "bigint"
+        elif types == ["boolean"]:
+            kind = "bool"
+        elif types == ["array"]:
+            kind = "json"
+        if kind is not None:
+            kinds[_naming.normalize_identifier(name)] = kind
+    return kinds
+
+
+def _value_kind(value: Any) -> Kind:
+    kind = type(value)
+    if kind is bool:
+        return "bool"
+    if kind is int:
+        return "bigint"
+    if kind is float:
+        return "double"
+    if kind is str:
+        return "text"
+    return "json"
+
+
+def infer(values: Iterable[Any]) -> Kind | None:
+    """The kind a new column takes from its first non-null values (None: all null)."""
+    kinds = {_value_kind(v) for v in values if v is not None}
+    if not kinds:
+        return None
+    if "json" in kinds:
+        return "json"
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if kind == "text" and all(_ISO_DATETIME.match(v) for v in values if v is not None):
+            return "timestamp"
+        return kind
+    if kinds == {"bigint", "double"}:
+        return "double"
+    return "text"
+
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
+
+
+def _to_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+def _put(columns: dict[str, list[Any]], name: str, values: list[Any]) -> None:
+    """Add a column; a second key of the same name fills in where the first is null."""
+    old = columns.get(name)
+    if old is None:
+        columns[name] = values
+    else:
+        columns[name] = [b if b is not None else a for a, b in zip(old, values, strict=True)]
+
+
+#: the Python types a column of each kind takes as they are (others are converted or variants)
+_TAKES: dict[Kind, frozenset[type]] = {
+    "bool": frozenset({bool}),
+    "bigint": frozenset({int}),
+    "double": frozenset({int, float}),
+    "text": frozenset({str}),
+    "timestamp": frozenset({str}),
+    "json": frozenset(),
+}
+
+
+def _fits(kind: Kind, value: Any) -> bool:
+    """Whether ``value`` (not None) belongs in a ``kind`` column (text also takes scalars)."""
+    t = type(value)
+    if kind == "json":
+        return True
+    if kind == "text":
+        return t in _SCALARS
+    return t in _TAKES[kind]
+
+
+def _parse_timestamp(value: str) -> dt.datetime | None:
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _timestamps(values: list[Any]) -> tuple[pa.Array, list[tuple[int, Any]]]:
+    """ISO-8601 strings as UTC timestamps; the unparseable ones come back as strays."""
+    try:  # the fast path: Arrow parses ISO-8601 with a zone
+        return pc.cast(pa.array(values, pa.string()), ARROW_TYPES["timestamp"]), []
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    parsed: list[Any] = []
+    strays: list[tuple[int, Any]] = []
+    for i, value in enumerate(values):
+        stamp = None if value is None else _parse_timestamp(value)
+        if value is not None and stamp is None:
+            strays.append((i, value))
+        parsed.append(stamp)
+    return pa.array(parsed, ARROW_TYPES["timestamp"]), strays
+
+
+class TableShaper:
+    """Turns pages of one stream's records into Arrow tables of stable column types."""
+
+    def __init__(
+        self,
+        declared: Mapping[str, Kind] | None = None,
+        stored: Mapping[str, str] | None = None,
+    ) -> None:
+        self.kinds: dict[str, Kind] = dict(declared or {})
+        for name, data_type in (stored or {}).items():
+            self.kinds[name] = _FROM_DLT.get(data_type, "text")
+        self._names: dict[str, str] = {}
+        #: json columns dlt has not been told about yet (``new_json_columns`` drains it)
+        self._untold_json: set[str] = set()
+        self._told_json: set[str] = {n for n, k in (stored or {}).items() if k == "json"}
+
+    def _name(self, key: str) -> str:
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = _naming.normalize_identifier(key)
+        return name
+
+    def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """One page (or several) as a table, built column by column so the loops run in C."""
+        keys: dict[str, None] = {}
+        for record in records:
+            keys.update(dict.fromkeys(record))
+        if LOCATION_ID in keys:  # ghlsync's location_id goes last, so it wins a name clash
+            del keys[LOCATION_ID]
+            keys[LOCATION_ID] = None
+        columns: dict[str, list[Any]] = {}
+        for key in keys:
+            values = [r.get(key) for r in records]
+            name = self._name(key)
+            if dict not in set(map(type, values)):
+                _put(columns, name, values)
+                continue
+            inner: dict[Any, None] = {}
+            others = False
+            for value in values:
+                if type(value) is dict:
+                    inner.update(dict.fromkeys(value))
+                elif value is not None:
+                    others = True
+            for item in inner:
+                sub = [v.get(item) if type(v) is dict else None for v in values]
+                _put(columns, f"{name}__{self._name(str(item))}", sub)
+            if others:  # scalars or lists where other records have an object
+                _put(columns, name, [None if type(v) is dict else v for v in values])
+        arrays: dict[str, pa.Array] = {}
+        for name, values in columns.items():
+            self._column(name, values, arrays)
+        if not arrays:
+            return pa.table({LOCATION_ID: pa.array([], pa.string())})
+        return pa.table(arrays)
+
+    def _column(self, name: str, values: list[Any], out: dict[str, pa.Array]) -> None:
+        kind = self.kinds.get(name)
+        if kind is None:
+            kind = infer(values)
+            if kind is None:
+                return  # all null and never typed: dlt would drop the column anyway
+            self.kinds[name] = kind
+        present = set(map(type, values))
+        present.discard(type(None))
+        strays: list[tuple[int, Any]] = []
+        if kind != "json" and not present <= _TAKES[kind]:  # the slow path: sort values out
+            kept: list[Any] = []
+            for i, value in enumerate(values):
+                if value is None or type(value) in _TAKES[kind]:
+                    kept.append(value)
+                elif _fits(kind, value):
+                    kept.append(_to_json(value))  # a scalar in a text column: true, 3, 2.5
+                else:
+                    kept.append(None)
+                    strays.append((i, value))
+            values = kept
+        array: pa.Array
+        if kind == "json":
+            self._note_json(name)
+            encoded = [None if v is None else _encode(v) for v in values]
+            array = pa.array(encoded, pa.binary()).cast(pa.string())
+        elif kind == "timestamp":
+            array, late = _timestamps(values)
+            strays.extend(late)
+        else:
+            array = pa.array(values, ARROW_TYPES[kind])
+        out[name] = array
+        if strays:
+            self._variants(name, len(values), strays, out)
+
+    def _variants(
+        self, name: str, length: int, strays: list[tuple[int, Any]], out: dict[str, pa.Array]
+    ) -> None:
+        by_kind: dict[Kind, list[tuple[int, Any]]] = {}
+        for i, value in strays:
+            by_kind.setdefault(_value_kind(value), []).append((i, value))
+        for kind, items in by_kind.items():
+            values: list[Any] = [None] * length
+            for i, value in items:
+                values[i] = value
+            self._column(f"{name}__v_{kind}", values, out)
+
+    def _note_json(self, name: str) -> None:
+        if name not in self._told_json:
+            self._told_json.add(name)
+            self._untold_json.add(name)
+
+    def new_json_columns(self) -> list[str]:
+        """JSON columns first seen since the last call (dlt must be told their type)."""
+        names, self._untold_json = sorted(self._untold_json), set()
+        return names

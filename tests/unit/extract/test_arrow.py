@@ -1,0 +1,126 @@
+"""Records to Arrow tables: column types decided once, nothing lost when a value does not fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from ghlsync.extract.arrow import TableShaper, declared_kinds, infer
+from ghlsync.extract.streams import STREAMS
+
+
+def _col(table: pa.Table, name: str) -> list[Any]:
+    return list(table.column(name).to_pylist())
+
+
+def test_infer_kinds() -> None:
+    assert infer([None, 1, 2]) == "bigint"
+    assert infer([1, 2.5]) == "double"
+    assert infer([True, None]) == "bool"
+    assert infer(["2026-01-02T03:04:05.000Z", None]) == "timestamp"
+    assert infer(["2026-01-02"]) == "text"  # no time and zone: not taken for a timestamp
+    assert infer(["a", 1]) == "text"
+    assert infer([["x"], "a"]) == "json"
+    assert infer([None, None]) is None
+
+
+def test_types_names_and_flattening() -> None:
+    shaper = TableShaper(declared_kinds(STREAMS["contacts"].json_schema))
+    table = shaper.table(
+        [
+            {
+                "id": "c1",
+                "firstName": "Ana",
+                "dateUpdated": "2026-03-01T10:00:00.000Z",
+                "tags": ["vip", "lead"],
+                "customFields": [{"id": "f1", "value": 3}],
+                "custom_field_values": {"company_size": 3, "services": ["a", "b"]},
+                "dndSettings": {"SMS": {"status": "active"}},
+                "location_id": "L1",
+            }
+        ]
+    )
+    assert table.schema.field("date_updated").type == pa.timestamp("us", tz="UTC")
+    assert _col(table, "date_updated") == [dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)]
+    assert _col(table, "first_name") == ["Ana"]
+    assert json.loads(_col(table, "tags")[0]) == ["vip", "lead"]
+    assert json.loads(_col(table, "custom_fields")[0]) == [{"id": "f1", "value": 3}]
+    assert _col(table, "custom_field_values__company_size") == [3]
+    assert json.loads(_col(table, "custom_field_values__services")[0]) == ["a", "b"]
+    assert json.loads(_col(table, "dnd_settings__sms")[0]) == {"status": "active"}
+    assert shaper.new_json_columns() == [
+        "custom_field_values__services",
+        "custom_fields",
+        "dnd_settings__sms",
+        "tags",
+    ]
+    assert shaper.new_json_columns() == []  # told once
+
+
+def test_type_holds_across_pages_and_misfits_go_to_a_variant_column() -> None:
+    shaper = TableShaper()
+    first = shaper.table([{"id": "a", "size": 1, "location_id": "L"}])
+    assert first.schema.field("size").type == pa.int64()
+    second = shaper.table(
+        [
+            {"id": "b", "size": 2.5, "location_id": "L"},
+            {"id": "c", "size": "big", "location_id": "L"},
+            {"id": "d", "size": 4, "location_id": "L"},
+        ]
+    )
+    assert second.schema.field("size").type == pa.int64()
+    assert _col(second, "size") == [None, None, 4]
+    assert _col(second, "size__v_double") == [2.5, None, None]
+    assert _col(second, "size__v_text") == [None, "big", None]
+
+
+def test_text_column_takes_scalars_in_their_json_spelling() -> None:
+    shaper = TableShaper()
+    shaper.table([{"id": "a", "code": "x1"}])
+    table = shaper.table([{"id": "b", "code": 7}, {"id": "c", "code": True}])
+    assert _col(table, "code") == ["7", "true"]
+
+
+def test_unparseable_timestamp_is_kept_as_text_variant() -> None:
+    shaper = TableShaper({"date_added": "timestamp"})
+    table = shaper.table(
+        [{"id": "a", "dateAdded": "2026-01-01T00:00:00Z"}, {"id": "b", "dateAdded": "soon"}]
+    )
+    assert _col(table, "date_added") == [dt.datetime(2026, 1, 1, tzinfo=dt.UTC), None]
+    assert _col(table, "date_added__v_text") == [None, "soon"]
+
+
+def test_stored_schema_wins_over_declared_and_inferred() -> None:
+    shaper = TableShaper({"score": "bigint"}, stored={"score": "double", "note": "text"})
+    table = shaper.table([{"id": "a", "score": 2, "note": 5}])
+    assert table.schema.field("score").type == pa.float64()
+    assert _col(table, "note") == ["5"]
+
+
+def test_location_id_wins_a_name_clash_and_null_keys_fill_in() -> None:
+    shaper = TableShaper()
+    table = shaper.table(
+        [
+            {"locationId": "OTHER", "id": "a", "location_id": "L1"},
+            {"locationId": None, "id": "b", "location_id": "L1"},
+        ]
+    )
+    assert table.column_names.count("location_id") == 1
+    assert _col(table, "location_id") == ["L1", "L1"]
+
+
+def test_all_null_untyped_column_is_left_out_and_empty_page_is_a_table() -> None:
+    shaper = TableShaper()
+    table = shaper.table([{"id": "a", "nothing": None}])
+    assert "nothing" not in table.column_names
+    assert shaper.table([]).num_rows == 0
+
+
+def test_mixed_object_and_scalar_values_keep_both() -> None:
+    shaper = TableShaper()
+    table = shaper.table([{"id": "a", "meta": {"k": 1}}, {"id": "b", "meta": "plain"}])
+    assert _col(table, "meta__k") == [1, None]
+    assert _col(table, "meta") == [None, "plain"]
