@@ -390,38 +390,20 @@ class OAuthAuth:
 async def installed_location_ids(
     requester: Requester, company_id: str, app_id: str, *, page_size: int = 100
 ) -> AsyncIterator[str]:
-    """Every location id where ``app_id`` is installed in ``company_id`` (paged by skip/limit)."""
-    skip = 0
-    while True:
-        body = await requester.request(
-            "GET",
-            INSTALLED_LOCATIONS_PATH,
-            params={
-                "companyId": company_id,
-                "appId": app_id,
-                "isInstalled": True,
-                "skip": skip,
-                "limit": page_size,
-            },
-            company_id=company_id,
-        )
-        locations = body.get("locations") if isinstance(body, Mapping) else None
-        if not isinstance(locations, list):
-            raise MalformedResponseError(f"GET {INSTALLED_LOCATIONS_PATH}: no 'locations' list")
-        for location in locations:
-            location_id = (
-                location.get("_id") or location.get("id") if isinstance(location, Mapping) else None
-            )
-            if location_id:
-                yield str(location_id)
-        skip += len(locations)
-        count = body.get("count")
-        if (
-            not locations
-            or len(locations) < page_size
-            or (isinstance(count, int) and skip >= count)
-        ):
-            return
+    """Every location id where ``app_id`` is installed in ``company_id``.
+
+    The paging is ``LocationsResource.installed_pages`` (``skip``/``limit``, total in
+    ``count``, loop detection): written once, used by the resource and here.
+    """
+    from ghlsync.client.resources.locations import LocationsResource
+
+    locations = LocationsResource(requester).iterate_installed(
+        company_id, app_id, page_size=page_size
+    )
+    async for location in locations:
+        location_id = location.get("_id") or location.get("id")
+        if location_id:
+            yield str(location_id)
 
 
 def _describe(record: TokenRecord) -> str:

@@ -17,6 +17,9 @@ Styles HighLevel uses, one class each:
                           ``limit`` (locations search, businesses, installed locations)
     SinglePagePaginator   one request, no paging (pipelines, users, campaigns, ...)
 
+Loop detection, also in ``next_request`` alone: a repeated cursor, or a page holding the same
+records (same ids in the same order) as an earlier page, raises ``PaginationLoopError``.
+
 Stop rules, in order: an empty page; the reported total reached; no next cursor; a short page
 when the server reports no total. With a total, a short page is taken as a server-side cap on the
 page size and paging goes on (one extra request at worst, never a silent truncation).
@@ -28,6 +31,7 @@ cursor of the next page) for progress bars and resumable extracts.
 
 from __future__ import annotations
 
+import json as jsonlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,9 +47,13 @@ SEARCH_WINDOW: Final = 10_000
 
 
 class PaginationLoopError(MalformedResponseError):
-    """The server handed back a cursor it had already given: paging would never end."""
+    """The server handed back a cursor it had already given, or the same page again (it
+    ignored ``skip``/``page``): paging would never end."""
 
-    default_hint = "HighLevel repeated a page cursor; report it with the path and cursor shown"
+    default_hint = (
+        "HighLevel repeated a page (or its cursor); the records read so far are complete up to"
+        " it. Report it with the path and page shown"
+    )
 
 
 class PaginationError(MalformedResponseError):
@@ -114,6 +122,20 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+def _record_ids(records: list[Record]) -> list[Any]:
+    """The ``id`` (or ``_id``) of every record, or ``[]`` when some record has none."""
+    ids = [record.get("id", record.get("_id")) for record in records]
+    return ids if all(i is not None for i in ids) else []
+
+
+def _page_fingerprint(records: list[Record]) -> int:
+    """A hash of a page: its record ids in order, else its whole content."""
+    ids = _record_ids(records)
+    if ids:
+        return hash(("ids", tuple(_frozen(i) for i in ids)))
+    return hash(("content", jsonlib.dumps(records, sort_keys=True, default=str)))
+
+
 class Paginator(ABC):
     """Base of every paginator: the first request, then ``next_request`` per page.
 
@@ -140,6 +162,8 @@ class Paginator(ABC):
         #: the cursor that fetched the current page (``None`` for the first page)
         self.cursor: Any = None
         self._seen: set[Any] = set()
+        #: page fingerprint -> the page number that first had it (repeated-page detection)
+        self._pages: dict[int, int] = {}
 
     def records_of(self, response: Any) -> list[Record]:
         """The records of one page; a 2xx without them is a malformed response."""
@@ -178,6 +202,7 @@ class Paginator(ABC):
             self.total = total
         if not records:
             return None
+        self._check_repeated_page(records)
         if self.total is not None and self.record_count >= self.total:
             return None
         short = self.page_size is not None and len(records) < self.page_size
@@ -196,6 +221,23 @@ class Paginator(ABC):
         self.cursor = cursor
         self.current_request = self.apply_cursor(self.current_request, cursor)
         return self.current_request
+
+    def _check_repeated_page(self, records: list[Record]) -> None:
+        """Raise when this page holds exactly the records of an earlier one: a server that
+        ignores ``skip``/``offset``/``page`` and reports no total would otherwise be read
+        forever (the cursor of such styles grows, so cursor checks cannot see it)."""
+        fingerprint = _page_fingerprint(records)
+        first = self._pages.get(fingerprint)
+        if first is not None:
+            self.record_count -= len(records)
+            ids = _record_ids(records)
+            shown = f"ids {ids[0]!r}..{ids[-1]!r}" if ids else f"{len(records)} records"
+            raise PaginationLoopError(
+                f"{self.first_request.method} {self.first_request.path}: page {self.page_count}"
+                f" repeats page {first} ({shown}; cursor {self.cursor!r}): the server ignored"
+                " the paging parameters"
+            )
+        self._pages[fingerprint] = self.page_count
 
     @abstractmethod
     def next_cursor(self, response: Any, records: list[Record]) -> Any:

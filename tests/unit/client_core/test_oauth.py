@@ -308,3 +308,34 @@ async def test_no_token_for_a_location_is_a_config_error(store: TokenStore) -> N
     async with client:
         with pytest.raises(ConfigError):
             await client.request("GET", "/contacts/a", location_id="L1")
+
+
+async def test_installed_locations_use_the_resource_paginator_and_its_loop_check() -> None:
+    from ghlsync.client import installed_location_ids
+    from ghlsync.client.pagination import PaginationLoopError
+    from ghlsync.client.resources.locations import LocationsResource
+    from tests.unit.resources.fakes import Call, RecordingRequester
+
+    ids = [f"loc{i}" for i in range(5)]
+
+    def paged(call: Call) -> object:
+        params = call.params or {}
+        skip, limit = int(params["skip"]), int(params["limit"])
+        return {"locations": [{"_id": i} for i in ids[skip : skip + limit]], "count": len(ids)}
+
+    shared = RecordingRequester(paged)
+    found = [i async for i in installed_location_ids(shared, "co1", "app1", page_size=2)]
+    assert found == ids
+    direct = RecordingRequester(paged)
+    stream = LocationsResource(direct).iterate_installed("co1", "app1", page_size=2)
+    assert [r["_id"] async for r in stream] == ids
+    assert shared.calls == direct.calls  # the same requests: one paginator
+
+    def ignores_skip(call: Call) -> object:
+        return {"locations": [{"_id": i} for i in ids[:2]]}  # full pages, no count
+
+    with pytest.raises(PaginationLoopError):
+        async for _ in installed_location_ids(
+            RecordingRequester(ignores_skip), "co1", "app1", page_size=2
+        ):
+            pass

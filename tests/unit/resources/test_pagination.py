@@ -14,6 +14,7 @@ from ghlsync.client.pagination import (
     PageStream,
     PaginationError,
     PaginationLoopError,
+    RecordStream,
     SearchAfterPaginator,
     SinglePagePaginator,
     meta_cursor,
@@ -83,9 +84,12 @@ async def test_search_past_the_window_without_a_cursor_fails_loudly() -> None:
 
 
 async def test_a_repeated_cursor_is_a_loop_error() -> None:
+    served = iter(range(100))
+
     def stuck(call: Call) -> Any:
+        page = next(served)  # new records each time, but the same cursor
         return {
-            "contacts": [{"id": "a"}, {"id": "b"}],
+            "contacts": [{"id": f"a{page}"}, {"id": f"b{page}"}],
             "meta": {"startAfter": 1, "startAfterId": "b"},
         }
 
@@ -269,3 +273,45 @@ async def test_an_explicit_null_is_an_empty_page() -> None:
     paginator = SinglePagePaginator(PageRequest("GET", "/users/"), records="users")
     pages = [p async for p in PageStream(RecordingRequester(lambda c: {"users": None}), paginator)]
     assert pages[0].records == [] and pages[0].is_last
+
+
+@pytest.mark.parametrize("style", ["offset", "skip", "page"])
+async def test_a_server_ignoring_the_paging_parameters_is_a_loop_error(style: str) -> None:
+    """Full pages, no total, the same first page whatever ``skip``/``offset``/``page`` says:
+    without the repeated-page check this would be read forever."""
+    rows = Rows(50, total=False)
+
+    def ignores_paging(call: Call) -> Any:
+        return {"items": rows.rows[:10], "submissions": rows.rows[:10]}
+
+    first = PageRequest("GET", "/things", params={"locationId": "L"})
+    paginator: OffsetPaginator | PageNumberPaginator
+    if style == "page":
+        paginator = PageNumberPaginator(first, records="submissions", page_size=10)
+    else:
+        paginator = OffsetPaginator(first, records="items", page_size=10, offset_param=style)
+    requester = RecordingRequester(ignores_paging)
+    stream = RecordStream(PageStream(requester, paginator))
+    seen: list[Any] = []
+    with pytest.raises(PaginationLoopError, match="page 2 repeats page 1") as caught:
+        async for record in stream:
+            seen.append(record["id"])
+    assert len(requester.calls) == 2 and len(seen) == 10  # stopped at the first repeat
+    assert "'r0000'..'r0009'" in str(caught.value) and "GET /things" in str(caught.value)
+
+
+async def test_pages_without_ids_are_compared_by_content() -> None:
+    def same(call: Call) -> Any:
+        return {"items": [{"name": "x"}, {"name": "y"}]}
+
+    paginator = OffsetPaginator(PageRequest("GET", "/things"), records="items", page_size=2)
+    with pytest.raises(PaginationLoopError, match="2 records"):
+        async for _ in PageStream(RecordingRequester(same), paginator):
+            pass
+
+
+async def test_distinct_pages_are_not_a_loop() -> None:
+    rows = Rows(35, total=False)
+    paginator = OffsetPaginator(PageRequest("GET", "/i"), records="items", page_size=10)
+    stream = RecordStream(PageStream(RecordingRequester(rows.by_offset), paginator))
+    assert [r["id"] async for r in stream] == [r["id"] for r in rows.rows]
