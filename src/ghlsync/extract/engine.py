@@ -17,8 +17,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ghlsync.errors import AuthError, GHLSyncError, NotFoundError
-from ghlsync.extract.shape import field_keys, shape, tombstone
-from ghlsync.extract.state import advance, deleted_ids, start_from
+
+__all__ = [
+    "Batch",
+    "FieldKeys",
+    "ReadOptions",
+    "Report",
+    "StreamResult",
+    "guarded",
+    "merge",
+    "read_stream",
+]
+from ghlsync.extract.readers import FieldKeys, ReadContext, ReadOptions
+from ghlsync.extract.shape import shape, tombstone
+from ghlsync.extract.state import advance, changed_since, clamp, deleted_ids, scan_cursor, sortable
 from ghlsync.extract.streams import Stream
 
 if TYPE_CHECKING:
@@ -101,81 +113,6 @@ class Report:
         }
 
 
-@dataclass
-class ReadOptions:
-    overlap: dt.timedelta = dt.timedelta(minutes=5)
-    start_date: str | None = None
-    full_refresh: bool = False
-    page_size: int = 500
-
-
-class FieldKeys:
-    """Custom field definitions per location, read once per run (shared by the streams)."""
-
-    def __init__(self, report: Report | None = None) -> None:
-        self.report = report
-        self._cache: dict[str, dict[str, str]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, str]:
-        lock = self._locks.setdefault(location_id, asyncio.Lock())
-        async with lock:
-            if location_id not in self._cache:
-                try:
-                    definitions = await client.custom_fields.list(location_id)
-                except GHLSyncError as error:
-                    definitions = []  # readable keys are a convenience; raw values still load
-                    if self.report is not None:
-                        self.report.warnings.append(
-                            f"{location_id}: custom field definitions unreadable, "
-                            f"custom_field_values left out: {error}"
-                        )
-                self._cache[location_id] = field_keys(
-                    [d for d in definitions if isinstance(d, Mapping)]
-                )
-        return self._cache[location_id]
-
-
-async def _single(client: AsyncGHLClient, stream: Stream, location_id: str) -> list[Any]:
-    if stream.name == "locations":
-        response = await client.locations.get(location_id)
-        location = response.get("location") if isinstance(response, Mapping) else None
-        return [location] if location else []
-    if stream.name == "custom_fields":
-        return list(await client.custom_fields.list(location_id))
-    if stream.name == "pipelines":
-        return list(await client.pipelines.list(location_id))
-    if stream.name == "users":
-        return list(await client.users.list(location_id))
-    if stream.name == "campaigns":
-        return list(await client.campaigns.list(location_id))
-    raise GHLSyncError(f"stream {stream.name} has no single-page reader")
-
-
-async def _pages(
-    client: AsyncGHLClient,
-    stream: Stream,
-    location_id: str,
-    bookmark: dict[str, Any] | None,
-    options: ReadOptions,
-) -> AsyncIterator[list[Any]]:
-    if stream.name == "contacts":
-        since = start_from(
-            None if options.full_refresh else bookmark,
-            overlap=options.overlap,
-            start_date=options.start_date,
-        )
-        async for page in client.contacts.pages(
-            location_id, since=since, page_size=options.page_size
-        ):
-            yield list(page.records)
-    elif stream.name == "opportunities":
-        async for page in client.opportunities.pages(location_id):
-            yield list(page.records)
-    else:
-        yield await _single(client, stream, location_id)
-
-
 async def read_stream(
     client: AsyncGHLClient,
     stream: Stream,
@@ -184,28 +121,68 @@ async def read_stream(
     options: ReadOptions,
     keys: FieldKeys,
     result: StreamResult | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Batch]:
-    """Batches of one stream in one location, each with the bookmark it makes safe."""
+    """Batches of one stream in one location, each with the bookmark it makes safe.
+
+    Incremental streams: every batch carries ``{"cursor"}`` as far as its pages reached (the
+    reader gives one cursor value per page). Full-table streams: the last batch carries the
+    tombstones and ``{"ids"}`` (plus ``{"cursor"}`` with ``changed_field``). A ``changed_field``
+    stream bookmarks only at its end, since its cursor filters what the next run emits.
+    """
+    previous = None if options.full_refresh else bookmark
+    now = dt.datetime.now(dt.UTC)
+    ctx = ReadContext(
+        client, location_id, previous, options, keys, warn or (lambda message: None), now
+    )
     names = await keys.get(client, location_id) if stream.custom_fields else {}
-    cursor = (bookmark or {}).get("cursor") if not options.full_refresh else None
+    changed = stream.changed_field
+    cutoff = changed_since(previous, overlap=options.overlap) if changed else None
+    newest: str | None = None
+    cursor = (previous or {}).get("cursor")
     seen: set[str] = set()
-    async for page in _pages(client, stream, location_id, bookmark, options):
-        records = [shape(r, location_id, names) for r in page if isinstance(r, Mapping)]
-        if result is not None:
+    async for page in stream.reader(ctx):
+        records = [shape(r, location_id, names) for r in page.records if isinstance(r, Mapping)]
+        if result is not None and page.request:
             result.pages += 1
-        if stream.mode == "incremental":
-            for record in records:
-                cursor = advance(cursor, record.get(stream.cursor_field or ""))
+        if stream.full_table:
+            seen.update(str(r["id"]) for r in records if r.get("id") is not None)
+        if changed:
+            records, newest = _changed_only(records, changed, cutoff, newest)
+            yield Batch(stream.name, location_id, records)
+        elif stream.mode == "incremental":
+            if page.cursor is not None:
+                cursor = clamp(advance(cursor, page.cursor), now)
             yield Batch(stream.name, location_id, records, {"cursor": cursor} if cursor else None)
         else:
-            seen.update(str(r["id"]) for r in records if r.get("id") is not None)
             yield Batch(stream.name, location_id, records)
-    if stream.mode == "full":
-        gone = [] if options.full_refresh else deleted_ids(bookmark, seen)
+    final: dict[str, Any] = {}
+    if changed:
+        final["cursor"] = scan_cursor(now, newest)
+    tombstones: list[dict[str, Any]] = []
+    if stream.full_table:
+        gone = [] if previous is None else deleted_ids(previous, seen)
         if result is not None:
             result.deleted += len(gone)
         tombstones = [tombstone(i, location_id) for i in gone]
-        yield Batch(stream.name, location_id, tombstones, {"ids": sorted(seen)})
+        final["ids"] = sorted(seen)
+    if final:
+        yield Batch(stream.name, location_id, tombstones, final)
+
+
+def _changed_only(
+    records: list[dict[str, Any]], field_name: str, cutoff: str | None, newest: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The records changed at or after ``cutoff`` (all when None, or when a record has no
+    readable stamp), and the newest stamp seen so far."""
+    kept: list[dict[str, Any]] = []
+    for record in records:
+        stamp = sortable(record.get(field_name))
+        if stamp is not None and (newest is None or stamp > newest):
+            newest = stamp
+        if cutoff is None or stamp is None or stamp >= cutoff:
+            kept.append(record)
+    return kept, newest
 
 
 def _scope_error(error: AuthError) -> bool:
@@ -229,7 +206,7 @@ async def guarded(
     started = time.monotonic()
     try:
         async for batch in read_stream(
-            client, stream, location_id, bookmark, options, keys, result
+            client, stream, location_id, bookmark, options, keys, result, report.warnings.append
         ):
             result.records += sum(1 for r in batch.records if not r.get("_ghlsync_deleted"))
             result.seconds = time.monotonic() - started

@@ -3,6 +3,8 @@
 ``customFields`` stays raw (``[{id, value}]``, a child table in dlt); ``custom_field_values``
 adds ``{key: value}`` for every field with a known definition, the key being the definition's
 ``fieldKey`` without its model prefix (``contact.membership_status`` -> ``membership_status``).
+Records keyed ``_id`` (the payments and invoices APIs) get ``id`` too, so every table's primary
+key is ``(location_id, id)``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ghlsync.extract.streams import DELETED, LOCATION_ID
+#: Columns every record gets.
+LOCATION_ID = "location_id"
+DELETED = "_ghlsync_deleted"
 
 _VALUE_KEYS = ("value", "fieldValue", "field_value", "fieldValueString", "fieldValueNumber")
 
@@ -35,6 +39,8 @@ def custom_value(item: Mapping[str, Any]) -> Any:
 def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
     out = dict(record)
     out[LOCATION_ID] = location_id
+    if "id" not in out and "_id" in out:
+        out["id"] = out["_id"]  # invoices, products, orders, transactions: MongoDB-style ids
     out.pop("searchAfter", None)  # a paging cursor, not data
     fields = out.get("customFields")
     if isinstance(fields, list) and fields:

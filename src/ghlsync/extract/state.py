@@ -7,6 +7,7 @@ streams, ``{"ids": [...]}`` for full-table streams (the ids seen last run, to de
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from ghlsync.client.resources._base import iso
@@ -25,7 +26,7 @@ def parse_ts(value: str | dt.datetime) -> dt.datetime:
 
 
 def start_from(
-    bookmark: dict[str, Any] | None,
+    bookmark: Mapping[str, Any] | None,
     *,
     overlap: dt.timedelta,
     start_date: str | dt.datetime | None = None,
@@ -54,3 +55,70 @@ def advance(current: str | None, candidate: Any) -> str | None:
 def deleted_ids(previous: dict[str, Any] | None, seen: set[str]) -> list[str]:
     """Ids present in the previous full read and absent now."""
     return sorted(set((previous or {}).get("ids") or ()) - seen)
+
+
+#: How far past "now" a cursor may be (server clocks differ a little; more is bad data).
+SKEW = dt.timedelta(minutes=1)
+
+
+def clamp(cursor: str | None, now: dt.datetime, skew: dt.timedelta = SKEW) -> str | None:
+    """``cursor``, but never later than ``now + skew``.
+
+    A record stamped in the future (a bad ``dateUpdated``) would otherwise move the bookmark
+    past every later change; clamped, that record is simply re-read each run.
+    """
+    if cursor is None:
+        return None
+    limit = now + skew
+    try:
+        return iso(limit) if parse_ts(cursor) > limit else cursor
+    except ValueError:
+        return None
+
+
+def sortable(value: Any) -> str | None:
+    """A timestamp as ``YYYY-MM-DDTHH:MM:SS`` (UTC) for plain string comparison.
+
+    The hot path: HighLevel's UTC stamps (``...Z``, ``...+00:00``) are sliced, not parsed; other
+    offsets and epoch milliseconds are converted; junk gives None.
+    """
+    if isinstance(value, str):
+        if (
+            len(value) >= 19
+            and value[10] == "T"
+            and (value.endswith("Z") or value.endswith("+00:00") or len(value) == 19)
+        ):
+            return value[:19]
+        try:
+            return iso(parse_ts(value))[:19]
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return iso(dt.datetime.fromtimestamp(value / 1000, dt.UTC))[:19]
+    return None
+
+
+def changed_since(bookmark: dict[str, Any] | None, *, overlap: dt.timedelta) -> str | None:
+    """The ``sortable`` cutoff for "emit only changed records": ``cursor - overlap``, or None
+    (emit everything) when the bookmark has no cursor yet."""
+    cursor = (bookmark or {}).get("cursor")
+    if not cursor:
+        return None
+    try:
+        return iso(parse_ts(cursor) - overlap)[:19]
+    except ValueError:
+        return None
+
+
+def scan_cursor(started: dt.datetime, newest: str | None) -> str:
+    """The cursor a full scan leaves: ``min(scan start, newest change seen)``.
+
+    Every change after the scan started is stamped at or after its start; every change before
+    it was read by the scan. Taking the minimum with the newest stamp seen keeps the cursor an
+    ``updatedAt`` value when the location was quiet (the overlap covers clock skew).
+    """
+    start = iso(started)
+    if newest is None:
+        return start
+    newest_iso = newest + ".000Z"
+    return newest_iso if newest_iso < start else start
