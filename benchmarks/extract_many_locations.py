@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from extract_common import config_for, counts, extract_to_tmp, machine, start_emulator, statuses
 
 
-def run(locations: int, per_location: int, limit: str, streams: list[str]) -> dict[str, object]:
+def run(locations: int, per_location: int, limit: str, streams: list[str]) -> dict[str, Any]:
     burst, window = limit.split("/")
     server = start_emulator(locations, locations * per_location, limit)
     try:
@@ -52,9 +53,20 @@ def main() -> None:
     streams = args.streams.split(",")
     alone = run(1, args.per_location, args.limit, streams)
     many = run(args.locations, args.per_location, args.limit, streams)
+    ratios = {
+        "whole_run": round(many["seconds"] / alone["seconds"], 2),
+        "reads": round(many["read_seconds"] / alone["read_seconds"], 2),
+    }
     print(
         json.dumps(
-            {"machine": machine(), "limit": args.limit, "one": alone, "many": many}, indent=2
+            {
+                "machine": machine(),
+                "limit": args.limit,
+                "one": alone,
+                "many": many,
+                "many_over_one": ratios,
+            },
+            indent=2,
         )
     )
 

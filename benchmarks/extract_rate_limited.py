@@ -41,6 +41,7 @@ def main() -> None:
         data = counts(server.base_url)
         requests = data["total"]
         least = max(math.ceil(requests / burst_n) - 1, 0) * window_s
+        read_seconds = max(r.seconds for r in result.report.results.values())
         print(
             json.dumps(
                 {
@@ -53,10 +54,10 @@ def main() -> None:
                     "statuses": statuses(data),
                     "responses_429": statuses(data).get("429", 0),
                     "extract_seconds": round(seconds, 1),
-                    "read_seconds": round(
-                        max(r.seconds for r in result.report.results.values()), 1
-                    ),
+                    "read_seconds": round(read_seconds, 1),
                     "least_permitted_seconds": least,
+                    "whole_run_over_least": round(seconds / least, 3) if least else None,
+                    "reads_over_least": round(read_seconds / least, 3) if least else None,
                     "ok": result.ok,
                 },
                 indent=2,
