@@ -191,7 +191,24 @@ class ServerError(APIError):
 
 
 class MalformedResponseError(GHLSyncError):
+    """An answer that cannot be used: not JSON, undecodable (bad gzip), or missing what the
+    endpoint promises. ``method``/``path``/``status`` name the call when known."""
+
     default_hint = "HighLevel returned a body that is not the JSON expected; retry, then report it"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__(message, hint=hint)
 
 
 class InvalidValueError(GHLSyncError):

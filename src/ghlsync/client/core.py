@@ -195,10 +195,8 @@ class AsyncGHLClient(ResourceSet):
                 await self._acquire(key, scope, method, path)
             started = time.perf_counter()
             try:
-                response = await self._http.request(
-                    method, path, params=query, json=json, data=data, headers=headers
-                )
-            except httpx.TransportError as exc:
+                response = await self._send(method, path, query, json, data, headers)
+            except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 failure, error = _transport_failure(exc, method, path)
                 decision = should_retry(
                     self.retry, attempt=attempt, idempotent=safe, failure=failure
@@ -253,6 +251,28 @@ class AsyncGHLClient(ResourceSet):
             if decision is Decision.UNKNOWN:
                 raise _unknown(api_error, method, path, scope, attempt)
             raise api_error
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        json: JSON,
+        data: Mapping[str, str] | None,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """One HTTP exchange, body read; an undecodable body keeps the status it came with."""
+        request = self._http.build_request(
+            method, path, params=query, json=json, data=data, headers=headers
+        )
+        response = await self._http.send(request, stream=True)
+        try:
+            await response.aread()
+        except httpx.DecodingError as exc:
+            raise _UndecodableBody(str(exc), request=request, status=response.status_code) from exc
+        finally:
+            await response.aclose()
+        return response
 
     async def _acquire(self, key: tuple[str, str], scope: Scope, method: str, path: str) -> None:
         try:
@@ -335,7 +355,10 @@ def _decode(response: httpx.Response, method: str, path: str) -> JSON:
         kind = response.headers.get("content-type", "no content-type")
         raise MalformedResponseError(
             f"{method} {path} -> {response.status_code}: the body is not JSON "
-            f"({len(content)} bytes, {kind})"
+            f"({len(content)} bytes, {kind})",
+            method=method,
+            path=path,
+            status=response.status_code,
         ) from None
 
 
@@ -356,11 +379,36 @@ def _api_error(response: httpx.Response, method: str, path: str, scope: Scope) -
     return error
 
 
+class _UndecodableBody(httpx.DecodingError):
+    """``httpx.DecodingError`` with the status of the answer whose body failed to decode."""
+
+    def __init__(self, message: str, *, request: httpx.Request, status: int) -> None:
+        super().__init__(message, request=request)
+        self.status = status
+
+
 def _transport_failure(
-    exc: httpx.TransportError, method: str, path: str
-) -> tuple[Failure, TransportError]:
+    exc: httpx.RequestError, method: str, path: str
+) -> tuple[Failure, GHLSyncError]:
     """Classify an httpx failure: was anything sent, and which error of the tree is it."""
     text = type(exc).__name__
+    if isinstance(exc, httpx.DecodingError):
+        # the server answered but the body could not be decoded (bad gzip/deflate/brotli)
+        status = exc.status if isinstance(exc, _UndecodableBody) else None
+        shown = f" -> {status}" if status is not None else ""
+        return Failure.MAYBE_SENT, MalformedResponseError(
+            f"{method} {path}{shown}: the body could not be decoded ({exc})",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return Failure.NOT_SENT, ConnectError(
+            f"{text}: the URL scheme is not http or https",
+            method=method,
+            path=path,
+            hint="check GHL_BASE_URL (e.g. https://services.leadconnectorhq.com)",
+        )
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return Failure.NOT_SENT, RequestTimeoutError(
             f"{text} before sending", method=method, path=path

@@ -19,7 +19,7 @@ from ghlsync.errors import (
     ServerError,
     ValidationError,
 )
-from tests.unit.client_core.conftest import Script, Sleeps, fail, reply
+from tests.unit.client_core.conftest import Responder, Script, Sleeps, fail, reply
 
 TOKEN = "pit-secret-token-123"
 
@@ -70,9 +70,54 @@ async def test_empty_body_is_none(sleeps: Sleeps) -> None:
 async def test_malformed_json_on_2xx(sleeps: Sleeps) -> None:
     script = Script([reply(200, b"<html>oops</html>", **{"content-type": "text/html"})])
     async with client(script, sleeps) as c:
-        with pytest.raises(MalformedResponseError, match=r"GET /contacts/c1 -> 200"):
+        with pytest.raises(MalformedResponseError, match=r"GET /contacts/c1 -> 200") as caught:
             await c.request("GET", "/contacts/c1")
     assert len(script.requests) == 1
+    assert (caught.value.method, caught.value.path, caught.value.status) == (
+        "GET",
+        "/contacts/c1",
+        200,
+    )
+
+
+def _bad_gzip(status: int) -> Responder:
+    def respond(request: httpx.Request) -> httpx.Response:
+        # a stream, so the body is decoded when the client reads it, as off the network
+        body = httpx.ByteStream(b"not gzip at all")
+        return httpx.Response(status, stream=body, headers={"content-encoding": "gzip"})
+
+    return respond
+
+
+async def test_an_undecodable_body_is_a_malformed_response_in_the_tree(sleeps: Sleeps) -> None:
+    script = Script([_bad_gzip(200)])
+    async with client(script, sleeps, retry=RetryPolicy(max_attempts=2)) as c:
+        with pytest.raises(MalformedResponseError) as caught:
+            await c.request("GET", "/contacts/c1")
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert (caught.value.method, caught.value.path, caught.value.status) == (
+        "GET",
+        "/contacts/c1",
+        200,
+    )
+    assert "GET /contacts/c1 -> 200" in str(caught.value)
+    assert len(script.requests) == 2  # a GET is resent once more, then the error
+
+
+async def test_an_undecodable_answer_to_a_post_is_outcome_unknown(sleeps: Sleeps) -> None:
+    script = Script([_bad_gzip(201)])
+    async with client(script, sleeps) as c:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await c.request("POST", "/contacts/", json={"email": "a@b.c"})
+    assert isinstance(caught.value.cause, MalformedResponseError)
+    assert len(script.requests) == 1
+
+
+async def test_a_bad_url_scheme_is_a_connect_error_naming_ghl_base_url(sleeps: Sleeps) -> None:
+    async with AsyncGHLClient(TOKEN, base_url="ftp://example.test", limiter=None) as c:
+        with pytest.raises(ConnectError) as caught:
+            await c.request("GET", "/contacts/c1")
+    assert "GHL_BASE_URL" in caught.value.hint
 
 
 @pytest.mark.parametrize(
