@@ -89,7 +89,7 @@ def redact(url: str) -> str:
 
 
 def _local_path(url: str, scheme: str, example: str) -> Path:
-    """The path of ``scheme:///rel`` / ``scheme:////abs`` / ``scheme://rel``, made absolute."""
+    """The path of ``duckdb:///rel`` / ``duckdb:////abs`` (SQLAlchemy's style), made absolute."""
     rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
     # SQLAlchemy's convention: three slashes then a relative path, four for an absolute one
     if rest.startswith("//"):
@@ -138,7 +138,11 @@ def destination_for(url: str) -> Destination:
             identity=shown.replace("postgresql://", "postgres://", 1),
         )
     if scheme in {"parquet", "delta"}:
-        directory = _local_path(url, scheme, f"{scheme}:///tmp/ghl")
+        # parquet:///abs/dir or parquet://rel/dir (a URL's host part is the relative start)
+        rest = parts.netloc + parts.path
+        if not rest:
+            raise ConfigError(f"no directory in {url}", hint=f"e.g. {scheme}:///tmp/ghl")
+        directory = Path(os.path.abspath(Path(rest).expanduser()))
         delta = scheme == "delta"
         if delta:
             try:

@@ -10,7 +10,7 @@ import pytest
 
 from ghlsync.emulator import EmulatorServer
 from ghlsync.extract.run import run_extract
-from tests.integration.extract.conftest import config_for, emulator_items
+from tests.integration.extract.conftest import admin, config_for, emulator_items
 
 PG = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -68,3 +68,23 @@ def test_parquet_directory(emulator: EmulatorServer, tmp_path: Path) -> None:
         f"WHERE location_id = '{loc}'"
     ).fetchone()
     assert opp == (len(emulator_items(emulator, loc, "opportunities")),)
+
+
+def test_delta_tables_merge(emulator: EmulatorServer, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    out = tmp_path / "delta"
+    config = config_for(emulator, streams=["contacts", "opportunities"])
+    for _ in range(2):  # the second run re-reads the overlap window: merged, not appended
+        result = run_extract(config, to=f"delta://{out}", pipelines_dir=str(tmp_path / "p"))
+        assert result.ok, result.report.to_dict()
+    loc = config.locations[0]
+    deleted = emulator_items(emulator, loc, "opportunities")[0]["id"]
+    admin(emulator, "DELETE", f"/locations/{loc}/opportunities/{deleted}")
+    assert run_extract(config, to=f"delta://{out}", pipelines_dir=str(tmp_path / "p")).ok
+    contacts = deltalake.DeltaTable(str(out / "highlevel" / "contacts")).to_pyarrow_table()
+    ids = contacts.column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 240
+    opportunities = deltalake.DeltaTable(str(out / "highlevel" / "opportunities"))
+    opp_ids = opportunities.to_pyarrow_table().column("id").to_pylist()
+    assert deleted not in opp_ids  # the tombstone deleted it (hard_delete under upsert)
+    assert len(opp_ids) == len(set(opp_ids)) == 39
