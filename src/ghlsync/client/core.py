@@ -52,7 +52,6 @@ from ghlsync.errors import (
     OutcomeUnknownError,
     RateLimitError,
     RequestTimeoutError,
-    TransportError,
     error_for_status,
 )
 
