@@ -32,19 +32,61 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(
-        r"(?i)((?:access|refresh|id)_?token|client_secret|api_?key|password|code)"
-        r"([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
-    ),
+#: names whose value is a credential wherever they appear as ``name=value`` / ``name: value``
+#: (snake_case, camelCase or kebab-case); not preceded by a letter or digit, so
+#: ``statusCode`` or ``postcode`` never match
+_CREDENTIAL_NAMES = (
+    r"(?:access|refresh|id)[_-]?token|client[_-]?secret|api[_-]?key|secret[_-]?key"
+    r"|private[_-]?key|password|passwd|authorization|x-emulator-admin"
 )
+_SECRET_PATTERNS = (
+    # Bearer <token> / Basic <credentials>
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1\2***"),
+    # credential assignments: access_token=..., "refresh_token": "...", clientSecret: ...
+    (
+        re.compile(
+            rf"(?i)(?<![A-Za-z0-9])({_CREDENTIAL_NAMES})([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}}]+"
+        ),
+        r"\1\2***",
+    ),
+    # the OAuth authorization code, only as a parameter or a JSON key (``zip code: 94107``
+    # and ``statusCode: 422`` are left alone)
+    (re.compile(r"(?i)(?<![A-Za-z0-9_])(code=)[^\s\"'&,}]+"), r"\1***"),
+    (re.compile(r"(?i)([\"']code[\"']\s*:\s*[\"'])[^\"']+"), r"\1***"),
+    # bare JWTs (HighLevel's OAuth access tokens): header.payload[.signature]
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?"), "***"),
+    # bare Private Integration tokens: pit-<uuid>
+    (re.compile(r"(?i)\bpit-[A-Za-z0-9][A-Za-z0-9-]{7,}"), "pit-***"),
+)
+
+#: keys whose string values are dropped from error bodies kept on ``APIError.body``
+_CREDENTIAL_KEY = re.compile(rf"(?i)^(?:{_CREDENTIAL_NAMES})$")
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like a bearer token or a credential assignment with ``***``."""
-    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
-    return _SECRET_PATTERNS[1].sub(r"\1\2***", text)
+    """Replace what looks like a credential with ``***``: bearer tokens, credential
+    assignments (``access_token=...``, ``"client_secret": "..."``), an OAuth ``code=``,
+    bare JWTs (``eyJ...``) and Private Integration tokens (``pit-...``)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_value(value: Any) -> Any:
+    """``redact`` applied through a decoded JSON body: every string scrubbed, the values of
+    credential keys (``access_token``, ``clientSecret``...) replaced by ``***``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {
+            key: "***"
+            if isinstance(key, str) and _CREDENTIAL_KEY.match(key) and isinstance(item, str)
+            else redact_value(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_value(item) for item in value]
+    return value
 
 
 class GHLSyncError(Exception):
@@ -121,7 +163,8 @@ class APIError(GHLSyncError):
         self.path = path
         self.messages = [redact(m) for m in messages]
         self.trace_id = trace_id
-        self.body = body
+        #: the server's decoded body, scrubbed of anything credential-like (``redact_value``)
+        self.body = redact_value(body)
         detail = "; ".join(self.messages) or "no message"
         trace = f" [traceId {trace_id}]" if trace_id else ""
         super().__init__(f"{method} {path} -> {status}: {detail}{trace}", hint=hint)

@@ -139,3 +139,72 @@ async def test_no_secret_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture)
     leaked = sorted(s for s in secrets if s in haystack)
     assert not leaked, f"secrets leaked: {leaked}"
     assert "SECRET-" not in haystack
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJsb2MxIiwiaWF0IjoxNzAwMDAwMDAwfQ"
+    ".c2lnbmF0dXJlLW5vdC1yZWFs"
+)
+PIT = "pit-3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"token {JWT} was refused",
+        f"jwt={JWT}",
+        f"the token {PIT} is invalid",
+        f"Authorization: Bearer {PIT}",
+        f"Authorization: Basic {PIT}",
+        f"access_token={PIT}&x=1",
+        f'{{"refresh_token": "{JWT}"}}',
+        f"accessToken: {PIT}",
+        "client_secret=S3cr3tValue123",
+        '{"clientSecret":"S3cr3tValue123"}',
+        "code=S3cr3tValue123&user_type=Company",
+        '{"code": "S3cr3tValue123"}',
+    ],
+)
+def test_redact_removes_credentials(text: str) -> None:
+    from ghlsync.errors import redact
+
+    cleaned = redact(text)
+    for secret in (JWT, PIT, "S3cr3tValue123", JWT.split(".")[1], PIT[4:]):
+        assert secret not in cleaned, cleaned
+    assert "***" in cleaned
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "statusCode: 422",
+        '{"statusCode": 422, "message": "bad"}',
+        "zip code: 94107",
+        "postalCode=94107",
+        "the code field is required",
+        "pit-stop",  # too short to be a token
+        "location loc123 has 3 contacts",
+        "email must be an email",
+    ],
+)
+def test_redact_leaves_ordinary_text_alone(text: str) -> None:
+    from ghlsync.errors import redact
+
+    assert redact(text) == text
+
+
+def test_api_error_body_is_scrubbed() -> None:
+    from ghlsync.errors import error_for_status
+
+    body = {
+        "message": f"token {JWT} expired",
+        "access_token": "raw-secret-value-1",
+        "meta": {"clientSecret": "raw-secret-value-2", "hint": f"use {PIT}"},
+        "statusCode": 401,
+        "items": [f"Bearer {PIT}"],
+    }
+    error = error_for_status(status=401, method="GET", path="/x", body=body)
+    shown = describe(error) + repr(error.body) + str(error.body) + repr(error.messages)
+    for secret in (JWT, PIT, "raw-secret-value-1", "raw-secret-value-2"):
+        assert secret not in shown
+    assert error.body["statusCode"] == 401 and error.reason == "expired"
