@@ -2,9 +2,11 @@
 
 Filters (``{field, operator, value}`` and ``{group: AND|OR, filters}``), one sort field with id
 as tie-breaker, ``page``/``pageLimit`` inside the 10,000-record window, ``searchAfter``
-cursors. Common queries use the location's indexes and never scan: a sort on ``dateAdded`` or
-``dateUpdated`` (with a ``range`` on it and a cursor, found with ``bisect``) and ``eq`` on
-email, phone or id. Totals of filters no index answers are counted once per data version.
+cursors. Common queries use the location's indexes (``ContactCollection``) and never scan: a
+sort on ``dateAdded``/``dateUpdated`` (with a ``range`` on it and a cursor, found with
+``bisect``) or on any other field (a sort index built on first use), ``eq`` on email, phone,
+id, tags, country and custom fields. A page walks the sort index and stops after ``pageLimit``
+matches; the total of a filter is counted once and then kept up to date by every write.
 """
 
 from __future__ import annotations
@@ -48,21 +50,37 @@ class _Query:
         if not isinstance(filters, list):
             raise ApiError(422, ["filters must be an array"])
         residual: list[Callable[[Entity], bool]] = []
+        #: every filter as a predicate, indexed ones included (to keep totals up to date)
+        everything: list[Callable[[Entity], bool]] = []
+        #: id(filter) -> the exact test of an email/phone/id filter answered by its index
+        self.exact_tests: dict[int, Callable[[Entity], bool]] = {}
         for index, item in enumerate(filters):
-            if self._index_hint(item):
-                continue
-            residual.append(self._compile(item, f"filters.{index}"))
+            compiled = self._compile(item, f"filters.{index}")
+            if not self._index_hint(item):
+                residual.append(compiled)
+            everything.append(self.exact_tests.get(id(item), compiled))
         query = body.get("query")
+        #: the full predicate for counting: like ``full`` but the text test reads the index
+        counting = list(everything)
         if query is not None:
             if not isinstance(query, str) or len(query) > 75:
                 self.messages.append("query must be a string of at most 75 characters")
             elif query.strip():
-                residual.append(text_query(query.strip().lower()))
+                text = query.strip().lower()
+                contacts = location.collection("contacts")
+                assert isinstance(contacts, ContactCollection)
+                haystacks = contacts.text_index(haystack)
+                residual.append(lambda contact: text in haystacks[contact["id"]])
+                counting.append(residual[-1])
+                everything.append(text_query(text))
         if self.messages:
             raise ApiError(422, self.messages)
         self.predicate: Callable[[Entity], bool] | None = None
         if residual:
             self.predicate = residual[0] if len(residual) == 1 else _all(residual)
+        #: every filter and the text, read from the contact itself: totals follow writes with it
+        self.full: Callable[[Entity], bool] = _all(everything) if everything else _always
+        self.counting: Callable[[Entity], bool] = _all(counting) if counting else _always
 
     def _index_hint(self, item: Any) -> bool:
         """Take an indexable top-level filter out of the predicate; True when taken."""
@@ -87,19 +105,40 @@ class _Query:
         if operator == "eq" and field in ("email", "phone", "id") and isinstance(value, str):
             contacts = self.location.collection("contacts")
             assert isinstance(contacts, ContactCollection)
+            exact: Callable[[Entity], bool]
             if field == "email":
-                ids = set(contacts.by_email.get(normalize_email_key(value), ()))
+                key = normalize_email_key(value)
+                ids = set(contacts.by_email.get(key, ()))
+                exact = lambda c: normalize_email_key(c.get("email") or "") == key  # noqa: E731
             elif field == "phone":
                 try:
                     phone = normalize_phone(value, self.location.record.get("country"))
                 except ApiError:
                     phone = value
                 ids = set(contacts.by_phone.get(phone, ()))
+                exact = lambda c: c.get("phone") == phone  # noqa: E731
             else:
                 ids = {value} if value in contacts else set()
-            self.candidates = ids if self.candidates is None else self.candidates & ids
+                exact = lambda c: c["id"] == value  # noqa: E731
+            # the index's notion of equality, for the totals kept up to date on writes
+            self.exact_tests[id(item)] = exact
+            self._narrow(ids)
             return True
+        if operator == "eq" and isinstance(field, str) and value is not None:
+            name = field
+            if field.startswith("customField."):
+                name = "customFields." + field.split(".", 1)[1]
+            contacts = self.location.collection("contacts")
+            assert isinstance(contacts, ContactCollection)
+            found = contacts.ids_with(name, _normal_value(field, value))
+            if found is not None:
+                self._narrow(found)
+                return True
         return False
+
+    def _narrow(self, ids: set[str]) -> None:
+        # the index's own set (never mutated here) or a new intersection
+        self.candidates = ids if self.candidates is None else self.candidates & ids
 
     def _compile(self, item: Any, where: str) -> Callable[[Entity], bool]:
         if not isinstance(item, dict):
@@ -262,6 +301,16 @@ def _contains(current: Any, wanted: Any) -> bool:
     return False
 
 
+def haystack(contact: Entity) -> str:
+    """What ``query`` text searches, lower-cased: names, email, phone, company, full name."""
+    parts = [str(contact.get(key) or "") for key in TEXT_FIELDS]
+    parts.append(full_name(contact))
+    return "\x00".join(parts).lower()
+
+
+TEXT_FIELDS = ("firstName", "lastName", "email", "phone", "companyName")
+
+
 def text_query(text: str) -> Callable[[Entity], bool]:
     def test(contact: Entity) -> bool:
         for key in ("firstName", "lastName", "email", "phone", "companyName"):
@@ -283,6 +332,10 @@ def _any(tests: list[Callable[[Entity], bool]]) -> Callable[[Entity], bool]:
 
 def _never(contact: Entity) -> bool:
     return False
+
+
+def _always(contact: Entity) -> bool:
+    return True
 
 
 def _in_ranges(
@@ -361,17 +414,38 @@ def search_contacts_in(
     query = _Query(location, body)
     contacts = location.collection("contacts")
     assert isinstance(contacts, ContactCollection)
-    if query.candidates is None and field in DATE_FIELDS:
-        cache_key = json.dumps(
-            [field, body.get("filters"), body.get("query")], sort_keys=True, default=str
-        )
-        found, total = _search_indexed(
-            contacts, query, field, descending, search_after, offset, page_limit, cache_key
-        )
-    else:
+    cache_key = json.dumps([body.get("filters"), body.get("query")], sort_keys=True, default=str)
+    known_total: int | None = None
+    if _needs_matching(query, field):
+        # more than one index answers: find the matches once (kept up to date by writes),
+        # then page through them like an indexed filter
+        pool = query.candidates
+        counting = query.counting
+
+        def compute() -> set[str]:
+            items = contacts.items
+            if pool is not None:
+                return {key for key in pool if counting(items[key])}
+            return {key for key, contact in items.items() if counting(contact)}
+
+        matches, known_total = contacts.matching(cache_key, query.full, compute)
+        if matches is not None:
+            query.candidates, query.predicate, query.ranges = matches, None, {}
+    candidates = query.candidates
+    index = None
+    # a few candidates (an email, a phone, a rare tag): sort them; otherwise walk a sort index
+    if candidates is None or len(candidates) * 50 > len(contacts):
+        index = _sort_index(contacts, field)
+    if index is None:
         found, total = _search_scan(
             contacts, query, field, descending, search_after, offset, page_limit
         )
+    else:
+        found, total = _search_indexed(
+            contacts, query, field, index, descending, search_after, offset, page_limit
+        )
+    if known_total is not None:
+        total = known_total
     if index_delay_s > 0:
         found = _as_indexed(contacts, found, now - index_delay_s)
     records = []
@@ -401,20 +475,64 @@ def _as_indexed(contacts: ContactCollection, found: list[Entity], cutoff: float)
     return shown
 
 
+def _needs_matching(query: _Query, field: str) -> bool:
+    """Whether no single index answers the query's total (a residual test, or an index
+    filter combined with a date range, or a range on another field than the sort)."""
+    if query.predicate is not None:
+        return True
+    ranges = set(query.ranges)
+    if query.candidates is not None:
+        return bool(ranges)
+    return bool(ranges - {field}) if field in DATE_FIELDS else bool(ranges)
+
+
+def _sort_key(field: str) -> Callable[[Entity], tuple[Any, ...]]:
+    """A contact's key in the sort index of a non-date ``field`` (as ``_search_scan`` sorts)."""
+    getter = _getter(field)
+    assert getter is not None
+
+    def key(contact: Entity) -> tuple[Any, ...]:
+        value = getter(contact)
+        return (0 if value is None else 1, _sortable(value), contact["id"])
+
+    return key
+
+
+def _sort_index(contacts: ContactCollection, field: str) -> list[tuple[Any, ...]] | None:
+    if field == "dateUpdated":
+        return contacts.by_updated
+    if field == "dateAdded":
+        return contacts.by_added
+    return contacts.sort_index(field, _sort_key(field))
+
+
+def _cursor_key(field: str, search_after: list[Any]) -> tuple[Any, ...]:
+    """``searchAfter`` ([sort value, id]) as a key of the field's sort index."""
+    value, entity_id = search_after[0], str(search_after[1])
+    try:
+        if field in DATE_FIELDS:
+            return (as_iso(value), entity_id)
+        return (0 if value is None else 1, _sortable(value), entity_id)
+    except (ValueError, TypeError):
+        raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
+
+
 def _search_indexed(
     contacts: ContactCollection,
     query: _Query,
     field: str,
+    index: list[tuple[Any, ...]],
     descending: bool,
     search_after: list[Any] | None,
     offset: int,
     limit: int,
-    cache_key: str,
 ) -> tuple[list[Entity], int]:
-    index = contacts.by_updated if field == "dateUpdated" else contacts.by_added
+    """A page from a sort index (entries end with the contact id): walk from the cursor,
+    keep the matches, stop after ``limit``. The total is exact when one index answers the
+    query (else the caller has it from ``ContactCollection.matching``)."""
     ranges = dict(query.ranges)
     lo, hi = 0, len(index)
-    own = ranges.pop(field, None)
+    own = ranges.pop(field, None) if field in DATE_FIELDS else None
     if own is not None:
         low, low_strict, high, high_strict = own
         if low is not None:
@@ -427,15 +545,16 @@ def _search_indexed(
             )
     start, stop = lo, max(lo, hi)
     if search_after is not None:
+        key = _cursor_key(field, search_after)
         try:
-            key = (as_iso(search_after[0]), str(search_after[1]))
-        except (ValueError, TypeError):
+            if descending:
+                stop = max(start, min(stop, bisect.bisect_left(index, key, start, stop)))
+            else:
+                start = min(stop, max(start, bisect.bisect_right(index, key, start, stop)))
+        except TypeError:
             raise ApiError(422, ["searchAfter must be [sort value, id] as returned"]) from None
-        if descending:
-            stop = max(start, min(stop, bisect.bisect_left(index, key, start, stop)))
-        else:
-            start = min(stop, max(start, bisect.bisect_right(index, key, start, stop)))
     items = contacts.items
+    candidates = query.candidates
     predicate = query.predicate
     if ranges:
         base = predicate
@@ -447,7 +566,10 @@ def _search_indexed(
     skipped = 0
     positions = range(stop - 1, start - 1, -1) if descending else range(start, stop)
     for position in positions:
-        contact = items[index[position][1]]
+        entity_id = index[position][-1]
+        if candidates is not None and entity_id not in candidates:
+            continue
+        contact = items[entity_id]
         if predicate is not None and not predicate(contact):
             continue
         if skipped < offset:
@@ -456,21 +578,7 @@ def _search_indexed(
         found.append(contact)
         if len(found) >= limit:
             break
-    if predicate is None:
-        total = max(hi - lo, 0)
-    else:
-        cached = contacts.total_cache.get(cache_key)
-        if cached is not None and cached[0] == contacts.version:
-            total = cached[1]
-        else:
-            # a filter no index answers: count once per (query, data version), so paging
-            # through a big location does not rescan it for every page
-            total = sum(
-                1 for position in range(lo, max(lo, hi)) if predicate(items[index[position][1]])
-            )
-            if len(contacts.total_cache) > 256:
-                contacts.total_cache.clear()
-            contacts.total_cache[cache_key] = (contacts.version, total)
+    total = max(hi - lo, 0) if candidates is None else len(candidates)
     return found, total
 
 
