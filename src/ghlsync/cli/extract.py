@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ghlsync.errors import GHLSyncError
+from ghlsync.errors import ConfigError, GHLSyncError
+
+EXIT_OK = 0
+EXIT_LOCATION_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_DESTINATION_FAILED = 3
 
 
 def _config(
@@ -23,10 +27,16 @@ def _config(
     start_date: str | None,
     overlap_seconds: float | None,
     no_rate_limit: bool,
+    installed: bool = False,
 ) -> Any:
-    from ghlsync.extract.config import ExtractConfig
+    from ghlsync.extract.config import ExtractConfig, read_json
 
-    data: dict[str, Any] = json.loads(config.read_text()) if config else {}
+    data: dict[str, Any] = {}
+    if config is not None:
+        loaded = read_json(config, "config")
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {config} must hold a JSON object")
+        data = loaded
     if locations:
         data["locations"] = locations
     for key, value in (("token", token), ("base_url", base_url), ("start_date", start_date)):
@@ -38,18 +48,29 @@ def _config(
         data["overlap_seconds"] = overlap_seconds
     if no_rate_limit:
         data["rate_limit"] = False
-    return ExtractConfig.from_mapping(data)
+    if installed:
+        data["installed"] = True
+        data.setdefault("oauth", {})  # client id / secret may come from GHL_CLIENT_ID/SECRET
+    cfg = ExtractConfig.from_mapping(data)
+    if cfg.streams:
+        from ghlsync.extract.streams import select
+
+        select(cfg.streams)  # unknown names: a ConfigError now, not after connecting
+    return cfg
 
 
-def _summary(result: Any) -> None:
+def _summary(result: Any, config: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ghlsync.extract.progress import budget_text, summary_rows
+
     console = Console(stderr=True)
     table = Table(title=f"ghlsync extract -> {result.destination} ({result.seconds:.1f} s)")
-    for column in ("location", "stream", "status", "records", "deleted", "pages", "s", "note"):
+    columns = ("location", "stream", "status", "records", "deleted", "pages", "rec/s", "s", "note")
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for row in result.report.to_dict()["results"]:
+    for row in summary_rows(result.report):
         style = {"failed": "red", "skipped": "yellow"}.get(row["status"], "")
         table.add_row(
             row["location_id"],
@@ -58,72 +79,57 @@ def _summary(result: Any) -> None:
             str(row["records"]),
             str(row["deleted"]),
             str(row["pages"]),
+            row["rate"],
             f"{row['seconds']:.2f}",
             row["message"][:80],
             style=None,
         )
     console.print(table)
+    if config is not None:
+        for location_id in sorted({r.location_id for r in result.report.results.values()}):
+            snapshot = config.budget(location_id)
+            if snapshot is not None:
+                console.print(f"budget left {location_id}: {budget_text(snapshot)}")
+    for table_name, rows in sorted(getattr(result, "refreshed", {}).items()):
+        console.print(f"full refresh: {rows} rows no longer upstream deleted from {table_name}")
     for warning in result.report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     if result.report.failed_locations:
         console.print(f"[red]failed locations:[/] {', '.join(result.report.failed_locations)}")
 
 
-def _progress_report(enabled: bool) -> tuple[Any, Any]:
-    """A Report whose changes drive a rich progress display (per location and stream)."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _payload(result: Any, config: Any) -> dict[str, Any]:
+    from ghlsync.extract.progress import budgets
 
-    from ghlsync.extract.engine import Report, StreamResult
-
-    report = Report()
-    if not enabled:
-        return report, None
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[records]} records, {task.fields[pages]} pages"),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        transient=True,
-        console=Console(stderr=True),
-    )
-    tasks: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def changed(result: StreamResult) -> None:
-        with lock:
-            key = (result.location_id, result.stream)
-            if key not in tasks:
-                tasks[key] = progress.add_task(
-                    f"{result.location_id} {result.stream}",
-                    total=None,
-                    records=0,
-                    pages=0,
-                    status="",
-                )
-            progress.update(
-                tasks[key], records=result.records, pages=result.pages, status=result.status
-            )
-
-    report.on_change = changed
-    return report, progress
+    payload: dict[str, Any] = result.to_dict()
+    payload["exit_code"] = EXIT_OK if result.ok else EXIT_LOCATION_FAILED
+    payload["budget"] = budgets(config, config.locations)
+    return payload
 
 
 def extract_command(
     to: str = typer.Option(
-        "duckdb:///ghlsync.duckdb", "--to", help="duckdb:///file, postgres://..., parquet:///dir"
+        "duckdb:///ghlsync.duckdb",
+        "--to",
+        help="duckdb:///file, postgres://..., parquet:///dir, delta:///dir, bigquery://..., "
+        "snowflake://..., dlt:<destination>",
     ),
     config: Path | None = typer.Option(  # noqa: B008
         None, "--config", "-c", help="JSON config (same as the tap's)."
     ),
     location: list[str] = typer.Option([], "--location", "-l", help="Location id (repeat)."),  # noqa: B008
+    installed: bool = typer.Option(
+        False, "--installed", help="Every location the OAuth app is installed in (agency)."
+    ),
     token: str | None = typer.Option(None, "--token", envvar="GHL_TOKEN", help="Default token."),
     base_url: str | None = typer.Option(None, "--base-url", envvar="GHL_BASE_URL"),
     stream: list[str] = typer.Option([], "--stream", "-s", help="Stream to extract (repeat)."),  # noqa: B008
     dataset: str = typer.Option("highlevel", "--dataset", help="Schema / dataset name."),
     full_refresh: bool = typer.Option(
-        False, "--full-refresh", help="Drop tables and bookmarks, reload."
+        False,
+        "--full-refresh",
+        help="Re-read the selected streams of these locations from scratch; drop their rows "
+        "no longer upstream.",
     ),
     start_date: str | None = typer.Option(None, "--start-date", help="ISO date: nothing older."),
     overlap_seconds: float | None = typer.Option(
@@ -135,42 +141,66 @@ def extract_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
-    """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks)."""
-    from ghlsync.extract.run import run_extract
+    """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
 
+    Exit codes: 0 ok, 1 a location failed (the others completed), 2 bad input,
+    3 the destination failed (nothing committed by the failed step).
+    """
+    from ghlsync.extract.engine import Report
+    from ghlsync.extract.progress import LiveProgress
+    from ghlsync.extract.run import DestinationError, run_extract
+
+    report = Report()
     try:
         cfg = _config(
-            config, location, token, base_url, stream, start_date, overlap_seconds, no_rate_limit
+            config,
+            location,
+            token,
+            base_url,
+            stream,
+            start_date,
+            overlap_seconds,
+            no_rate_limit,
+            installed,
         )
-        report, progress = _progress_report(not as_json and sys.stderr.isatty())
-        if progress is not None:
-            with progress:
-                result = run_extract(
-                    cfg,
-                    to=to,
-                    dataset=dataset,
-                    full_refresh=full_refresh,
-                    pipelines_dir=pipelines_dir,
-                    report=report,
-                )
+        kwargs: dict[str, Any] = {
+            "to": to,
+            "dataset": dataset,
+            "full_refresh": full_refresh,
+            "pipelines_dir": pipelines_dir,
+            "report": report,
+        }
+        if not as_json and sys.stderr.isatty():
+            with LiveProgress(cfg) as live:
+                report.on_change = live.changed
+                result = run_extract(cfg, on_phase=live.phase, **kwargs)
         else:
+            quiet = as_json
             result = run_extract(
                 cfg,
-                to=to,
-                dataset=dataset,
-                full_refresh=full_refresh,
-                pipelines_dir=pipelines_dir,
-                report=report,
+                on_phase=None if quiet else (lambda text: typer.echo(f"{text}...", err=True)),
+                **kwargs,
             )
-    except GHLSyncError as error:
+    except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except DestinationError as error:
+        typer.echo(f"error: {error}", err=True)
+        if as_json:
+            payload = {"ok": False, "exit_code": EXIT_DESTINATION_FAILED, "error": str(error)}
+            typer.echo(json.dumps({**payload, **report.to_dict(), "ok": False}, indent=2))
+        raise typer.Exit(EXIT_DESTINATION_FAILED) from None
+    except GHLSyncError as error:  # e.g. listing installed locations failed: no location ran
+        typer.echo(f"error: {error}", err=True)
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "exit_code": 1, "error": str(error)}, indent=2))
+        raise typer.Exit(EXIT_LOCATION_FAILED) from None
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(json.dumps(_payload(result, cfg), indent=2))
     else:
-        _summary(result)
+        _summary(result, cfg)
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_LOCATION_FAILED)
 
 
 def tap_command(
@@ -181,29 +211,33 @@ def tap_command(
 ) -> None:
     """Singer tap: SCHEMA / RECORD / STATE messages on stdout (pipe into any Singer target)."""
     from ghlsync.extract import singer
-    from ghlsync.extract.config import ExtractConfig
+    from ghlsync.extract.config import ExtractConfig, read_json
 
     if discover:
         typer.echo(json.dumps(singer.discover(), indent=2))
         return
     try:
         cfg = ExtractConfig.from_file(config)
+        cfg.resolve_locations()
         report = singer.tap(
             cfg,
             sys.stdout,
-            catalog=json.loads(catalog.read_text()) if catalog else None,
-            state=json.loads(state.read_text()) if state else None,
+            catalog=read_json(catalog, "catalog") if catalog else None,
+            state=read_json(state, "state") if state else None,
         )
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except GHLSyncError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        raise typer.Exit(EXIT_LOCATION_FAILED) from None
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for row in report.to_dict()["results"]:
         if row["status"] == "failed":
             typer.echo(f"failed: {row['location_id']} {row['stream']}: {row['message']}", err=True)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_LOCATION_FAILED)
 
 
 def quickstart_command(

@@ -269,6 +269,7 @@ def run_extract(
 
     destination = destination_for(to)
     destination.check()
+    config.resolve_locations()  # --installed: ask HighLevel where the app is installed
     if destination.kind == "filesystem" and destination.path is not None:
         destination.path.mkdir(parents=True, exist_ok=True)
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and

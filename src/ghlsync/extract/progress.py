@@ -1,0 +1,119 @@
+"""What an extract shows while it runs: per location and stream records, pages, records/s, the
+location's rate budget left, and dlt's phase ("loading 1234 rows into duckdb").
+
+The arithmetic (``rate``, ``budget_text``, ``budgets``) is pure; ``LiveProgress`` wires it to a
+``rich`` display fed by ``Report.on_change`` and ``run_extract(on_phase=...)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ghlsync.client import BudgetSnapshot
+    from ghlsync.extract.config import ExtractConfig
+    from ghlsync.extract.engine import Report, StreamResult
+
+
+def rate(records: int, seconds: float) -> float | None:
+    """Records per second (None until a measurable time has passed)."""
+    return records / seconds if seconds > 0.05 else None
+
+
+def rate_text(records: int, seconds: float) -> str:
+    value = rate(records, seconds)
+    return "-" if value is None else f"{value:,.0f}/s"
+
+
+def budget_text(snapshot: BudgetSnapshot | None) -> str:
+    """``"87/100 burst, 199,870 today"`` (``"-"`` when the limiter knows nothing yet)."""
+    if snapshot is None:
+        return "-"
+    return (
+        f"{snapshot.remaining}/{snapshot.burst} burst, "
+        f"{snapshot.daily_remaining:,}/{snapshot.daily_limit:,} today"
+    )
+
+
+def budgets(config: ExtractConfig, locations: Iterable[str]) -> dict[str, dict[str, int]]:
+    """The budget left per location as plain numbers (for ``--json``); unknown ones omitted."""
+    out: dict[str, dict[str, int]] = {}
+    for location_id in locations:
+        snapshot = config.budget(location_id)
+        if snapshot is not None:
+            out[location_id] = {
+                "remaining": snapshot.remaining,
+                "burst": snapshot.burst,
+                "daily_remaining": snapshot.daily_remaining,
+                "daily_limit": snapshot.daily_limit,
+            }
+    return out
+
+
+class LiveProgress:
+    """A ``rich`` progress display of one run: a line per (location, stream) and a phase line.
+
+    Use as a context manager; pass ``changed`` to ``Report.on_change`` and ``phase`` to
+    ``run_extract(on_phase=...)``. Both may be called from any thread.
+    """
+
+    def __init__(self, config: ExtractConfig, console: Any = None) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.config = config
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[records]}"),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[budget]}"),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            transient=True,
+            console=console or Console(stderr=True),
+        )
+        self._tasks: dict[tuple[str, str], Any] = {}
+        self._phase: Any = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> LiveProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def changed(self, result: StreamResult) -> None:
+        with self._lock:
+            key = (result.location_id, result.stream)
+            fields: dict[str, Any] = {
+                "records": f"{result.records:,} records, {result.pages} pages",
+                "rate": rate_text(result.records, result.seconds),
+                "budget": "budget " + budget_text(self.config.budget(result.location_id)),
+                "status": result.status,
+            }
+            if key not in self._tasks:
+                self._tasks[key] = self.progress.add_task(
+                    f"{result.location_id} {result.stream}", total=None, **fields
+                )
+            else:
+                self.progress.update(self._tasks[key], **fields)
+
+    def phase(self, text: str) -> None:
+        with self._lock:
+            fields: dict[str, Any] = {"records": "", "rate": "", "budget": "", "status": ""}
+            if self._phase is None:
+                self._phase = self.progress.add_task(f"{text}...", total=None, **fields)
+            else:
+                self.progress.update(self._phase, description=f"{text}...", **fields)
+
+
+def summary_rows(report: Report) -> list[dict[str, Any]]:
+    """The report's rows with their records/s (for the summary table)."""
+    rows = []
+    for row in report.to_dict()["results"]:
+        rows.append({**row, "rate": rate_text(int(row["records"]), float(row["seconds"]))})
+    return rows
