@@ -8,7 +8,10 @@ method.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ghlsync.client.retry import RetryPolicy
 
 JSON = Any
 Params = Mapping[str, str | int | float | bool | list[str] | None]
@@ -27,6 +30,8 @@ class Requester(Protocol):
         company_id: str | None = None,
         idempotent: bool | None = None,
         authenticated: bool = True,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
     ) -> JSON:
         """Send one API call and return the decoded JSON body (``None`` for an empty body).
 
@@ -34,6 +39,8 @@ class Requester(Protocol):
         ``idempotent`` overrides the method's default (GET/PUT/DELETE yes, POST no) so a
         POST that is safe to resend (search, upsert) can be retried. Errors raise the
         ``ghlsync.errors`` tree; a non-idempotent call whose outcome is unknown raises
-        ``OutcomeUnknownError`` instead of being resent.
+        ``OutcomeUnknownError`` instead of being resent. ``retry`` / ``timeout`` override the
+        client's retry policy and timeout for this call (the token refresh bounds both, since
+        it runs holding the token store's write lock).
         """
         ...

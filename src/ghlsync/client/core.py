@@ -167,6 +167,8 @@ class AsyncGHLClient(ResourceSet):
         company_id: str | None = None,
         idempotent: bool | None = None,
         authenticated: bool = True,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
     ) -> JSON:
         """Send one API call and return its decoded JSON (``None`` for an empty body).
 
@@ -174,6 +176,7 @@ class AsyncGHLClient(ResourceSet):
         when safe; refreshes once on a 401 saying the token expired.
         """
         method = method.upper()
+        policy = retry or self.retry
         scope = Scope(location_id, company_id)
         safe = is_idempotent(method, idempotent)
         base_headers: dict[str, str] = {}
@@ -194,14 +197,12 @@ class AsyncGHLClient(ResourceSet):
                 await self._acquire(key, scope, method, path)
             started = time.perf_counter()
             try:
-                response = await self._send(method, path, query, json, data, headers)
+                response = await self._send(method, path, query, json, data, headers, timeout)
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 failure, error = _transport_failure(exc, method, path)
-                decision = should_retry(
-                    self.retry, attempt=attempt, idempotent=safe, failure=failure
-                )
+                decision = should_retry(policy, attempt=attempt, idempotent=safe, failure=failure)
                 if decision is Decision.RETRY:
-                    delay = backoff_for(self.retry, attempt)
+                    delay = backoff_for(policy, attempt)
                     log.warning(
                         "%s %s: %s; retry %d in %.2fs",
                         method,
@@ -239,10 +240,10 @@ class AsyncGHLClient(ResourceSet):
                     log.info("%s %s: token expired; refreshed, resending", method, path)
                     continue
                 raise api_error
-            decision = should_retry(self.retry, attempt=attempt, idempotent=safe, status=status)
+            decision = should_retry(policy, attempt=attempt, idempotent=safe, status=status)
             if decision is Decision.RETRY:
                 delay = backoff_for(
-                    self.retry, attempt, status=status, headers=response.headers, now=time.time()
+                    policy, attempt, status=status, headers=response.headers, now=time.time()
                 )
                 log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
                 await self._sleep(delay)
@@ -259,10 +260,17 @@ class AsyncGHLClient(ResourceSet):
         json: JSON,
         data: Mapping[str, str] | None,
         headers: dict[str, str],
+        timeout: float | None = None,
     ) -> httpx.Response:
         """One HTTP exchange, body read; an undecodable body keeps the status it came with."""
         request = self._http.build_request(
-            method, path, params=query, json=json, data=data, headers=headers
+            method,
+            path,
+            params=query,
+            json=json,
+            data=data,
+            headers=headers,
+            timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         response = await self._http.send(request, stream=True)
         try:

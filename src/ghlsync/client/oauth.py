@@ -14,6 +14,10 @@ holds the stale token, call ``POST /oauth/token``, write the new pair and commit
 use the new access token. A process that waited for the lock re-reads the row and finds the
 fresh token there: no process ever sends a refresh token another one already spent.
 
+The lock is held only for a bounded time: the refresh call inside it uses ``refresh_retry``
+(2 attempts, waits of at most 1 s) and a ``refresh_timeout`` of 10 s, so a process waiting
+for the lock (the store's busy timeout is 30 s) gets it back well before it gives up.
+
 Tokens are refreshed ahead of expiry (``refresh_skew`` seconds) and once more on a 401 whose
 message says the token expired; a 401 for a missing scope is not refreshed.
 """
@@ -27,6 +31,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ghlsync.client.auth import Scope
+from ghlsync.client.retry import RetryPolicy
 from ghlsync.client.token_store import Kind, TokenRecord, TokenStore, Transaction
 from ghlsync.errors import (
     APIError,
@@ -43,6 +48,12 @@ log = logging.getLogger("ghlsync.client.oauth")
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 LOCATION_TOKEN_PATH = "/oauth/locationToken"  # noqa: S105 - a path
+
+#: The refresh runs holding the token store's write lock: at most 2 tries, short waits
+#: (a long ``Retry-After`` is cut to 1 s), so the lock is never held for long.
+REFRESH_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0, max_retry_after=1.0)
+#: Seconds one refresh call may take (connect, send, read) inside the lock.
+REFRESH_TIMEOUT = 10.0
 INSTALLED_LOCATIONS_PATH = "/oauth/installedLocations"
 
 _Key = tuple[Kind, str, str]
@@ -100,6 +111,8 @@ class OAuthAuth:
         app_id: str | None = None,
         redirect_uri: str | None = None,
         refresh_skew: float = 300.0,
+        refresh_retry: RetryPolicy = REFRESH_RETRY,
+        refresh_timeout: float = REFRESH_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not client_id or not client_secret:
@@ -114,6 +127,8 @@ class OAuthAuth:
         self.app_id = app_id
         self.redirect_uri = redirect_uri
         self.refresh_skew = refresh_skew
+        self.refresh_retry = refresh_retry
+        self.refresh_timeout = refresh_timeout
         self._clock = clock
         self._requester: Requester | None = None
         self._cache: dict[_Key, TokenRecord] = {}
@@ -251,7 +266,7 @@ class OAuthAuth:
             refresh_token=current.refresh_token,
             user_type=current.user_type or ("Location" if current.location_id else "Company"),
         )
-        body = await self._token_call(form)
+        body = await self._token_call(form, in_lock=True)
         fresh = record_from_token_response(
             body,
             kind="oauth",
@@ -277,8 +292,19 @@ class OAuthAuth:
         form.update({k: v for k, v in fields.items() if v is not None})
         return form
 
-    async def _token_call(self, form: dict[str, str]) -> Any:
+    async def _token_call(self, form: dict[str, str], *, in_lock: bool = False) -> Any:
+        """``POST /oauth/token``; ``in_lock``: bounded retries and timeout (the store's write
+        lock is held)."""
         try:
+            if in_lock:
+                return await self.requester.request(
+                    "POST",
+                    TOKEN_PATH,
+                    data=form,
+                    authenticated=False,
+                    retry=self.refresh_retry,
+                    timeout=self.refresh_timeout,
+                )
             return await self.requester.request("POST", TOKEN_PATH, data=form, authenticated=False)
         except OutcomeUnknownError as exc:
             exc.hint = (

@@ -339,3 +339,44 @@ async def test_installed_locations_use_the_resource_paginator_and_its_loop_check
             RecordingRequester(ignores_skip), "co1", "app1", page_size=2
         ):
             pass
+
+
+async def test_refresh_inside_the_store_lock_is_bounded(
+    server: FakeOAuthServer, store: TokenStore
+) -> None:
+    """A refresh answered 429 with a long Retry-After is tried twice with a short wait, not
+    five times with long ones: the store's write lock is held only briefly and then freed."""
+    from ghlsync.errors import RateLimitError
+
+    access, refresh = server.seed()
+    seed_store(store, access, refresh, expires_in=10)  # inside the skew: refresh first
+    token_calls: list[float | None] = []
+
+    def busy_token_endpoint(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            token_calls.append(request.extensions["timeout"]["read"])
+            return httpx.Response(
+                429, json={"message": "slow down"}, headers={"Retry-After": "100"}
+            )
+        return server(request)
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    auth = OAuthAuth(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, store=store)
+    client = AsyncGHLClient(
+        auth, transport=httpx.MockTransport(busy_token_endpoint), limiter=None, sleep=sleep
+    )
+    async with client:
+        with pytest.raises(RateLimitError):
+            await client.request("GET", "/contacts/c1", location_id="L1")
+    assert len(token_calls) == 2 and waits == [1.0]  # Retry-After 100 cut to 1 s
+    assert token_calls == [10.0, 10.0]  # the refresh's own timeout, not the client's 30 s
+    other = TokenStore(store.path, busy_timeout=0.5)  # the lock was released
+    transaction = other.begin()
+    transaction.commit()
+    other.close()
+    row = store.find("oauth", location_id="L1")
+    assert row is not None and row.refresh_token == refresh  # nothing half-written
