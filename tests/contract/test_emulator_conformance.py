@@ -400,6 +400,17 @@ async def _exercise(s: Scenario, state: Any) -> None:
     # --- locations, tags, custom fields, tasks
     await s.call("GET", "/locations/search", params={"companyId": state.company_id}, headers=agency)
     await s.call("GET", "/locations/{locationId}", headers=h, locationId=loc)
+    await s.call(
+        "PUT",
+        "/locations/{locationId}",
+        json_body={
+            "companyId": state.company_id,
+            "name": "Conformance Location",
+            "settings": {"allowDuplicateContact": False},
+        },
+        headers=agency,
+        locationId=loc,
+    )
     base = "/locations/{locationId}"
     await s.call("GET", base + "/tags", headers=h, locationId=loc)
     tag = (
@@ -983,7 +994,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /conversations/messages/{messageId}/attachments",
     "PUT /conversations/messages/{messageId}/status",
     "PUT /conversations/preferences/custom-subtypes/{id}",
-    "PUT /locations/{locationId}",
     "PUT /locations/{locationId}/customValues/{id}",
     "PUT /locations/{locationId}/recurring-tasks/{id}",
 ]

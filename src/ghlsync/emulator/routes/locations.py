@@ -1,4 +1,12 @@
-"""Locations: get, search (agency token), and location tags CRUD (``apps/locations.json``)."""
+"""Locations: get, update and search (agency token), and location tags CRUD
+(``apps/locations.json``).
+
+``PUT /locations/{locationId}`` (``UpdateLocationDto``, an agency token with
+``locations.write``) updates the sub-account's fields and ``settings``;
+``settings.allowDuplicateContact`` is how HighLevel sets the duplicate-contact rule, so it
+changes what contact creates and upserts do at once. Twilio and Mailgun credentials are kept
+but never shown. Each update emits ``LocationUpdate``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import (
+    AGENCY_ONLY,
     ANY_TOKEN,
     ApiError,
     int_param,
@@ -54,6 +63,149 @@ async def get_location(request: Request) -> Response:
     if location is None or location.record.get("companyId") != token.company_id:
         raise ApiError(400, "Location not found", error="Bad Request")
     return ok({"location": public_location(location.record)})
+
+
+#: ``UpdateLocationDto``: top-level string fields
+_UPDATE_STRINGS = (
+    "name",
+    "phone",
+    "companyId",
+    "address",
+    "city",
+    "state",
+    "country",
+    "postalCode",
+    "website",
+    "timezone",
+)
+#: nested objects: allowed keys, their type, required keys
+_UPDATE_OBJECTS: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
+    "settings": (
+        dict.fromkeys(
+            (
+                "allowDuplicateContact",
+                "allowDuplicateOpportunity",
+                "allowFacebookNameMerge",
+                "disableContactTimezone",
+            ),
+            bool,
+        ),
+        (),
+    ),
+    "social": (
+        dict.fromkeys(
+            (
+                "facebookUrl",
+                "googlePlus",
+                "linkedIn",
+                "foursquare",
+                "twitter",
+                "yelp",
+                "instagram",
+                "youtube",
+                "pinterest",
+                "blogRss",
+                "googlePlacesId",
+            ),
+            str,
+        ),
+        (),
+    ),
+    "prospectInfo": (
+        dict.fromkeys(("firstName", "lastName", "email"), str),
+        ("firstName", "lastName", "email"),
+    ),
+    "twilio": ({"sid": str, "authToken": str}, ("sid", "authToken")),
+    "mailgun": ({"apiKey": str, "domain": str}, ("apiKey", "domain")),
+    "snapshot": ({"id": str, "override": bool}, ("id",)),
+}
+#: kept on the record but never answered (credentials)
+_PRIVATE = {"twilio": "_twilio", "mailgun": "_mailgun", "snapshot": "_snapshot"}
+#: the ``country`` enum of ``UpdateLocationDto``
+_COUNTRY_CODES = (
+    "AF AX AL DZ AS AD AO AI AQ AG AR AM AW AU AT AZ BS BH BD BB BY BE BZ BJ BM BT BO BA BW BV BR "
+    "IO BN BG BF BI KH CM CA CV KY CF TD CL CN CX CC CO KM CG CD CK CR CI HR CU CY CZ DK DJ DM DO "
+    "EC EG SV GQ ER EE ET FK FO FJ FI FR GF PF TF GA GM GE DE GH GI GR GL GD GP GU GT GG GN GW GY "
+    "HT HM VA HN HK HU IS IN ID IR IQ IE IM IL IT JM JP JE JO KZ KE KI KP KR XK KW KG LA LV LB LS "
+    "LR LY LI LT LU MO MK MG MW MY MV ML MT MH MQ MR MU YT MX FM MD MC MN ME MS MA MZ MM NA NR NP "
+    "NL AN NC NZ NI NE NG NU NF MP NO OM PK PW PS PA PG PY PE PH PN PL PT PR QA RE RO RU RW SH KN "
+    "LC MF PM VC WS SM ST SA SN RS SC SL SG SX SK SI SB SO ZA GS ES LK SD SR SJ SZ SE CH SY TW TJ "
+    "TZ TH TL TG TK TO TT TN TR TM TC TV UG GB UA AE US UM UY UZ VU VE VN VG VI WF EH YE ZM ZW"
+)
+_COUNTRIES = frozenset(_COUNTRY_CODES.split())
+
+
+def _update_messages(body: dict[str, Any]) -> list[str]:
+    """Every problem of an ``UpdateLocationDto`` body, as HighLevel's 422 lists them."""
+    messages = []
+    for key in _UPDATE_STRINGS:
+        if key in body and not isinstance(body[key], str):
+            messages.append(f"{key} must be a string")
+    if isinstance(body.get("country"), str) and body["country"] not in _COUNTRIES:
+        messages.append("country must be a valid ISO 3166-1 alpha-2 country code")
+    for key, (fields, required) in _UPDATE_OBJECTS.items():
+        if key not in body:
+            continue
+        value = body[key]
+        if not isinstance(value, dict):
+            messages.append(f"{key} must be an object")
+            continue
+        for name, item in value.items():
+            wanted = fields.get(name)
+            if wanted is None:
+                messages.append(f"property {key}.{name} should not exist")
+            elif not isinstance(item, wanted):
+                kind = "a boolean value" if wanted is bool else "a string"
+                messages.append(f"{key}.{name} must be {kind}")
+        messages += [
+            f"{key}.{name} should not be empty" for name in required if not value.get(name)
+        ]
+    return messages
+
+
+async def update_location(request: Request) -> Response:
+    """``PUT /locations/{locationId}``: the sub-account's fields and settings."""
+    location_id = request.path_params["locationId"]
+    token = require(request, scope="locations.write", token_kinds=AGENCY_ONLY)
+    body = await json_body(
+        request, allowed={*_UPDATE_STRINGS, *_UPDATE_OBJECTS}, required={"companyId"}
+    )
+    messages = _update_messages(body)
+    if messages:
+        raise ApiError(422, messages)
+    if body["companyId"] != token.company_id:
+        raise ApiError(403, "The token does not have access to this company.")
+    store = store_of(request)
+    with store.lock:
+        location = store.locations.get(location_id)
+        if location is None or location.record.get("companyId") != token.company_id:
+            raise ApiError(400, "Location not found", error="Bad Request")
+        record = dict(location.record)
+        for key in _UPDATE_STRINGS:
+            if key in body and key != "companyId":
+                record[key] = body[key]
+        for key in ("settings", "social", "prospectInfo"):
+            if key in body:
+                record[key] = {**(record.get(key) or {}), **body[key]}
+        for key, private in _PRIVATE.items():
+            if key in body:
+                record[private] = dict(body[key])
+        settings = body.get("settings") or {}
+        if "allowDuplicateContact" in settings:
+            location.duplicates.allow_duplicate_contact = settings["allowDuplicateContact"]
+        record["dateUpdated"] = store.now()
+        location.record = record
+    store.emit(
+        "LocationUpdate",
+        location_id,
+        {
+            "id": location_id,
+            "companyId": record.get("companyId"),
+            "name": record.get("name"),
+            "email": record.get("email"),
+        },
+    )
+    return ok(public_location(record))
 
 
 async def search_locations(request: Request) -> Response:
@@ -153,6 +305,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
 routes: list[BaseRoute] = [
     Route("/locations/search", search_locations, methods=["GET"]),
     Route("/locations/{locationId}", get_location, methods=["GET"]),
+    Route("/locations/{locationId}", update_location, methods=["PUT"]),
     Route("/locations/{locationId}/tags", list_tags, methods=["GET"]),
     Route("/locations/{locationId}/tags", create_tag, methods=["POST"]),
     Route("/locations/{locationId}/tags/{tagId}", get_tag, methods=["GET"]),
