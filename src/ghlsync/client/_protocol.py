@@ -31,7 +31,7 @@ class Requester(Protocol):
         idempotent: bool | None = None,
         authenticated: bool = True,
         retry: RetryPolicy | None = None,
-        timeout: float | None = None,
+        http_timeout: float | None = None,
     ) -> JSON:
         """Send one API call and return the decoded JSON body (``None`` for an empty body).
 
@@ -39,7 +39,7 @@ class Requester(Protocol):
         ``idempotent`` overrides the method's default (GET/PUT/DELETE yes, POST no) so a
         POST that is safe to resend (search, upsert) can be retried. Errors raise the
         ``ghlsync.errors`` tree; a non-idempotent call whose outcome is unknown raises
-        ``OutcomeUnknownError`` instead of being resent. ``retry`` / ``timeout`` override the
+        ``OutcomeUnknownError`` instead of being resent. ``retry`` / ``http_timeout`` (seconds) override the
         client's retry policy and timeout for this call (the token refresh bounds both, since
         it runs holding the token store's write lock).
         """

@@ -168,7 +168,7 @@ class AsyncGHLClient(ResourceSet):
         idempotent: bool | None = None,
         authenticated: bool = True,
         retry: RetryPolicy | None = None,
-        timeout: float | None = None,
+        http_timeout: float | None = None,
     ) -> JSON:
         """Send one API call and return its decoded JSON (``None`` for an empty body).
 
@@ -197,7 +197,7 @@ class AsyncGHLClient(ResourceSet):
                 await self._acquire(key, scope, method, path)
             started = time.perf_counter()
             try:
-                response = await self._send(method, path, query, json, data, headers, timeout)
+                response = await self._send(method, path, query, json, data, headers, http_timeout)
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 failure, error = _transport_failure(exc, method, path)
                 decision = should_retry(policy, attempt=attempt, idempotent=safe, failure=failure)
@@ -260,7 +260,7 @@ class AsyncGHLClient(ResourceSet):
         json: JSON,
         data: Mapping[str, str] | None,
         headers: dict[str, str],
-        timeout: float | None = None,
+        http_timeout: float | None = None,
     ) -> httpx.Response:
         """One HTTP exchange, body read; an undecodable body keeps the status it came with."""
         request = self._http.build_request(
@@ -270,7 +270,11 @@ class AsyncGHLClient(ResourceSet):
             json=json,
             data=data,
             headers=headers,
-            timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            timeout=(
+                httpx.Timeout(http_timeout)
+                if http_timeout is not None
+                else httpx.USE_CLIENT_DEFAULT
+            ),
         )
         response = await self._http.send(request, stream=True)
         try:

@@ -303,7 +303,7 @@ class OAuthAuth:
                     data=form,
                     authenticated=False,
                     retry=self.refresh_retry,
-                    timeout=self.refresh_timeout,
+                    http_timeout=self.refresh_timeout,
                 )
             return await self.requester.request("POST", TOKEN_PATH, data=form, authenticated=False)
         except OutcomeUnknownError as exc:
