@@ -138,7 +138,6 @@ async def read_stream(
     names = await keys.get(client, location_id) if stream.custom_fields else {}
     changed = stream.changed_field
     cutoff = changed_since(previous, overlap=options.overlap) if changed else None
-    newest: str | None = None
     cursor = (previous or {}).get("cursor")
     seen: set[str] = set()
     async for page in stream.reader(ctx):
@@ -148,7 +147,7 @@ async def read_stream(
         if stream.full_table:
             seen.update(str(r["id"]) for r in records if r.get("id") is not None)
         if changed:
-            records, newest = _changed_only(records, changed, cutoff, newest)
+            records = _changed_only(records, changed, cutoff)
             yield Batch(stream.name, location_id, records)
         elif stream.mode == "incremental":
             if page.cursor is not None:
@@ -158,7 +157,7 @@ async def read_stream(
             yield Batch(stream.name, location_id, records)
     final: dict[str, Any] = {}
     if changed:
-        final["cursor"] = scan_cursor(now, newest)
+        final["cursor"] = scan_cursor(now)
     tombstones: list[dict[str, Any]] = []
     if stream.full_table:
         gone = [] if previous is None else deleted_ids(previous, seen)
@@ -171,18 +170,18 @@ async def read_stream(
 
 
 def _changed_only(
-    records: list[dict[str, Any]], field_name: str, cutoff: str | None, newest: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The records changed at or after ``cutoff`` (all when None, or when a record has no
-    readable stamp), and the newest stamp seen so far."""
-    kept: list[dict[str, Any]] = []
+    records: list[dict[str, Any]], field_name: str, cutoff: str | None
+) -> list[dict[str, Any]]:
+    """The records changed at or after ``cutoff`` (all when None; a record without a readable
+    stamp is kept: better rewritten than lost)."""
+    if cutoff is None:
+        return records
+    kept = []
     for record in records:
         stamp = sortable(record.get(field_name))
-        if stamp is not None and (newest is None or stamp > newest):
-            newest = stamp
-        if cutoff is None or stamp is None or stamp >= cutoff:
+        if stamp is None or stamp >= cutoff:
             kept.append(record)
-    return kept, newest
+    return kept
 
 
 def _scope_error(error: AuthError) -> bool:

@@ -110,15 +110,13 @@ def changed_since(bookmark: dict[str, Any] | None, *, overlap: dt.timedelta) -> 
         return None
 
 
-def scan_cursor(started: dt.datetime, newest: str | None) -> str:
-    """The cursor a full scan leaves: ``min(scan start, newest change seen)``.
+def scan_cursor(started: dt.datetime) -> str:
+    """The cursor a full scan leaves: the time the scan started.
 
     Every change after the scan started is stamped at or after its start; every change before
-    it was read by the scan. Taking the minimum with the newest stamp seen keeps the cursor an
-    ``updatedAt`` value when the location was quiet (the overlap covers clock skew).
+    it was read by the scan (a record changed during the scan may have been read before the
+    change: its new stamp is still after the start). The next run's ``cursor - overlap`` absorbs
+    a clock difference with HighLevel of up to ``overlap``. Not the newest stamp seen: a record
+    read early and changed during the scan can carry a stamp older than one read later.
     """
-    start = iso(started)
-    if newest is None:
-        return start
-    newest_iso = newest + ".000Z"
-    return newest_iso if newest_iso < start else start
+    return iso(started)
