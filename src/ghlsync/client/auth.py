@@ -70,6 +70,11 @@ class Auth(Protocol):
         """HighLevel said ``failed_token`` expired: refresh; ``True`` if a resend may succeed."""
         ...
 
+    async def resolve_scope(self, scope: Scope) -> Scope:
+        """The scope a call naming no location or company acts for (so that its token and its
+        rate-limit bucket are the right ones); ``ConfigError`` when that is ambiguous."""
+        ...
+
 
 class PrivateTokenAuth:
     """Private Integration tokens: static bearers, minted per sub-account.
@@ -115,6 +120,21 @@ class PrivateTokenAuth:
 
     async def refresh_after_401(self, scope: Scope, failed_token: str) -> bool:
         return False  # a static token cannot be refreshed
+
+    async def resolve_scope(self, scope: Scope) -> Scope:
+        """A call without a location uses the default token; with no default token and
+        exactly one location token, that location (its bucket too); else ``ConfigError``."""
+        if scope.location_id or scope.company_id or self._token:
+            return scope
+        if len(self._tokens) == 1:
+            return Scope(location_id=next(iter(self._tokens)))
+        if self._tokens:
+            shown = ", ".join(sorted(self._tokens)[:5])
+            raise ConfigError(
+                f"a call names no location and several location tokens are given ({shown})",
+                hint="pass location_id= to the call (or a default token)",
+            )
+        return scope
 
     def __repr__(self) -> str:
         locations = sorted(self._tokens)

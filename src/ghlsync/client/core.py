@@ -178,6 +178,8 @@ class AsyncGHLClient(ResourceSet):
         method = method.upper()
         policy = retry or self.retry
         scope = Scope(location_id, company_id)
+        if authenticated and not (location_id or company_id):
+            scope = await self.auth.resolve_scope(scope)  # its token and its bucket
         safe = is_idempotent(method, idempotent)
         base_headers: dict[str, str] = {}
         version = version_for(method, path, self.api_version)

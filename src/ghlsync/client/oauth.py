@@ -196,13 +196,39 @@ class OAuthAuth:
                     hint="authorise the app for the agency: `ghlsync auth login --code ...`",
                 )
             return await self._refreshed(agency, stale_token)
-        only = await asyncio.to_thread(self.store.find, "oauth")
-        if only is None:
+        resolved = await self.resolve_scope(scope)
+        if not (resolved.location_id or resolved.company_id):  # pragma: no cover - defensive
+            raise ConfigError("no location or company for this call", hint="pass location_id=")
+        return await self._record_for(resolved, stale_token=stale_token)
+
+    async def resolve_scope(self, scope: Scope) -> Scope:
+        """A call naming no location or company acts for ``company_id`` (given to
+        ``OAuthAuth``), else for the one OAuth token stored; with several stored it is
+        ambiguous: ``ConfigError`` (never the newest row of some location)."""
+        if scope.location_id or scope.company_id:
+            return scope
+        if self.company_id:
+            return Scope(company_id=self.company_id)
+        rows = [i for i in await asyncio.to_thread(self.store.list) if i.kind == "oauth"]
+        if not rows:
             raise ConfigError(
                 "no OAuth token in the store",
                 hint="authorise the app: `ghlsync auth login --code ...`",
             )
-        return await self._refreshed(only, stale_token)
+        if len(rows) > 1:
+            shown = ", ".join(
+                f"location {r.location_id}" if r.location_id else f"company {r.company_id}"
+                for r in rows[:5]
+            )
+            raise ConfigError(
+                f"a call names no location or company and {len(rows)} OAuth tokens are stored"
+                f" ({shown}{', ...' if len(rows) > 5 else ''})",
+                hint="pass location_id= or company_id= to the call, or OAuthAuth(company_id=...)",
+            )
+        only = rows[0]
+        if only.location_id:
+            return Scope(location_id=only.location_id, company_id=only.company_id)
+        return Scope(company_id=only.company_id)
 
     async def _only_company(self) -> str:
         agency = await asyncio.to_thread(self.store.find, "oauth", location_id="")

@@ -380,3 +380,41 @@ async def test_refresh_inside_the_store_lock_is_bounded(
     other.close()
     row = store.find("oauth", location_id="L1")
     assert row is not None and row.refresh_token == refresh  # nothing half-written
+
+
+async def test_a_call_without_a_location_is_refused_when_several_tokens_are_stored(
+    server: FakeOAuthServer, store: TokenStore
+) -> None:
+    access, refresh = server.seed()
+    seed_store(store, access, refresh, location="L1")
+    recorder = Recorder(server, store.path)
+    client, _ = make_client(recorder, store)
+    async with client:
+        # one location token stored: an unscoped call is that location's, bucket included
+        await client.request("GET", "/users/")
+        assert recorder.requests[-1].headers["authorization"] == f"Bearer {access}"
+        access2, refresh2 = server.seed()
+        seed_store(store, access2, refresh2, location="L2")
+        sent = len(recorder.requests)
+        with pytest.raises(ConfigError) as caught:
+            await client.request("GET", "/users/")
+        assert "location L1" in str(caught.value) and "location L2" in str(caught.value)
+        assert "location_id=" in caught.value.hint
+        assert len(recorder.requests) == sent  # nothing was sent
+        await client.request("GET", "/users/", location_id="L2")  # named: fine
+
+
+async def test_an_unscoped_call_uses_the_bucket_of_the_scope_it_resolves_to() -> None:
+    from ghlsync.client import InMemoryLimiter, PrivateTokenAuth
+
+    limiter = InMemoryLimiter(daily_store=None)
+    auth = PrivateTokenAuth(tokens={"L9": "pit-only-one-token"})
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    async with AsyncGHLClient(auth, transport=transport, limiter=limiter) as client:
+        await client.request("GET", "/users/")
+        assert limiter.snapshot(client.bucket_key("L9")) is not None
+        assert limiter.snapshot((auth.identity, "-")) is None
+    two = PrivateTokenAuth(tokens={"L1": "pit-aaaaaaaaaa", "L2": "pit-bbbbbbbbbb"})
+    async with AsyncGHLClient(two, transport=transport, limiter=None) as client:
+        with pytest.raises(ConfigError, match="several location tokens"):
+            await client.request("GET", "/users/")
