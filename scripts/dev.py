@@ -3,7 +3,8 @@
 
     python3 scripts/dev.py quickstart   # set up, then run the demo extract (emulator + DuckDB)
     python3 scripts/dev.py test         # set up, then lint, type-check and run the tests
-    python3 scripts/dev.py setup        # only create .venv and install ghlsync[dev]
+    python3 scripts/dev.py setup        # only create .venv and install ghlsync[dev] (+ target-jsonl)
+    python3 scripts/dev.py target-jsonl # only the Singer target the tap test pipes into
 
 It creates `.venv` beside this repository, installs `uv` into it for speed (falling back to plain
 pip), installs ghlsync in editable mode with its dev extras, and runs the job inside that venv.
@@ -22,6 +23,12 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".ghlsync-installed"
+#: the Singer target of tests/integration/extract/test_singer.py, in its own venv: its pinned
+#: jsonschema==2.6.0 conflicts with the dev dependencies
+TARGET_JSONL = "target-jsonl==0.1.4"
+TARGET_VENV = ROOT / ".venv-target-jsonl"
+TARGET_BIN = TARGET_VENV / ("Scripts" if os.name == "nt" else "bin")
+TARGET_STAMP = TARGET_VENV / ".ghlsync-target-jsonl-0.1.4"
 
 
 def run(*cmd: str | Path, check: bool = True) -> int:
@@ -36,12 +43,27 @@ def setup() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     pyproject = ROOT / "pyproject.toml"
     if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
+        target_jsonl()
         return
     run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
     spec = ["-e", f"{ROOT}[dev]"]
     if run(BIN / "uv", "pip", "install", "--quiet", "--python", PY, *spec, check=False) != 0:
         run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *spec)
     STAMP.touch()
+    target_jsonl()
+
+
+def target_jsonl() -> Path:
+    """``target-jsonl`` (pinned) in ``.venv-target-jsonl``, installed once (stamp file)."""
+    executable = TARGET_BIN / ("target-jsonl.exe" if os.name == "nt" else "target-jsonl")
+    if TARGET_STAMP.exists() and executable.exists():
+        return executable
+    if not (TARGET_BIN / ("python.exe" if os.name == "nt" else "python")).exists():
+        venv.EnvBuilder(with_pip=True).create(TARGET_VENV)
+    python = TARGET_BIN / ("python.exe" if os.name == "nt" else "python")
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", TARGET_JSONL)
+    TARGET_STAMP.touch()
+    return executable
 
 
 def test(extra: list[str]) -> int:
@@ -64,12 +86,15 @@ def quickstart(extra: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"setup", "test", "quickstart"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"setup", "test", "quickstart", "target-jsonl"}:
         print(__doc__)
         return 2
     command, extra = sys.argv[1], sys.argv[2:]
     if command == "setup":
         setup()
+        return 0
+    if command == "target-jsonl":
+        print(target_jsonl())
         return 0
     if command == "test":
         return test(extra)
