@@ -26,8 +26,16 @@ def serve_command(
     port: int = typer.Option(8765, help="Port; 0 picks a free one."),
     locations: int = typer.Option(2, help="Seeded locations (sub-accounts)."),
     contacts: int = typer.Option(200, help="Seeded contacts, split across locations."),
-    opportunities: int = typer.Option(0, help="Seeded opportunities, split across locations."),
+    opportunities: int | None = typer.Option(
+        None,
+        help="Seeded opportunities, split across locations (default: a quarter of --contacts).",
+    ),
     seed: int = typer.Option(0, help="Seed for data, ids, tokens and fault draws."),
+    anchor: str | None = typer.Option(
+        None,
+        help="'Now' for seeded timestamps, an ISO date (2026-06-30) or date-time: with --seed, "
+        "the same data byte for byte on every run (default: the wall clock).",
+    ),
     rate_limit: str = typer.Option("100/10s", help="Burst limit per app per location, or off."),
     daily_limit: str = typer.Option("200000", help="Daily requests per app per location, or off."),
     faults: str = typer.Option("", help='Faults, e.g. "429:0.05,500:0.02,slow:0.05@2s".'),
@@ -40,6 +48,7 @@ def serve_command(
 ) -> None:
     """Seed and serve the emulator; print base URL, ids and tokens as JSON."""
     from ghlsync.emulator import EmulatorSettings, SeedOptions, serve
+    from ghlsync.emulator.admin import anchor_ms
     from ghlsync.emulator.settings import parse_faults, parse_rate_limit
 
     try:
@@ -51,6 +60,7 @@ def serve_command(
             webhook_url=webhook_url,
             search_index_delay_ms=search_delay_ms,
         )
+        anchor_value = anchor_ms(anchor)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     counts: dict[str, int] = {}
@@ -62,9 +72,10 @@ def serve_command(
     options = SeedOptions(
         locations=locations,
         contacts=contacts,
-        opportunities=opportunities,
+        opportunities=contacts // 4 if opportunities is None else opportunities,
         seed=seed,
         counts=counts,
+        anchor_ms=anchor_value,
     )
 
     if webhook_url and importlib.util.find_spec("ghlsync.emulator.webhooks") is None:

@@ -6,8 +6,8 @@
 | `GET /_emulator/state` | company, locations, tokens, counts per collection and location |
 | `GET /_emulator/requests?limit=N` | the last N requests as received (method, path, query, body, status, fault) |
 | `GET /_emulator/counts` | request counts by operation and status |
-| `POST /_emulator/reset` | drop everything and re-seed (body: optional seed options) |
-| `POST /_emulator/seed` | same as reset (body: `{locations, contacts, opportunities, seed, counts}`) |
+| `POST /_emulator/reset` | drop everything and re-seed (body: optional `{locations, contacts, opportunities, seed, counts, anchor}`) |
+| `POST /_emulator/seed` | ADD seeded data, keeping the current state: `{locations: N, contacts, opportunities, counts}` adds N new seeded locations; `{contacts: N, locationId?}` adds N contacts (with notes and tasks) to each (or one) location |
 | `GET/PUT /_emulator/settings` | rate limit, daily limit, faults, retry-after, token TTL, search index delay |
 | `GET/PUT /_emulator/locations/{id}/settings` | `allowDuplicateContact`, `priority` (e.g. `["email","phone"]`) |
 | `PUT /_emulator/faults` | `{"faults": "500:0.1", "seed": 7}` (a seed restarts the draw sequence) |
@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ghlsync.emulator.common import ApiError, json_body, store_of
+from ghlsync.emulator.common import ApiError, int_param, json_body, store_of
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
 from ghlsync.emulator.settings import (
@@ -91,7 +91,7 @@ async def get_state(request: Request) -> Response:
 
 async def get_requests(request: Request) -> Response:
     store = store_of(request)
-    limit = int(request.query_params.get("limit", "100"))
+    limit = int_param(request, "limit", 100)
     records = list(store.request_log)[-limit:] if limit > 0 else []
     return JSONResponse(
         {
@@ -126,19 +126,66 @@ async def get_counts(request: Request) -> Response:
     return JSONResponse({"total": total, "operations": by_operation, "faults": faults.injected})
 
 
+_SEED_FIELDS = {"locations", "contacts", "opportunities", "seed", "counts", "anchor"}
+
+
+def _whole(body: dict[str, Any], name: str, default: int) -> int:
+    """A non-negative integer field of a seed body, or 422 naming it."""
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ApiError(422, [f"{name} must be a non-negative integer, not {value!r}"])
+    return value
+
+
+def anchor_ms(value: Any) -> int | None:
+    """A seed anchor: an ISO date/time (``2026-06-30`` or ``2026-06-30T12:00:00Z``) or epoch
+    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            text += "T00:00:00.000Z"
+        try:
+            return ms_from_iso(text)
+        except ValueError:
+            pass
+    raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
+
+
+def _seed_options(body: dict[str, Any], previous: Any) -> Any:
+    from ghlsync.emulator.seed import SeedOptions
+
+    counts = body.get("counts", previous.counts)
+    if not isinstance(counts, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts.values()
+    ):
+        raise ApiError(422, ["counts must be an object of kind: non-negative integer"])
+    try:
+        anchor = anchor_ms(body["anchor"]) if "anchor" in body else previous.anchor_ms
+    except ValueError as exc:
+        raise ApiError(422, [str(exc)]) from None
+    return SeedOptions(
+        locations=_whole(body, "locations", previous.locations),
+        contacts=_whole(body, "contacts", previous.contacts),
+        opportunities=_whole(body, "opportunities", previous.opportunities),
+        seed=_whole(body, "seed", previous.seed),
+        counts=dict(counts),
+        history_days=previous.history_days,
+        anchor_ms=anchor,
+    )
+
+
 async def reset(request: Request) -> Response:
+    """Drop everything and seed again (the previous options, changed by the body)."""
     from ghlsync.emulator.seed import SeedOptions, seed_store, settle_memory
 
     store = store_of(request)
-    body = await json_body(request)
+    body = await json_body(request, allowed=_SEED_FIELDS)
     previous: SeedOptions = store.extras.get("seed_options") or SeedOptions(seed=store.seed)
-    options = SeedOptions(
-        locations=int(body.get("locations", previous.locations)),
-        contacts=int(body.get("contacts", previous.contacts)),
-        opportunities=int(body.get("opportunities", previous.opportunities)),
-        seed=int(body.get("seed", previous.seed)),
-        counts=dict(body.get("counts", previous.counts)),
-    )
+    options = _seed_options(body, previous)
     with store.lock:
         listeners = list(store._listeners)
         clock, lock = store.clock, store.lock
@@ -155,6 +202,40 @@ async def reset(request: Request) -> Response:
         faults.configure(faults.faults, options.seed)
         faults.injected.clear()
     return JSONResponse(result.to_dict())
+
+
+async def add_seed(request: Request) -> Response:
+    """Add seeded data to the current state (``seed.add_seed``); nothing is dropped."""
+    from ghlsync.emulator.seed import SeedOptions
+    from ghlsync.emulator.seed import add_seed as add
+
+    store = store_of(request)
+    body = await json_body(request, allowed={*_SEED_FIELDS, "locationId"})
+    previous: SeedOptions = store.extras.get("seed_options") or SeedOptions(seed=store.seed)
+    nothing = SeedOptions(
+        locations=0,
+        contacts=0,
+        opportunities=0,
+        seed=previous.seed,
+        counts={},
+        history_days=previous.history_days,
+        anchor_ms=previous.anchor_ms,
+    )
+    options = _seed_options(body, nothing)
+    location_id = body.get("locationId")
+    if location_id is not None:
+        _location(store, str(location_id))
+    if options.locations == 0 and (options.opportunities or options.counts):
+        raise ApiError(
+            422,
+            [
+                "only contacts can be added to existing locations: pass locations: N to add "
+                "seeded locations with opportunities and other kinds"
+            ],
+        )
+    with store.lock:
+        added = add(store, options, location_ids=[str(location_id)] if location_id else None)
+    return JSONResponse(added)
 
 
 def settings_view(request: Request) -> dict[str, Any]:
@@ -310,7 +391,7 @@ async def entities(request: Request) -> Response:
     kind = request.path_params["kind"]
     collection = location.collection(kind)
     if request.method == "GET":
-        limit = int(request.query_params.get("limit", "1000"))
+        limit = int_param(request, "limit", 1000)
         items = list(collection.items.values())[:limit]
         return JSONResponse(
             {"items": items, "total": len(collection), "deleted": collection.deleted}
@@ -361,7 +442,7 @@ async def entity(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     store = store_of(request)
-    limit = int(request.query_params.get("limit", "100"))
+    limit = int_param(request, "limit", 100)
     items = list(store.events)[-limit:] if limit > 0 else []
     return JSONResponse({"events": [body for _, _, body in items]})
 
@@ -401,7 +482,7 @@ routes: list[BaseRoute] = [
     Route("/requests", get_requests, methods=["GET"]),
     Route("/counts", get_counts, methods=["GET"]),
     Route("/reset", reset, methods=["POST"]),
-    Route("/seed", reset, methods=["POST"]),
+    Route("/seed", add_seed, methods=["POST"]),
     Route("/settings", settings_endpoint, methods=["GET", "PUT"]),
     Route("/faults", faults_endpoint, methods=["GET", "PUT"]),
     Route("/tokens/expire", expire_tokens, methods=["POST"]),

@@ -75,7 +75,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     count = options.per_location(options.contacts, location_index(location))
     if count <= 0:
         return
-    now_ms = options.anchor_ms or int(store.clock.time() * 1000) - 1000
+    now_ms = options.now_ms(store)
     span_ms = options.history_days * _DAY_MS
     iso = _IsoCache()
     fields = {field["fieldKey"]: field for field in location.collection("custom_fields")}
@@ -84,6 +84,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     contacts: list[Entity] = []
     added_ms: list[int] = []
     ids = store.new_ids(count)
+    number_from = options.number_from
     rand = rng.random
 
     n_first, n_last, n_dom = len(FIRST_NAMES), len(LAST_NAMES), len(EMAIL_DOMAINS)
@@ -105,7 +106,8 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         first = FIRST_NAMES[first_at]
         last = LAST_NAMES[last_at]
         country, prefixes, digits, _ = plans[int(rand() * plan_n)]
-        suffix = (i * 7_919 + salt * 104_729) % (10**digits)
+        n = i + number_from  # numbers emails and phones after those already seeded
+        suffix = (n * 7_919 + salt * 104_729) % (10**digits)
         phone = f"{prefixes[i % len(prefixes)]}{suffix:0{digits}d}"
         added = now_ms - int(rand() * span_ms)
         added_ms.append(added)
@@ -115,7 +117,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "locationId": location_id,
             "firstName": first,
             "lastName": last,
-            "email": f"{locals_[first_at][last_at]}{i}@{EMAIL_DOMAINS[int(rand() * n_dom)]}",
+            "email": f"{locals_[first_at][last_at]}{n}@{EMAIL_DOMAINS[int(rand() * n_dom)]}",
             "phone": phone,
             "country": country,
             "timezone": _TIMEZONES[country],
@@ -127,7 +129,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         }
         roll = rand()
         if roll < 0.35 and fk:
-            contact["customFields"] = _seed_custom_values(fk, i, rand)
+            contact["customFields"] = _seed_custom_values(fk, n, rand)
         if roll > 0.92:
             contact["dnd"] = True
             contact["dndSettings"] = dnd_settings
@@ -157,6 +159,8 @@ def _seed_custom_values(fk: dict[str, str], i: int, rand: Callable[[], float]) -
             {"id": fk["contract"], "value": [{"url": f"https://files.example.com/c{i}.pdf"}]}
         )
         values.append({"id": fk["consent_signature"], "value": f"signed-{i}"})
+    if i % 3 == 0:
+        values.append({"id": fk.get("billing_email", ""), "value": f"billing{i}@example.com"})
     return [item for item in values if item["id"]]
 
 

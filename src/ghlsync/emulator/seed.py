@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghlsync.emulator.state import ALL_SCOPES, LocationState, OAuthApp, Store
+from ghlsync.emulator.state import ALL_SCOPES, LocationState, OAuthApp, Store, iso_from_ms
 
 BUSINESS_WORDS = (
     "Summit Dental",
@@ -193,6 +193,18 @@ class SeedOptions:
     #: "now" for seeded timestamps (epoch ms); None = the wall clock at seeding. Fix it to
     #: make seeded records byte-for-byte identical across runs (it must lie in the past).
     anchor_ms: int | None = None
+    #: the first number in seeded emails and phones (``add_seed`` continues after the
+    #: contacts already there, so added ones never duplicate them)
+    number_from: int = 0
+
+    def now_ms(self, store: Store) -> int:
+        """ "Now" for seeded timestamps: ``anchor_ms``, else the wall clock (a second ago)."""
+        return self.anchor_ms or int(store.clock.time() * 1000) - 1000
+
+    def created_ms(self, store: Store, rng: random.Random) -> int:
+        """When a seeded location (and its settings, fields, pipelines) came to be: before
+        its oldest record, inside the week before the history window."""
+        return self.now_ms(store) - self.history_days * 86_400_000 - rng.randrange(7 * 86_400_000)
 
     def count(self, kind: str, default: int) -> int:
         if kind == "contacts":
@@ -235,8 +247,6 @@ def module_rng(seed: int, location_id: str, module: str) -> random.Random:
 
 def seed_store(store: Store, options: SeedOptions) -> SeedResult:
     """Fill an empty ``store``: company, agency token, OAuth app, locations and their data."""
-    from ghlsync.emulator.app import route_modules
-
     rng = random.Random(f"base:{options.seed}")
     company_id = store.new_id()
     store.company = {
@@ -261,42 +271,7 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
     store.oauth_apps[client_id] = oauth_app
     store.installed[app_id] = set()
     store.extras["seed_options"] = options
-    modules = route_modules()
-    results: list[dict[str, str]] = []
-    for index in range(options.locations):
-        business = BUSINESS_WORDS[index % len(BUSINESS_WORDS)]
-        city, state, country, timezone = CITIES[rng.randrange(len(CITIES))]
-        name = business if index < len(BUSINESS_WORDS) else f"{business} {city}"
-        location = add_location(
-            store, name=name, city=city, state=state, country=country, timezone=timezone, rng=rng
-        )
-        store.installed[app_id].add(location.id)
-        results.append(
-            {
-                "id": location.id,
-                "name": name,
-                "token": store.private_tokens[location.id],
-            }
-        )
-    for index, location in enumerate(store.locations.values()):
-        location.record["_seedIndex"] = index
-    # the cyclic GC would rescan the growing heap again and again while millions of records
-    # are built (nothing seeded is garbage): off during seeding
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for module in modules:
-            seed_fn = getattr(module, "seed", None)
-            if seed_fn is None:
-                continue
-            short = module.__name__.rsplit(".", 1)[-1]
-            for location in store.locations.values():
-                seed_fn(store, location, module_rng(options.seed, location.id, short), options)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    for location in store.locations.values():
-        location.record.pop("_seedIndex", None)
+    results = _seed_locations(store, options, rng, app_id)
     result = SeedResult(
         company_id=company_id,
         agency_token=agency.value,
@@ -307,6 +282,113 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
     )
     store.extras["seed_result"] = result
     return result
+
+
+def _seed_locations(
+    store: Store, options: SeedOptions, rng: random.Random, app_id: str
+) -> list[dict[str, str]]:
+    """Add ``options.locations`` locations (the app installed) and run every module's
+    ``seed`` on them; their ids, names and tokens."""
+    from ghlsync.emulator.app import route_modules
+
+    first = len(store.locations)
+    new: list[LocationState] = []
+    results: list[dict[str, str]] = []
+    for index in range(first, first + options.locations):
+        business = BUSINESS_WORDS[index % len(BUSINESS_WORDS)]
+        city, state, country, timezone = CITIES[rng.randrange(len(CITIES))]
+        name = business if index < len(BUSINESS_WORDS) else f"{business} {city}"
+        location = add_location(
+            store,
+            name=name,
+            city=city,
+            state=state,
+            country=country,
+            timezone=timezone,
+            rng=rng,
+            date_added=iso_from_ms(options.created_ms(store, rng)),
+        )
+        store.installed.setdefault(app_id, set()).add(location.id)
+        location.record["_seedIndex"] = index - first
+        new.append(location)
+        results.append(
+            {"id": location.id, "name": name, "token": store.private_tokens[location.id]}
+        )
+    _run_module_seeds(store, new, options, route_modules())
+    for location in new:
+        location.record.pop("_seedIndex", None)
+    return results
+
+
+def _run_module_seeds(
+    store: Store, locations: list[LocationState], options: SeedOptions, modules: list[Any]
+) -> None:
+    # the cyclic GC would rescan the growing heap again and again while millions of records
+    # are built (nothing seeded is garbage): off during seeding
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for module in modules:
+            seed_fn = getattr(module, "seed", None)
+            if seed_fn is None:
+                continue
+            short = module.__name__.rsplit(".", 1)[-1]
+            for location in locations:
+                rng = module_rng(options.seed, location.id, short)
+                if options.number_from:
+                    rng = module_rng(options.seed, location.id, f"{short}+{options.number_from}")
+                seed_fn(store, location, rng, options)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def add_seed(
+    store: Store,
+    options: SeedOptions,
+    *,
+    location_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Add seeded data to the current state (``POST /_emulator/seed``), keeping what is there.
+
+    ``options.locations`` new locations are seeded by every module (``contacts``,
+    ``opportunities`` and ``counts`` split across them). With no new locations,
+    ``options.contacts`` contacts (and their notes and tasks) are added to each location of
+    ``location_ids`` (default: all), numbered after the ones already there so no email or
+    phone is duplicated. Timestamps use the same window as the first seed.
+    """
+    from ghlsync.emulator.routes import contacts as contact_routes
+
+    result: SeedResult | None = store.extras.get("seed_result")
+    base: SeedOptions = store.extras.get("seed_options") or SeedOptions(seed=store.seed)
+    added: dict[str, Any] = {"locations": [], "contacts": {}}
+    rng = random.Random(f"add:{options.seed}:{len(store.locations)}:{options.number_from}")
+    if options.locations > 0:
+        app_id = result.app_id if result is not None else ""
+        made = _seed_locations(store, options, rng, app_id)
+        added["locations"] = made
+        if result is not None:
+            result.locations.extend(made)
+        return added
+    targets = location_ids or list(store.locations)
+    for location_id in targets:
+        location = store.locations[location_id]
+        existing = len(store.contacts(location_id)) + len(store.contacts(location_id).deleted)
+        options_here = SeedOptions(
+            locations=1,
+            contacts=options.contacts,
+            seed=options.seed,
+            history_days=base.history_days,
+            anchor_ms=options.anchor_ms or base.anchor_ms,
+            number_from=max(existing, 1),
+        )
+        location.record["_seedIndex"] = 0
+        try:
+            _run_module_seeds(store, [location], options_here, [contact_routes])
+        finally:
+            location.record.pop("_seedIndex", None)
+        added["contacts"][location_id] = options.contacts
+    return added
 
 
 def location_index(location: LocationState) -> int:
@@ -323,8 +405,10 @@ def add_location(
     country: str = "US",
     timezone: str = "America/Chicago",
     rng: random.Random | None = None,
+    date_added: str | None = None,
 ) -> LocationState:
-    """Create a location with a Private Integration token carrying every scope."""
+    """Create a location with a Private Integration token carrying every scope (``date_added``
+    defaults to now)."""
     rng = rng or random.Random(name)
     location_id = store.new_id()
     slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20] or "location"
@@ -362,7 +446,7 @@ def add_location(
             "allowFacebookNameMerge": False,
             "disableContactTimezone": False,
         },
-        "dateAdded": store.now(),
+        "dateAdded": date_added or store.now(),
     }
     location = store.add_location(record)
     token = store.issue_token(

@@ -20,8 +20,7 @@ DAY_MS = 86_400_000
 
 def seed_clock(store: Store, options: SeedOptions) -> tuple[int, int]:
     """``(now_ms, span_ms)`` for seeded timestamps: fixed by ``anchor_ms`` when given."""
-    now_ms = options.anchor_ms or int(store.clock.time() * 1000) - 1000
-    return now_ms, options.history_days * DAY_MS
+    return options.now_ms(store), options.history_days * DAY_MS
 
 
 def seeded_times(rng: random.Random, now_ms: int, span_ms: int) -> tuple[str, str]:

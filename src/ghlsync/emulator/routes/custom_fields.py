@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Collection, LocationState, Store
+from ghlsync.emulator.state import Collection, LocationState, Store, iso_from_ms, ms_from_iso
 
 DATA_TYPES = (
     "TEXT",
@@ -84,7 +84,9 @@ def make_field(
     placeholder: str = "",
     field_key: str | None = None,
     extra: dict[str, Any] | None = None,
+    date_added: str | None = None,
 ) -> dict[str, Any]:
+    """A new field definition (``date_added`` defaults to now)."""
     fields = _fields(store, location_id)
     key = field_key or f"{model}.{snake(name)}"
     taken = {field["fieldKey"] for field in fields}
@@ -106,7 +108,7 @@ def make_field(
         "maxFileLimit": 0,
         "locationId": location_id,
         "model": model,
-        "dateAdded": store.now(),
+        "dateAdded": date_added or store.now(),
     }
     if extra:
         field.update(extra)
@@ -331,28 +333,31 @@ SEED_FIELDS: tuple[tuple[str, str, list[str]], ...] = (
     ("Household", "TEXTBOX_LIST", []),
     ("Contract", "FILE_UPLOAD", []),
     ("Consent Signature", "SIGNATURE", []),
+    ("Billing Email", "EMAIL", []),
 )
 
 
 def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    for position, (name, data_type, picklist) in enumerate(SEED_FIELDS):
+    """The seeded field definitions, dated a little after their location."""
+    created_ms = ms_from_iso(location.record.get("dateAdded") or store.now())
+    definitions = [
+        (name, data_type, picklist, "contact") for name, data_type, picklist in SEED_FIELDS
+    ]
+    definitions += [
+        ("Deal Source", "TEXT", [], "opportunity"),
+        ("Deal Priority", "SINGLE_OPTIONS", ["low", "medium", "high"], "opportunity"),
+    ]
+    for position, (name, data_type, picklist, model) in enumerate(definitions):
         make_field(
             store,
             location.id,
             name=name,
             data_type=data_type,
             options=picklist,
-            position=position,
+            position=position if model == "contact" else 0,
+            model=model,
+            date_added=iso_from_ms(created_ms + rng.randrange(86_400_000)),
         )
-    make_field(store, location.id, name="Deal Source", data_type="TEXT", model="opportunity")
-    make_field(
-        store,
-        location.id,
-        name="Deal Priority",
-        data_type="SINGLE_OPTIONS",
-        model="opportunity",
-        options=["low", "medium", "high"],
-    )
 
 
 routes: list[BaseRoute] = [
