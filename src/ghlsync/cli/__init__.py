@@ -44,3 +44,10 @@ def _register() -> None:
 def main() -> None:
     _register()
     app()
+
+
+def tap_main() -> None:
+    """``tap-ghlsync``: the Singer tap alone, the executable Meltano runs (``docs/meltano.yml``)."""
+    from ghlsync.cli.extract import tap_app
+
+    tap_app()()

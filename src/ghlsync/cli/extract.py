@@ -282,6 +282,14 @@ def _no_telemetry() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
+def tap_app() -> typer.Typer:
+    """An app whose only command is the tap: ``tap-ghlsync --config c.json [--discover]``."""
+    _no_telemetry()
+    app = typer.Typer(add_completion=False, help="ghlsync's Singer tap for HighLevel.")
+    app.command()(tap_command)
+    return app
+
+
 def register(app: typer.Typer) -> None:
     """Add the extract commands to the root app."""
     _no_telemetry()

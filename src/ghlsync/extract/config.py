@@ -31,6 +31,25 @@ from ghlsync.errors import ConfigError
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient, Auth, BudgetSnapshot, Limiter
 
+#: every key the config file (and the tap's --config, and Meltano's settings) may hold
+CONFIG_KEYS = frozenset(
+    {
+        "base_url",
+        "token",
+        "locations",
+        "location_ids",
+        "streams",
+        "start_date",
+        "overlap_seconds",
+        "page_size",
+        "rate_limit",
+        "burst",
+        "interval",
+        "api_version",
+        "oauth",
+        "installed",
+    }
+)
 OAUTH_KEYS = {"client_id", "client_secret", "company_id", "app_id", "token_store"}
 
 
@@ -100,6 +119,11 @@ class ExtractConfig:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ExtractConfig:
+        unknown = sorted(set(data) - CONFIG_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown config keys {unknown}", hint=f"known keys: {sorted(CONFIG_KEYS)}"
+            )
         locations: list[str] = []
         tokens: dict[str, str] = {}
         for item in data.get("locations") or data.get("location_ids") or []:
