@@ -11,15 +11,43 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import inspect
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ghlsync.client.core import AsyncGHLClient
+import httpx
+
+from ghlsync.client._protocol import JSON, Params
+from ghlsync.client.auth import Auth
+from ghlsync.client.core import DEFAULT, DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncGHLClient, Closeable
+from ghlsync.client.core import _Default as _DefaultLimiter
+from ghlsync.client.limiter import Limiter
+from ghlsync.client.retry import RetryPolicy
 from ghlsync.config import Settings
+
+if TYPE_CHECKING:
+    from ghlsync.client._sync_types import (
+        SyncBusinessesResource,
+        SyncCalendarsResource,
+        SyncCampaignsResource,
+        SyncContactsResource,
+        SyncConversationsResource,
+        SyncCustomFieldsResource,
+        SyncFormsResource,
+        SyncInvoicesResource,
+        SyncLocationsResource,
+        SyncLocationTagsResource,
+        SyncOpportunitiesResource,
+        SyncPaymentsResource,
+        SyncPipelinesResource,
+        SyncProductsResource,
+        SyncSurveysResource,
+        SyncUsersResource,
+    )
 
 T = TypeVar("T")
 
@@ -106,6 +134,8 @@ def _wrap(runner: _LoopThread, value: Any) -> Any:
     """Turn what the async side hands out into its blocking equivalent."""
     if isinstance(value, _PLAIN):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return value  # plain data (Page, Progress, BudgetSnapshot...): no coroutine to run
     if inspect.iscoroutine(value):
         return _wrap(runner, runner.run(value))
     if _is_async_iterator(value):
@@ -137,13 +167,65 @@ class GHLClient:
     """Blocking HighLevel client: the same arguments and methods as ``AsyncGHLClient``.
 
     ``with GHLClient(token) as client: client.contacts.get("c1", location_id="loc1")``.
+    The resources are typed for type checkers by ``_sync_types`` (generated from the async
+    resources); at run time they are the generic proxy.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    if TYPE_CHECKING:
+        contacts: SyncContactsResource
+        custom_fields: SyncCustomFieldsResource
+        locations: SyncLocationsResource
+        tags: SyncLocationTagsResource
+        opportunities: SyncOpportunitiesResource
+        pipelines: SyncPipelinesResource
+        campaigns: SyncCampaignsResource
+        users: SyncUsersResource
+        businesses: SyncBusinessesResource
+        calendars: SyncCalendarsResource
+        conversations: SyncConversationsResource
+        forms: SyncFormsResource
+        surveys: SyncSurveysResource
+        invoices: SyncInvoicesResource
+        products: SyncProductsResource
+        payments: SyncPaymentsResource
+        base_url: str
+        api_version: str
+
+    def __init__(
+        self,
+        auth: Auth | str | None = None,
+        *,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        settings: Settings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: Limiter | _DefaultLimiter | None = DEFAULT,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        user_agent: str | None = None,
+        owned: tuple[Limiter | Closeable, ...] = (),
+    ) -> None:
+        """The arguments of ``AsyncGHLClient`` (``transport`` is an async one: the client runs
+        on this object's loop thread)."""
         self._runner = _LoopThread()
 
         async def build() -> AsyncGHLClient:
-            return AsyncGHLClient(*args, **kwargs)
+            return AsyncGHLClient(
+                auth,
+                base_url=base_url,
+                api_version=api_version,
+                settings=settings,
+                transport=transport,
+                limiter=limiter,
+                retry=retry,
+                timeout=timeout,
+                limits=limits,
+                sleep=sleep,
+                user_agent=user_agent,
+                owned=owned,
+            )
 
         try:
             self._client = self._runner.run(build())
@@ -171,9 +253,37 @@ class GHLClient:
         """The ``AsyncGHLClient`` underneath (it lives on this client's loop thread)."""
         return self._client
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: JSON = None,
+        data: Mapping[str, str] | None = None,
+        location_id: str | None = None,
+        company_id: str | None = None,
+        idempotent: bool | None = None,
+        authenticated: bool = True,
+        retry: RetryPolicy | None = None,
+        http_timeout: float | None = None,
+    ) -> JSON:
         """Blocking ``AsyncGHLClient.request``."""
-        return self._runner.run(self._client.request(method, path, **kwargs))
+        return self._runner.run(
+            self._client.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                location_id=location_id,
+                company_id=company_id,
+                idempotent=idempotent,
+                authenticated=authenticated,
+                retry=retry,
+                http_timeout=http_timeout,
+            )
+        )
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

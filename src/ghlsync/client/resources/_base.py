@@ -29,6 +29,7 @@ def records_from(
         return pages(self, *args, **kwargs).records()
 
     iterate.__doc__ = f"The records of ``{pages.__name__}`` one by one (same arguments)."
+    iterate.__pages__ = pages  # type: ignore[attr-defined]  # read by the sync-types generator
     return iterate
 
 
