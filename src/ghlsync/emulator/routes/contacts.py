@@ -669,8 +669,12 @@ def task_view(task: Entity) -> Entity:
 
 
 def _task_event(task: Entity) -> Entity:
-    keys = ("id", "assignedTo", "body", "contactId", "title", "dateAdded", "dueDate")
-    return {key: task.get(key) for key in keys}
+    """The Task* webhook body (``docs/webhook events/TaskCreate.md``): every field a string,
+    ``body`` empty when the task has none, unset ones left out."""
+    keys = ("id", "assignedTo", "contactId", "title", "dateAdded", "dueDate")
+    event = {key: task[key] for key in keys if task.get(key) is not None}
+    event["body"] = task.get("body") or ""
+    return event
 
 
 def _check_task(body: Entity) -> None:
