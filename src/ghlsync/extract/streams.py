@@ -14,8 +14,8 @@ Replication modes:
   not visible.
 - ``full``: read every record each run and compare the ids with the previous run's (kept in the
   state): ids that disappeared are written as tombstones (``_ghlsync_deleted = true``) which the
-  dlt source turns into hard deletes. ``changed_field`` (opportunities, invoices, products,
-  orders, transactions) keeps the full scan, for the deletes, but emits only records whose
+  dlt source turns into hard deletes. ``changed_field`` (opportunities, businesses, invoices,
+  products, orders, transactions) keeps the full scan, for the deletes, but emits only records whose
   ``changed_field`` is at or after ``bookmark cursor - overlap``, so unchanged rows are not
   rewritten each run.
 """
@@ -481,6 +481,8 @@ STREAMS: dict[str, Stream] = {
             paginator="OffsetPaginator (skip)",
             scope="businesses.readonly",
             mode="full",
+            cursor_field="updatedAt",
+            changed_field="updatedAt",
             reader=r.paged(_businesses),
             json_schema=_obj(
                 {
