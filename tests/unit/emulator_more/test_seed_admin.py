@@ -112,3 +112,16 @@ def test_cli_refuses_a_bad_anchor() -> None:
     assert result.exit_code == 2
     flat = "".join(result.output.replace("\u2502", " ").split())  # unwrap rich's error box
     assert "anchormustbeanISOdate" in flat
+
+
+async def test_an_invalid_email_and_phone_are_both_reported(emu: Emu) -> None:
+    response = await emu.client.post(
+        "/contacts/",
+        json={"locationId": emu.loc(), "email": "not-an-email", "phone": "12"},
+        headers=emu.headers(),
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == [
+        "email must be an email",
+        "phone must be a valid phone number",
+    ]

@@ -137,25 +137,29 @@ def apply_fields(
     if messages:
         raise ApiError(422, messages)
     country = body.get("country") or contact.get("country") or location.record.get("country")
+    # an invalid email and an invalid phone are reported together, as HighLevel lists them
+    invalid: list[str] = []
     for key, value in body.items():
         if key in ("locationId", "createNewIfDuplicateAllowed", "customFields", "name"):
             continue
-        if key == "email":
+        if key in ("email", "phone"):
             if value in (None, ""):
-                contact.pop("email", None)
-            else:
-                contact["email"] = normalize_email(value)
-        elif key == "phone":
-            if value in (None, ""):
-                contact.pop("phone", None)
-            else:
-                contact["phone"] = normalize_phone(value, country)
+                contact.pop(key, None)
+                continue
+            try:
+                contact[key] = (
+                    normalize_email(value) if key == "email" else normalize_phone(value, country)
+                )
+            except ApiError as exc:
+                invalid += exc.message if isinstance(exc.message, list) else [exc.message]
         elif key == "tags":
             contact["tags"] = _unique(tag.strip() for tag in value if tag.strip())
         elif value is None:
             contact.pop(key, None)
         else:
             contact[key] = value
+    if invalid:
+        raise ApiError(422, invalid)
     if body.get("name") and not (body.get("firstName") or body.get("lastName")):
         first, _, last = str(body["name"]).strip().partition(" ")
         contact["firstName"] = first
