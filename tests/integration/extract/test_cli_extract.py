@@ -224,3 +224,44 @@ def test_warehouse_urls_map_to_dlt_destinations(url: str, kind: str) -> None:
     assert destination.kind == kind
     assert "pw@" not in destination.url and "pw@" not in destination.identity
     assert destination.destination.destination_type.endswith(kind)
+
+
+def test_tap_reads_installed_locations_too(emulator: EmulatorServer, tmp_path: Path) -> None:
+    state = emulator.state
+    store_path = tmp_path / "tokens.sqlite3"
+    _agency_login(emulator, store_path)
+    config = _config_file(
+        tmp_path,
+        {
+            "base_url": emulator.base_url,
+            "oauth": {
+                "client_id": state.client_id,
+                "client_secret": state.client_secret,
+                "company_id": state.company_id,
+                "app_id": state.app_id,
+                "token_store": str(store_path),
+            },
+            "installed": True,
+            "streams": ["contacts"],
+            "rate_limit": False,
+        },
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ghlsync.cli import tap_main; tap_main()",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    records = [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "contacts"]
+    locations = {loc["id"] for loc in state.locations}
+    assert {r["location_id"] for r in records} == locations
+    assert len(records) == sum(len(emulator_items(emulator, loc, "contacts")) for loc in locations)
+    assert state.client_secret not in done.stdout + done.stderr
