@@ -31,7 +31,7 @@ __all__ = [
 from ghlsync.extract.readers import FieldKeys, ReadContext, ReadOptions
 from ghlsync.extract.shape import shape, tombstone
 from ghlsync.extract.state import advance, changed_since, clamp, deleted_ids, scan_cursor, sortable
-from ghlsync.extract.streams import Stream
+from ghlsync.extract.streams import STREAMS, Stream
 
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient
@@ -184,6 +184,14 @@ def _changed_only(
     return kept
 
 
+def _scopes_needed(stream: Stream) -> str:
+    """``stream``'s scope, and its parent's when another (a child reads its parents too)."""
+    parent = STREAMS.get(stream.parent) if stream.parent else None
+    if parent is None or parent.scope == stream.scope:
+        return f"`{stream.scope}`"
+    return f"`{stream.scope}` (and `{parent.scope}` to read its parent {parent.name})"
+
+
 def _scope_error(error: AuthError) -> bool:
     text = " ".join(error.messages).lower()
     return error.reason == "scope" or "scope" in text
@@ -215,10 +223,10 @@ async def guarded(
     except AuthError as error:
         if _scope_error(error):
             result.status = "skipped"
-            result.message = f"token lacks scope {stream.scope}"
+            needed = _scopes_needed(stream)
+            result.message = f"token lacks scope {needed}"
             report.warnings.append(
-                f"{location_id}: stream {stream.name} skipped: the token lacks scope "
-                f"`{stream.scope}`"
+                f"{location_id}: stream {stream.name} skipped: the token lacks scope {needed}"
             )
         else:
             result.status, result.message = "failed", str(error)

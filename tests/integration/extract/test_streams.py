@@ -271,12 +271,15 @@ def test_missing_scope_skips_only_that_stream(emulator: EmulatorServer) -> None:
     config = config_for(emulator)
     loc = config.locations[0]
     scopes = sorted(
-        {s.scope for s in STREAMS.values()} - {"calendars/events.readonly", "invoices.readonly"}
+        {s.scope for s in STREAMS.values()}
+        - {"calendars/events.readonly", "invoices.readonly", "conversations.readonly"}
     )
     config.tokens[loc] = admin(
         emulator, "POST", "/tokens", json={"locationId": loc, "scopes": scopes}
     )["token"]
-    records, _, report = read(config, ["calendars", "calendar_events", "invoices", "products"])
+    records, _, report = read(
+        config, ["calendars", "calendar_events", "invoices", "products", "messages"]
+    )
     assert report.result(loc, "calendar_events").status == "skipped"
     assert report.result(loc, "invoices").status == "skipped"
     assert report.result(loc, "calendars").status == "ok"
@@ -286,4 +289,11 @@ def test_missing_scope_skips_only_that_stream(emulator: EmulatorServer) -> None:
         "`calendars/events.readonly`" in w and "calendar_events" in w for w in report.warnings
     )
     assert any("`invoices.readonly`" in w for w in report.warnings)
+    # a child names its parent's scope too: messages are read through the conversations search
+    assert report.result(loc, "messages").status == "skipped"
+    assert any(
+        "stream messages skipped" in w
+        and "`conversations/message.readonly` (and `conversations.readonly`" in w
+        for w in report.warnings
+    ), report.warnings
     assert {r["location_id"] for r in records["calendar_events"]} == {config.locations[1]}
