@@ -156,6 +156,35 @@ def test_notes_second_run_reads_only_contacts_changed_since(emulator: EmulatorSe
     assert report.result(loc, "notes").status == "ok"
 
 
+def test_messages_second_run_reads_only_conversations_with_new_messages(
+    emulator: EmulatorServer,
+) -> None:
+    config = config_for(emulator)
+    records, marks, _ = read(config, ["messages"])
+    conversations = sum(
+        len(emulator_items(emulator, loc, "conversations")) for loc in config.locations
+    )
+    first = count(emulator, "GET /conversations/{conversationId}/messages")
+    assert first == conversations
+    assert len(records["messages"]) == sum(
+        len(emulator_items(emulator, loc, "messages")) for loc in config.locations
+    )
+    loc = config.locations[0]
+    contact = next(c for c in emulator_items(emulator, loc, "contacts") if c.get("email"))
+
+    async def send() -> Any:
+        async with config.client(None) as client:
+            return await client.conversations.send_message(
+                contact["id"], type="Email", message="hello again", location_id=loc
+            )
+
+    sent = asyncio.run(send())
+    again, _, _ = read(config, ["messages"], marks)
+    # the conversation with the new message, plus those whose last message is in the overlap
+    assert count(emulator, "GET /conversations/{conversationId}/messages") - first < 10
+    assert sent["messageId"] in {r["id"] for r in again["messages"]}
+
+
 def test_conversations_second_run_reads_only_the_overlap(emulator: EmulatorServer) -> None:
     config = config_for(emulator)
     records, marks, _ = read(config, ["conversations"])
