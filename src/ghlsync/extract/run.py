@@ -47,6 +47,10 @@ class DestinationError(GHLSyncError):
     """The destination refused or could not be reached (dlt's step failed)."""
 
 
+class ExtractFailed(GHLSyncError):
+    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
+
+
 @dataclass
 class Destination:
     #: the URL as shown (password removed)
@@ -325,6 +329,11 @@ def run_extract(
             phase("deleting rows the full re-read did not bring")
             refreshed = _sweep(pipeline, destination, info, config, the_report)
     except PipelineStepFailed as error:
+        if error.step == "extract":  # reading failed outside the per-location guard: not the
+            raise ExtractFailed(  # destination's fault
+                f"extract failed: {_root_cause(error)}",
+                hint="nothing was loaded and bookmarks did not advance; rerun, or report it",
+            ) from None
         raise DestinationError(
             f"{destination.kind} at {destination.url}: dlt's {error.step} step failed: "
             f"{_root_cause(error)}",

@@ -88,3 +88,34 @@ def test_delta_tables_merge(emulator: EmulatorServer, tmp_path: Path) -> None:
     opp_ids = opportunities.to_pyarrow_table().column("id").to_pylist()
     assert deleted not in opp_ids  # the tombstone deleted it (hard_delete under upsert)
     assert len(opp_ids) == len(set(opp_ids)) == 39
+
+
+def test_postgres_full_refresh_of_one_location(emulator: EmulatorServer, tmp_path: Path) -> None:
+    con = _pg_connect()
+    dataset = f"ghl_extract_{uuid.uuid4().hex[:10]}"
+    config = config_for(emulator, streams=["contacts"])
+    a, b = config.locations
+    pipelines = str(tmp_path / "p")
+    try:
+        assert run_extract(config, to=PG, dataset=dataset, pipelines_dir=pipelines).ok
+        gone = emulator_items(emulator, a, "contacts")[0]["id"]
+        admin(emulator, "DELETE", f"/locations/{a}/contacts/{gone}")
+        only_a = config_for(emulator, streams=["contacts"], locations=[a])
+        result = run_extract(
+            only_a, to=PG, dataset=dataset, full_refresh=True, pipelines_dir=pipelines
+        )
+        assert result.ok and result.refreshed == {"contacts": 1}
+        with con.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                f"SELECT location_id, count(*) FROM {dataset}.contacts GROUP BY 1 ORDER BY 1"  # noqa: S608
+            )
+            counts = dict(cur.fetchall())
+            cur.execute(f"SELECT count(*) FROM {dataset}.contacts WHERE id = %s", (gone,))  # noqa: S608
+            assert cur.fetchone() == (0,)
+        assert counts == {a: 119, b: 120}
+    finally:
+        with con.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"DROP SCHEMA IF EXISTS {dataset} CASCADE")
+            cur.execute(f"DROP SCHEMA IF EXISTS {dataset}_staging CASCADE")
+        con.commit()  # type: ignore[attr-defined]
+        con.close()  # type: ignore[attr-defined]
