@@ -190,10 +190,11 @@ def extract_command(
             payload = {"ok": False, "exit_code": EXIT_DESTINATION_FAILED, "error": str(error)}
             typer.echo(json.dumps({**payload, **report.to_dict(), "ok": False}, indent=2))
         raise typer.Exit(EXIT_DESTINATION_FAILED) from None
-    except GHLSyncError as error:  # e.g. listing installed locations failed: no location ran
+    except GHLSyncError as error:  # listing installed locations or the whole read failed
         typer.echo(f"error: {error}", err=True)
         if as_json:
-            typer.echo(json.dumps({"ok": False, "exit_code": 1, "error": str(error)}, indent=2))
+            payload = {"exit_code": EXIT_LOCATION_FAILED, "error": str(error)}
+            typer.echo(json.dumps({**payload, **report.to_dict(), "ok": False}, indent=2))
         raise typer.Exit(EXIT_LOCATION_FAILED) from None
     if as_json:
         typer.echo(json.dumps(_payload(result, cfg), indent=2))
