@@ -303,8 +303,11 @@ def error_for_status(
     path: str,
     body: Any,
     trace_id: str | None = None,
+    required_scope: str | None = None,
 ) -> APIError:
-    """Map an HTTP error answer to the right class of the tree (pure; no I/O)."""
+    """Map an HTTP error answer to the right class of the tree (pure; no I/O).
+
+    ``required_scope``: the OAuth scope the endpoint needs, when known (``AuthError.scope``)."""
     messages = _messages_of(body)
     if trace_id is None and isinstance(body, dict):
         raw_trace = body.get("traceId")
@@ -329,10 +332,10 @@ def error_for_status(
     if status == 401:
         text = " ".join(messages).lower()
         if "scope" in text:
-            return AuthError(reason="scope", **common)
+            return AuthError(reason="scope", scope=required_scope, **common)
         if "expired" in text or "jwt" in text:
-            return AuthError(reason="expired", **common)
-        return AuthError(reason="invalid", **common)
+            return AuthError(reason="expired", scope=required_scope, **common)
+        return AuthError(reason="invalid", scope=required_scope, **common)
     if status == 403:
         return ForbiddenError(**common)
     if status == 404:

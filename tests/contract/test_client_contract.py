@@ -713,3 +713,32 @@ def test_the_checker_catches_form_mistakes(specs: Specs) -> None:
     assert _check(specs, form("/oauth/token", {**good, "clientSecret": "b"}))  # unknown field
     assert _check(specs, form("/oauth/token", good, kind="json"))  # the spec takes a form
     assert _check(specs, form("/oauth/locationToken", {"companyId": CO}))  # no locationId
+
+
+async def test_the_scope_table_matches_the_spec(specs: Specs) -> None:
+    """``ghlsync.client.scopes``: every entry is the spec's ``security`` scope of that
+    operation, and every operation the resources call that names a scope has an entry."""
+    from ghlsync.client.scopes import REQUIRED_SCOPES, required_scope
+
+    operations = {(op.method, op.template): op for op in specs.operations}
+    wrong = []
+    for (method, template), scope in REQUIRED_SCOPES.items():
+        op = operations.get((method, template))
+        declared = (
+            {s for e in op.spec.get("security", []) for v in e.values() for s in v} if op else set()
+        )
+        if scope not in declared:
+            wrong.append(f"{method} {template}: {scope!r} not in {sorted(declared)}")
+    recorder = Recorder()
+    for sample in SAMPLES.values():
+        if sample is not None:
+            await _drive(sample(recorder.client))
+    await recorder.client.aclose()
+    missing = []
+    for sent in recorder.sent:
+        for op in specs.find(sent.method, sent.path):
+            declared = {s for e in op.spec.get("security", []) for v in e.values() for s in v}
+            if declared and required_scope(sent.method, sent.path) not in declared:
+                missing.append(f"{sent.method} {op.template}: {sorted(declared)}")
+    assert not wrong, wrong
+    assert not missing, sorted(set(missing))

@@ -41,6 +41,7 @@ from ghlsync.client.retry import (
     parse_retry_after,
     should_retry,
 )
+from ghlsync.client.scopes import required_scope
 from ghlsync.client.versions import version_for
 from ghlsync.config import DEFAULT_BASE_URL, Settings
 from ghlsync.errors import (
@@ -382,7 +383,12 @@ def _api_error(response: httpx.Response, method: str, path: str, scope: Scope) -
         body = response.text[:500]
     trace = response.headers.get("traceid") or response.headers.get("x-trace-id")
     error = error_for_status(
-        status=response.status_code, method=method, path=path, body=body, trace_id=trace
+        status=response.status_code,
+        method=method,
+        path=path,
+        body=body,
+        trace_id=trace,
+        required_scope=required_scope(method, path) if response.status_code == 401 else None,
     )
     if isinstance(error, RateLimitError):
         error.location = scope.location_id or scope.company_id

@@ -257,6 +257,20 @@ async def test_scope_401_is_not_refreshed(sleeps: Sleeps) -> None:
             await c.request("GET", "/contacts/c1")
     assert caught.value.reason == "scope"
     assert len(script.requests) == 1
+    # the endpoint's required scope (from the spec) is named, and the hint says to add it
+    assert caught.value.scope == "contacts.readonly"
+    assert "`contacts.readonly`" in caught.value.hint
+
+
+async def test_scope_named_for_writes_and_unknown_endpoints(sleeps: Sleeps) -> None:
+    refusal = reply(401, {"message": "The token is not authorized for this scope."})
+    async with client(Script([refusal]), sleeps) as c:
+        with pytest.raises(AuthError) as caught:
+            await c.request("PUT", "/opportunities/o1/status", json={"status": "won"})
+        assert caught.value.scope == "opportunities.write"
+        with pytest.raises(AuthError) as unknown:
+            await c.request("GET", "/somewhere/else")
+        assert unknown.value.scope is None and "the scope this endpoint needs" in unknown.value.hint
 
 
 async def test_missing_token_is_a_config_error(sleeps: Sleeps) -> None:

@@ -83,7 +83,9 @@ async def test_resendable_posts_say_so() -> None:
 
 
 def _outcome_unknown() -> OutcomeUnknownError:
-    return OutcomeUnknownError("read timeout", method="POST", path="/contacts/")
+    return OutcomeUnknownError(
+        "read timeout", method="POST", path="/contacts/", location_id="L", attempts=1
+    )
 
 
 async def test_create_reconciles_through_the_duplicate_lookup() -> None:
@@ -112,6 +114,8 @@ async def test_create_reraises_when_the_contact_is_not_found() -> None:
     with pytest.raises(OutcomeUnknownError, match="no contact with this email/phone") as info:
         await client.contacts.create("L", phone="+14155550100")
     assert isinstance(info.value.cause, OutcomeUnknownError)
+    # the scope and attempts of the failed create survive for the caller's reconciliation
+    assert (info.value.location_id, info.value.attempts, info.value.method) == ("L", 1, "POST")
     assert [c.method for c in client.calls] == ["POST", "GET"]
 
 
@@ -120,9 +124,10 @@ async def test_create_without_email_or_phone_cannot_reconcile() -> None:
         raise _outcome_unknown()
 
     client = Client(handler)
-    with pytest.raises(OutcomeUnknownError, match="neither email nor phone"):
+    with pytest.raises(OutcomeUnknownError, match="neither email nor phone") as info:
         await client.contacts.create("L", first_name="Ann")
     assert len(client.calls) == 1
+    assert info.value.location_id == "L" and info.value.attempts == 1
 
 
 async def test_create_reraises_when_the_lookup_fails_too() -> None:
@@ -186,6 +191,7 @@ async def test_custom_field_map_is_cached_and_invalidated_on_writes() -> None:
     assert (await fields.resolve("L", "tier") or {}).get("id") == "f1"
     assert (await fields.resolve("L", "contact.tier") or {}).get("id") == "f1"
     assert len(client.calls) == 1  # cached
+    assert client.calls[0].params == {"model": "all"}  # contact and opportunity fields
 
     await fields.create("L", name="Size", data_type="NUMERICAL", model="contact")
     assert (await fields.resolve("L", "contact.size") or {}).get("id") == "f2"

@@ -180,9 +180,7 @@ class ContactsResource(Resource):
             raise OutcomeUnknownError(
                 "create may or may not have happened and the contact has neither email nor "
                 "phone to look it up by; it was not resent",
-                method=error.method,
-                path=error.path,
-                cause=error,
+                **_unknown_context(error),
             ) from error
         try:
             found = await self.find_duplicate(location_id, email=email, phone=phone)
@@ -190,9 +188,7 @@ class ContactsResource(Resource):
             raise OutcomeUnknownError(
                 f"create may or may not have happened; the duplicate lookup that would tell "
                 f"failed too ({type(lookup_error).__name__}); it was not resent",
-                method=error.method,
-                path=error.path,
-                cause=error,
+                **_unknown_context(error),
             ) from lookup_error
         contact = found.get("contact")
         if contact:
@@ -200,9 +196,7 @@ class ContactsResource(Resource):
         raise OutcomeUnknownError(
             "create may or may not have happened: no contact with this email/phone was found "
             "by the duplicate lookup (search may lag writes by seconds); it was not resent",
-            method=error.method,
-            path=error.path,
-            cause=error,
+            **_unknown_context(error),
         ) from error
 
     async def get(self, contact_id: str, *, location_id: str | None = None) -> ContactResponse:
@@ -615,3 +609,16 @@ class ContactsResource(Resource):
         path = f"/contacts/{segment(contact_id)}/appointments"
         response = await self._call("GET", path, location_id=location_id)
         return cast(list[dict[str, Any]], (response or {}).get("events", []))
+
+
+def _unknown_context(error: OutcomeUnknownError) -> dict[str, Any]:
+    """The call, scope and attempts of ``error``, kept on the error that replaces it (the
+    caller reconciles with them)."""
+    return {
+        "method": error.method,
+        "path": error.path,
+        "cause": error,
+        "location_id": error.location_id,
+        "company_id": error.company_id,
+        "attempts": error.attempts,
+    }

@@ -283,7 +283,8 @@ class CustomFieldsResource(Resource):
         async with lock:
             if not refresh and location_id in self._maps:
                 return self._maps[location_id]
-            definitions = await self.list(location_id)
+            # ``model=all``: HighLevel's default may be contact fields only
+            definitions = await self.list(location_id, model="all")
             mapping: FieldMap = {d["fieldKey"]: d for d in definitions if d.get("fieldKey")}
             self._maps[location_id] = mapping
             self._misses.pop(location_id, None)
