@@ -185,11 +185,16 @@ def _changed_only(
 
 
 def _scopes_needed(stream: Stream) -> str:
-    """``stream``'s scope, and its parent's when another (a child reads its parents too)."""
+    """``stream``'s scope, and those of the other calls its reader makes (a child reads its
+    parents too; calendar_events lists the calendars first)."""
     parent = STREAMS.get(stream.parent) if stream.parent else None
-    if parent is None or parent.scope == stream.scope:
+    others = [(scope, "") for scope in stream.also_needs]
+    if parent is not None:
+        others.append((parent.scope, f" to read its parent {parent.name}"))
+    others = [(scope, why) for scope, why in others if scope != stream.scope]
+    if not others:
         return f"`{stream.scope}`"
-    return f"`{stream.scope}` (and `{parent.scope}` to read its parent {parent.name})"
+    return f"`{stream.scope}` (and " + ", ".join(f"`{s}`{why}" for s, why in others) + ")"
 
 
 def _scope_error(error: AuthError) -> bool:

@@ -81,6 +81,8 @@ class Stream:
     #: emit only records with this timestamp >= ``bookmark cursor - overlap`` (see the module)
     changed_field: str | None = None
     parent: str | None = None
+    #: scopes of other calls the reader makes (named when the stream is skipped for a scope)
+    also_needs: tuple[str, ...] = ()
     default_enabled: bool = True
     #: records carry ``customFields`` (``[{id, value}]``): add ``custom_field_values`` by key
     custom_fields: bool = False
@@ -355,6 +357,7 @@ STREAMS: dict[str, Stream] = {
             resource_method="calendars.events",
             paginator="time windows",
             scope="calendars/events.readonly",
+            also_needs=("calendars.readonly",),
             mode="incremental",
             cursor_field="dateUpdated",
             changed_field="dateUpdated",
