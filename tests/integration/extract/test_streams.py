@@ -326,3 +326,46 @@ def test_missing_scope_skips_only_that_stream(emulator: EmulatorServer) -> None:
         for w in report.warnings
     ), report.warnings
     assert {r["location_id"] for r in records["calendar_events"]} == {config.locations[1]}
+
+
+def test_child_bookmark_moves_only_after_the_children_of_its_parents(
+    emulator: EmulatorServer,
+) -> None:
+    """A crash between batches must never leave a messages bookmark past an unread parent."""
+    config = config_for(emulator)
+    loc = config.locations[0]
+    conversations = {c["id"]: c for c in emulator_items(emulator, loc, "conversations")}
+    seen_parents: set[str] = set()
+    moves = 0
+
+    async def go() -> None:
+        nonlocal moves
+        report = Report()
+        async with config.client(None) as client:
+            cursor: str | None = None
+            async for batch in guarded(
+                client,
+                STREAMS["messages"],
+                loc,
+                None,
+                ReadOptions(page_size=10),  # ten conversations per search page
+                FieldKeys(report),
+                report,
+            ):
+                seen_parents.update(r["conversationId"] for r in batch.records)
+                new = (batch.bookmark or {}).get("cursor")
+                if new and new != cursor:
+                    moves += 1
+                    cursor = new
+                    covered = [
+                        cid
+                        for cid, c in conversations.items()
+                        if dt.datetime.fromtimestamp(c["lastMessageDate"] / 1000, dt.UTC)
+                        <= parse_ts(cursor)
+                    ]
+                    # every conversation the bookmark now covers has had its messages read
+                    assert set(covered) <= seen_parents, set(covered) - seen_parents
+            assert report.result(loc, "messages").status == "ok"
+
+    asyncio.run(go())
+    assert moves >= len(conversations) // 10
