@@ -150,12 +150,16 @@ SPEC_QUIRKS: list[tuple[str, tuple[str | int, ...], Any, str]] = [
         {"type": "object"},
         "invoice items are objects (the property's own example; InvoiceItemDto), typed as strings",
     ),
-    (
-        "payments",
-        ("components", "schemas", "TxnResponseSchema", "properties", "status"),
-        {"type": "string"},
-        "a transaction status is a string (the property's own example 'succeeded'), typed object",
-    ),
+    *[
+        (
+            "payments",
+            ("components", "schemas", schema, "properties", "status"),
+            {"type": "string"},
+            "a transaction status is a string (the property's own example 'succeeded'), "
+            "typed object",
+        )
+        for schema in ("TxnResponseSchema", "GetTxnResponseSchema")
+    ],
     (
         "conversations",
         ("paths", "/conversations/search", "get", "parameters", 8, "schema"),
@@ -785,8 +789,35 @@ async def _exercise(s: Scenario, state: Any) -> None:
         headers=h,
         productId=products["products"][0]["_id"],
     )
-    await s.call("GET", "/payments/orders", params={"altId": loc, "limit": 2}, headers=h)
-    await s.call("GET", "/payments/transactions", params={**alt, "limit": 2}, headers=h)
+    orders = await s.call("GET", "/payments/orders", params={"altId": loc, "limit": 2}, headers=h)
+    await s.call(
+        "GET",
+        "/payments/orders/{orderId}",
+        params={"altId": loc},
+        headers=h,
+        orderId=orders["data"][0]["_id"],
+    )
+    txns = await s.call("GET", "/payments/transactions", params={**alt, "limit": 2}, headers=h)
+    await s.call(
+        "GET",
+        "/payments/transactions/{transactionId}",
+        params=alt,
+        headers=h,
+        transactionId=txns["data"][0]["_id"],
+    )
+    await s.call(
+        "GET",
+        "/contacts/business/{businessId}",
+        params={"locationId": loc, "limit": 5},
+        headers=h,
+        businessId=businesses["businesses"][0]["id"],
+    )
+    await s.call(
+        "POST",
+        "/users/search/filter-by-email",
+        json_body={"companyId": state.company_id, "emails": users[0]["email"]},
+        headers=agency,
+    )
     await s.call("DELETE", c_path, headers=h, contactId=cid)
 
 
@@ -946,7 +977,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /calendars/{calendarId}/free-slots",
     "GET /calendars/{calendarId}/notifications",
     "GET /calendars/{calendarId}/notifications/{notificationId}",
-    "GET /contacts/business/{businessId}",
     "GET /conversations/locations/{locationId}/messages/{messageId}/transcription",
     "GET /conversations/locations/{locationId}/messages/{messageId}/transcription/download",
     "GET /conversations/messages/email/{id}",
@@ -982,7 +1012,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /locations/{locationId}/customFields/upload",
     "POST /locations/{locationId}/customValues",
     "POST /locations/{locationId}/recurring-tasks",
-    "POST /users/search/filter-by-email",
     "PUT /calendars/appointments/{appointmentId}/notes/{noteId}",
     "PUT /calendars/events/block-slots/{eventId}",
     "PUT /calendars/groups/{groupId}",

@@ -521,6 +521,31 @@ async def search_contacts(request: Request) -> Response:
 
 
 # --------------------------------------------------------------------------- deprecated list
+async def business_contacts(request: Request) -> Response:
+    """``GET /contacts/business/{businessId}``: the location's contacts of a business, oldest
+    first; ``skip``/``limit`` (≤ 100), ``query`` text; ``{contacts, count}``."""
+    location_id = request.query_params.get("locationId")
+    if not location_id:
+        require(request, scope="contacts.readonly")
+        raise ApiError(422, ["locationId should not be empty"])
+    require(request, scope="contacts.readonly", location_id=location_id)
+    store = store_of(request)
+    limit = int_param(request, "limit", 25, minimum=1, maximum=100)
+    skip = int_param(request, "skip", 0)
+    query_text = (request.query_params.get("query") or "").strip().lower()
+    predicate = text_query(query_text) if query_text else None
+    business_id = request.path_params["businessId"]
+    contacts = store.contacts(location_id)
+    matches = [
+        contact
+        for contact in contacts
+        if contact.get("businessId") == business_id and (predicate is None or predicate(contact))
+    ]
+    matches.sort(key=lambda contact: (contact.get("dateAdded") or "", contact["id"]))
+    page = matches[skip : skip + limit]
+    return ok({"contacts": [contact_view(contact) for contact in page], "count": len(matches)})
+
+
 async def list_contacts(request: Request) -> Response:
     location_id = request.query_params.get("locationId")
     if not location_id:
@@ -853,6 +878,7 @@ async def contact_appointments(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/contacts/search", search_contacts, methods=["POST"]),
+    Route("/contacts/business/{businessId}", business_contacts, methods=["GET"]),
     Route("/contacts/search/duplicate", duplicate_lookup, methods=["GET"]),
     Route("/contacts/upsert", upsert_contact, methods=["POST"]),
     Route("/contacts/bulk/tags/update/{type}", bulk_tags, methods=["POST"]),

@@ -1,5 +1,6 @@
 """Payments (``apps/payments.json``): orders and transactions, ``altId`` (+ ``altType``),
-``limit``/``offset``, ``startAt``/``endAt`` on ``createdAt``; ``{data, totalCount}``.
+``limit``/``offset``, ``startAt``/``endAt`` on ``createdAt``; ``{data, totalCount}``; one order
+or transaction by id (the record itself, as ``GetOrderResponseSchema``/``GetTxnResponseSchema``).
 
 Both carry ``createdAt``/``updatedAt`` (``OrderResponseSchema``, ``TxnResponseSchema``).
 """
@@ -128,7 +129,41 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         )
 
 
+def get_handler(
+    kind: str, scope: str, param: str, *, type_required: bool, missing: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """One order or transaction of the ``altId`` location; 404 when it is not there."""
+
+    async def handler(request: Request) -> Response:
+        location_id = alt_location(request, scope, type_required=type_required)
+        q = request.query_params
+        if q.get("locationId") and q["locationId"] != location_id:
+            raise ApiError(403, "The token does not have access to this location.")
+        item = store_of(request).collection(location_id, kind).get(request.path_params[param])
+        if item is None:
+            raise ApiError(404, missing)
+        return ok(view(item))
+
+    return handler
+
+
 routes: list[BaseRoute] = [
+    Route(
+        "/payments/orders/{orderId}",
+        get_handler("orders", ORDERS, "orderId", type_required=False, missing="Order not found"),
+        methods=["GET"],
+    ),
+    Route(
+        "/payments/transactions/{transactionId}",
+        get_handler(
+            "transactions",
+            TRANSACTIONS,
+            "transactionId",
+            type_required=True,
+            missing="Transaction not found",
+        ),
+        methods=["GET"],
+    ),
     Route(
         "/payments/orders",
         list_handler(

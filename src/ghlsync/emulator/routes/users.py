@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import (
+    AGENCY_ONLY,
     ANY_TOKEN,
     ApiError,
     int_param,
@@ -92,6 +93,53 @@ async def search_users(request: Request) -> Response:
         ordered.reverse()
     page = ordered[skip : skip + limit]
     return ok({"users": [user_view(user) for user in page], "count": len(ordered)})
+
+
+async def filter_by_email(request: Request) -> Response:
+    """``POST /users/search/filter-by-email`` (``FilterByEmailDto``, an agency token): the
+    company's users with any of ``emails`` (comma-separated); ``projection`` ``all`` or field
+    names (default: id and email). Deleted users are not kept, so ``deleted: true`` finds none."""
+    token = require(request, scope=READ, token_kinds=AGENCY_ONLY)
+    body = await json_body(
+        request,
+        allowed={"companyId", "emails", "deleted", "skip", "limit", "projection"},
+        required={"companyId", "emails"},
+    )
+    messages = [
+        f"{name} must be a string"
+        for name in ("companyId", "emails", "skip", "limit", "projection")
+        if name in body and not isinstance(body[name], str)
+    ]
+    if "deleted" in body and not isinstance(body["deleted"], bool):
+        messages.append("deleted must be a boolean value")
+    bounds = {}
+    for name, default in (("skip", "0"), ("limit", "25")):
+        raw = body.get(name, default)
+        if isinstance(raw, str) and not raw.isdigit():
+            messages.append(f"{name} must be a number string")
+        bounds[name] = int(raw) if isinstance(raw, str) and raw.isdigit() else 0
+    if messages:
+        raise ApiError(422, messages)
+    if body["companyId"] != token.company_id:
+        raise ApiError(403, "The token does not have access to this company.")
+    store = store_of(request)
+    wanted = {email.strip().lower() for email in body["emails"].split(",") if email.strip()}
+    users: dict[str, Entity] = {}
+    if not body.get("deleted"):
+        for location in store.locations.values():
+            for user in store.collection(location.id, "users"):
+                if str(user.get("email", "")).lower() in wanted:
+                    users[user["id"]] = user
+    ordered = sorted(users.values(), key=lambda user: user["id"])
+    page = ordered[bounds["skip"] : bounds["skip"] + max(bounds["limit"], 1)]
+    projection = body.get("projection") or ""
+    fields = {"id", "email"} | {name.strip() for name in projection.split(",") if name.strip()}
+
+    def shaped(user: Entity) -> dict[str, Any]:
+        view = user_view(user)
+        return view if projection == "all" else {k: v for k, v in view.items() if k in fields}
+
+    return ok({"users": [shaped(user) for user in page], "count": len(ordered)})
 
 
 async def get_user(request: Request) -> Response:
@@ -255,6 +303,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
 
 routes: list[BaseRoute] = [
     Route("/users/search", search_users, methods=["GET"]),
+    Route("/users/search/filter-by-email", filter_by_email, methods=["POST"]),
     Route("/users/", list_users, methods=["GET"]),
     Route("/users/", create_user, methods=["POST"]),
     Route("/users/{userId}", get_user, methods=["GET"]),
