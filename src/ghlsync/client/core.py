@@ -42,6 +42,7 @@ from ghlsync.client.retry import (
     should_retry,
 )
 from ghlsync.client.scopes import required_scope
+from ghlsync.client.v3 import answer_from_v3, to_v3
 from ghlsync.client.versions import version_for
 from ghlsync.config import DEFAULT_BASE_URL, Settings
 from ghlsync.errors import (
@@ -187,6 +188,9 @@ class AsyncGHLClient(ResourceSet):
         if version is not None:
             base_headers["Version"] = version
         query = _clean_params(params)
+        wire_path, form = path, data
+        if self.api_version == "v3":  # the one v2 -> v3 map, at the edge (``v3.py``)
+            wire_path, query, form = to_v3(method, path, query, data)
         key = (self.auth.identity, scope.bucket)
         refreshed = False
         attempt = 0
@@ -200,7 +204,9 @@ class AsyncGHLClient(ResourceSet):
                 await self._acquire(key, scope, method, path)
             started = time.perf_counter()
             try:
-                response = await self._send(method, path, query, json, data, headers, http_timeout)
+                response = await self._send(
+                    method, wire_path, query, json, form, headers, http_timeout
+                )
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 failure, error = _transport_failure(exc, method, path)
                 decision = should_retry(policy, attempt=attempt, idempotent=safe, failure=failure)
@@ -225,7 +231,10 @@ class AsyncGHLClient(ResourceSet):
                 await self.limiter.observe(key, response.headers)
             if 200 <= status < 300:
                 log.debug("%s %s -> %d (%.1f ms)", method, path, status, elapsed_ms)
-                return _decode(response, method, path)
+                decoded = _decode(response, method, path)
+                if self.api_version == "v3":
+                    return answer_from_v3(method, path, decoded)
+                return decoded
             api_error = _api_error(response, method, path, scope)
             log.debug(
                 "%s %s -> %d (%.1f ms, attempt %d)", method, path, status, elapsed_ms, attempt

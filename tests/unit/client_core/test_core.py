@@ -355,3 +355,17 @@ async def test_plain_constructor_reads_base_url_and_version_from_the_environment
     explicit = AsyncGHLClient("t", base_url="http://x.test", api_version="v2", limiter=None)
     assert (explicit.base_url, explicit.api_version) == ("http://x.test", "v2")
     await explicit.aclose()
+
+
+async def test_v3_calls_are_mapped_at_the_edge(sleeps: Sleeps) -> None:
+    script = Script([reply(200, {"opportunities": [], "meta": {}})])
+    async with client(script, sleeps, api_version="v3") as c:
+        await c.opportunities.search("L1", pipeline_id="p1")
+        with pytest.raises(ConfigError, match="does not exist in API v3") as caught:
+            await c.request("GET", "/users/", params={"locationId": "L1"}, location_id="L1")
+        assert "users.search" in caught.value.hint
+    sent = script.requests[0]
+    assert sent.url.path == "/opportunities/search"
+    assert sent.url.params["locationId"] == "L1" and sent.url.params["pipelineId"] == "p1"
+    assert "location_id" not in sent.url.params and sent.headers["Version"] == "v3"
+    assert len(script.requests) == 1  # the refused call was not sent
