@@ -89,7 +89,9 @@ def _summary(result: Any, config: Any = None) -> None:
         for location_id in sorted({r.location_id for r in result.report.results.values()}):
             snapshot = config.budget(location_id)
             if snapshot is not None:
-                console.print(f"budget left {location_id}: {budget_text(snapshot)}")
+                console.print(
+                    f"budget left {location_id}: {budget_text(snapshot)}", highlight=False
+                )
     for table_name, rows in sorted(getattr(result, "refreshed", {}).items()):
         console.print(f"full refresh: {rows} rows no longer upstream deleted from {table_name}")
     for warning in result.report.warnings:
