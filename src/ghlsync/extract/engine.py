@@ -1,7 +1,8 @@
 """Reading streams (async, shared by the dlt source and the Singer tap).
 
-``read_stream`` turns one (stream, location) into ``Batch``es: shaped records, tombstones and
-the bookmark that holds once the batch is committed. ``guarded`` wraps it so one location's
+``read_stream`` runs the stream's reader (``readers``) for one location and turns its pages into
+``Batch``es: shaped records (only the changed ones for ``changed_field`` streams), tombstones
+and the bookmark that holds once the batch is committed. ``guarded`` wraps it so one location's
 failure (403, 5xx after retries, ...) or a missing scope is recorded in the ``Report`` instead of
 stopping the others. ``merge`` runs several producers concurrently on one event loop; each
 location has its own rate budget in the client's limiter, so locations do not slow each other.
@@ -17,7 +18,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ghlsync.errors import AuthError, GHLSyncError, NotFoundError
+from ghlsync.extract.readers import FieldKeys, ReadContext, ReadOptions
+from ghlsync.extract.shape import shape, tombstone
+from ghlsync.extract.state import advance, changed_since, clamp, deleted_ids, scan_cursor, sortable
+from ghlsync.extract.streams import STREAMS, Stream
 
+if TYPE_CHECKING:
+    from ghlsync.client import AsyncGHLClient
+
+#: ``FieldKeys`` and ``ReadOptions`` live in ``readers`` (the readers use them) and are
+#: re-exported here, where the dlt source and the Singer tap import them from.
 __all__ = [
     "Batch",
     "FieldKeys",
@@ -28,13 +38,6 @@ __all__ = [
     "merge",
     "read_stream",
 ]
-from ghlsync.extract.readers import FieldKeys, ReadContext, ReadOptions
-from ghlsync.extract.shape import shape, tombstone
-from ghlsync.extract.state import advance, changed_since, clamp, deleted_ids, scan_cursor, sortable
-from ghlsync.extract.streams import STREAMS, Stream
-
-if TYPE_CHECKING:
-    from ghlsync.client import AsyncGHLClient
 
 Status = Literal["pending", "running", "ok", "skipped", "failed"]
 
