@@ -265,3 +265,20 @@ def test_tap_reads_installed_locations_too(emulator: EmulatorServer, tmp_path: P
     assert {r["location_id"] for r in records} == locations
     assert len(records) == sum(len(emulator_items(emulator, loc, "contacts")) for loc in locations)
     assert state.client_secret not in done.stdout + done.stderr
+
+
+def test_tap_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    good = _config_file(tmp_path, {"locations": ["loc1"], "token": "pit-secret-x"})
+    (tmp_path / "typo.json").write_text(json.dumps({"location": ["loc1"], "token": "pit-secret-x"}))
+    cases = [
+        (["--config", str(tmp_path / "missing.json")], "missing.json does not exist"),
+        (["--config", str(tmp_path / "typo.json")], "unknown config keys ['location']"),
+        (["--config", str(good), "--catalog", str(tmp_path / "nocat.json")], "catalog file"),
+        (["--config", str(good), "--state", str(tmp_path / "nostate.json")], "state file"),
+    ]
+    for args, expected in cases:
+        result = CliRunner().invoke(_app(), ["tap", *args])
+        assert result.exit_code == 2, (args, result.output)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and expected in lines[0], (args, result.stderr)
+        assert "pit-secret-x" not in result.output and result.stdout == ""
