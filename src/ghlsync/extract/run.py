@@ -17,7 +17,8 @@ would otherwise resolve them against the pipeline's working dir of its first run
 bookmarks are ignored and replaced) and, once that load is committed, deletes the rows of those
 locations in those tables that the re-read did not bring (``_dlt_load_id`` older than this run):
 records deleted upstream disappear, and other locations, other streams and their bookmarks are
-left alone. A crash before the load deletes nothing.
+left alone. A crash before the load deletes nothing. SQL destinations delete with SQL, Delta
+tables with deltalake; plain Parquet files cannot delete (a warning says so).
 """
 
 from __future__ import annotations
@@ -387,35 +388,52 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _refreshed_targets(
+    pipeline: Any, config: ExtractConfig, report: Report
+) -> dict[str, list[str]]:
+    """Per loaded stream table, the locations whose full re-read completed (``ok``)."""
+    schema = pipeline.default_schema
+    targets: dict[str, list[str]] = {}
+    for stream in (s.name for s in select(config.streams)):
+        if stream not in schema.tables:
+            continue
+        locations = [
+            loc
+            for loc in config.locations
+            if (loc, stream) in report.results and report.results[loc, stream].status == "ok"
+        ]
+        if locations:
+            targets[stream] = locations
+    return targets
+
+
+def _stale_where(locations: list[str], load_ids: list[str]) -> str:
+    where = f"location_id IN ({', '.join(_quote(loc) for loc in locations)})"
+    if load_ids:
+        where += f" AND _dlt_load_id NOT IN ({', '.join(_quote(i) for i in load_ids)})"
+    return where
+
+
 def _sweep(
     pipeline: Any, destination: Destination, info: Any, config: ExtractConfig, report: Report
 ) -> dict[str, int]:
     """Delete rows of the refreshed (stream, location)s that this run's load did not write."""
-    streams = [s.name for s in select(config.streams)]
+    load_ids = [str(i) for i in (getattr(info, "loads_ids", None) or [])]
+    targets = _refreshed_targets(pipeline, config, report)
+    if destination.table_format == "delta" and destination.path is not None:
+        return _sweep_delta(destination.path / pipeline.dataset_name, pipeline, targets, load_ids)
     if not destination.sql:
         report.warnings.append(
-            f"--full-refresh on {destination.kind}: records deleted upstream stay in the files "
-            "(no SQL to delete them); the selected streams were re-read in full"
+            f"--full-refresh on {destination.kind} files: records deleted upstream stay "
+            "(plain files cannot delete rows); the selected streams were re-read in full"
         )
         return {}
-    load_ids = [str(i) for i in (getattr(info, "loads_ids", None) or [])]
     schema = pipeline.default_schema
     deleted: dict[str, int] = {}
     with pipeline.sql_client() as client:
-        for stream in streams:
-            if stream not in schema.tables:
-                continue
-            locations = [
-                loc
-                for loc in config.locations
-                if (loc, stream) in report.results and report.results[loc, stream].status == "ok"
-            ]
-            if not locations:
-                continue
+        for stream, locations in targets.items():
             table = client.make_qualified_table_name(stream)
-            where = f"location_id IN ({', '.join(_quote(loc) for loc in locations)})"
-            if load_ids:
-                where += f" AND _dlt_load_id NOT IN ({', '.join(_quote(i) for i in load_ids)})"
+            where = _stale_where(locations, load_ids)
             stale = f"SELECT _dlt_id FROM {table} WHERE {where}"  # noqa: S608 - quoted above
             rows = client.execute_sql(f"SELECT count(*) FROM {table} WHERE {where}")  # noqa: S608
             count = int(rows[0][0]) if rows else 0
@@ -427,6 +445,42 @@ def _sweep(
                     f"DELETE FROM {child_table} WHERE _dlt_root_id IN ({stale})"  # noqa: S608
                 )
             client.execute_sql(f"DELETE FROM {table} WHERE {where}")  # noqa: S608
+            deleted[stream] = count
+    return deleted
+
+
+def _sweep_delta(
+    root: Path, pipeline: Any, targets: dict[str, list[str]], load_ids: list[str]
+) -> dict[str, int]:
+    """The same sweep on Delta tables (``dataset/table`` directories), with deltalake."""
+    from deltalake import DeltaTable
+
+    deleted: dict[str, int] = {}
+    for stream, locations in targets.items():
+        path = root / stream
+        if not (path / "_delta_log").is_dir():
+            continue
+        where = _stale_where(locations, load_ids)
+        children = [c for c in _children(pipeline.default_schema, stream)]
+        if children:
+            stale = (
+                DeltaTable(str(path))
+                .to_pyarrow_table(columns=["_dlt_id", "location_id", "_dlt_load_id"])
+                .to_pylist()
+            )
+            ids = [
+                r["_dlt_id"]
+                for r in stale
+                if r["location_id"] in locations and r["_dlt_load_id"] not in load_ids
+            ]
+            for child in children:
+                if ids and (root / child / "_delta_log").is_dir():
+                    DeltaTable(str(root / child)).delete(
+                        f"_dlt_root_id IN ({', '.join(_quote(i) for i in ids)})"
+                    )
+        metrics = DeltaTable(str(path)).delete(where)
+        count = int(metrics.get("num_deleted_rows") or 0)
+        if count:
             deleted[stream] = count
     return deleted
 

@@ -119,3 +119,23 @@ def test_postgres_full_refresh_of_one_location(emulator: EmulatorServer, tmp_pat
             cur.execute(f"DROP SCHEMA IF EXISTS {dataset}_staging CASCADE")
         con.commit()  # type: ignore[attr-defined]
         con.close()  # type: ignore[attr-defined]
+
+
+def test_delta_full_refresh_of_one_location(emulator: EmulatorServer, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    out, pipelines = tmp_path / "delta", str(tmp_path / "p")
+    config = config_for(emulator, streams=["contacts"])
+    a, b = config.locations
+    assert run_extract(config, to=f"delta://{out}", pipelines_dir=pipelines).ok
+    gone = emulator_items(emulator, a, "contacts")[0]["id"]
+    admin(emulator, "DELETE", f"/locations/{a}/contacts/{gone}")
+    only_a = config_for(emulator, streams=["contacts"], locations=[a])
+    result = run_extract(only_a, to=f"delta://{out}", full_refresh=True, pipelines_dir=pipelines)
+    assert result.ok and result.refreshed == {"contacts": 1}
+    assert not result.report.warnings
+    rows = deltalake.DeltaTable(str(out / "highlevel" / "contacts")).to_pyarrow_table()
+    by_location: dict[str, int] = {}
+    for row in rows.select(["location_id", "id"]).to_pylist():
+        by_location[row["location_id"]] = by_location.get(row["location_id"], 0) + 1
+        assert row["id"] != gone
+    assert by_location == {a: 119, b: 120}
