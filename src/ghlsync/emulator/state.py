@@ -335,6 +335,12 @@ class ContactCollection(Collection):
             return None
         bucket = self.values.get(field, {})
         keys = wanted if isinstance(wanted, list) else [wanted]
+        if len(keys) == 1:
+            try:
+                # the index's own set: callers only read it (intersections make new sets)
+                return bucket.get(keys[0], set())
+            except TypeError:
+                return None
         found: set[str] = set()
         for key in keys:
             try:
