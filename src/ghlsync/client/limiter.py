@@ -330,6 +330,35 @@ class DailyCountStore:
             raise RateLimitStateError(f"cannot write {self.path}: {exc}") from exc
         return total
 
+    def add_many(self, items: list[tuple[BucketKey, str, int, int, int]]) -> list[int]:
+        """``add`` for several buckets ``(key, day, delta, floor, limit)`` in one transaction
+        (one worker-thread hop and one commit per flush, however many locations)."""
+        totals: list[int] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for key, day, delta, floor, limit in items:
+                    row = self._db.execute(
+                        "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
+                    ).fetchone()
+                    used = int(row[1]) if row is not None and row[0] == day else 0
+                    total = max(used + delta, floor)
+                    self._db.execute(
+                        "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit,"
+                        " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO"
+                        " UPDATE SET day=excluded.day, used=excluded.used,"
+                        " daily_limit=excluded.daily_limit, updated_at=excluded.updated_at",
+                        (*key, day, total, limit, time.time()),
+                    )
+                    totals.append(total)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise RateLimitStateError(f"cannot write {self.path}: {exc}") from exc
+        return totals
+
     def close(self) -> None:
         self._db.close()
 
@@ -345,7 +374,6 @@ class _Bucket:
     burst: BurstWindow
     daily: DailyBudget
     unflushed: int = 0
-    last_flush: float = 0.0
     loaded: bool = False
     #: (clock time, X-RateLimit-Remaining) of the last answer that carried it
     seen_remaining: tuple[float, int] | None = None
@@ -381,8 +409,9 @@ class InMemoryLimiter:
     what today already spent: by default ``$GHLSYNC_HOME/ratelimit.sqlite3`` (from
     ``ghlsync.config.Settings``), a path or ``DailyCountStore``, or ``None`` for no
     persistence. It is opened on first use and written in a worker thread (never on the event
-    loop), at most every ``flush_every`` seconds, when a budget runs out, on ``flush()`` and
-    on ``aclose()``.
+    loop), every bucket at once in one transaction: at most every ``flush_every`` seconds (a
+    crash loses at most that many seconds of counts, and the server's daily headers correct
+    them on the next answer), when a budget runs out, on ``flush()`` and on ``aclose()``.
     """
 
     def __init__(
@@ -393,7 +422,7 @@ class InMemoryLimiter:
         daily: int = DEFAULT_DAILY,
         margin: float = DEFAULT_MARGIN,
         daily_store: StoreArg = DEFAULT_STORE,
-        flush_every: float = 1.0,
+        flush_every: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -419,6 +448,7 @@ class InMemoryLimiter:
         self._buckets: dict[BucketKey, _Bucket] = {}
         self._io: asyncio.Lock | None = None
         self._closed = False
+        self._last_flush = clock()
 
     @property
     def persistent(self) -> bool:
@@ -480,7 +510,7 @@ class InMemoryLimiter:
         while True:
             wall = self._wall()
             if bucket.daily.exhausted(wall):
-                await self._flush(key, bucket, force=True)
+                await self._flush(also=key)
                 if bucket.daily.exhausted(self._wall()):
                     raise DailyBudgetExhausted(
                         key,
@@ -494,7 +524,8 @@ class InMemoryLimiter:
                 bucket.burst.record(now)
                 bucket.daily.record(wall)
                 bucket.unflushed += 1
-                await self._flush(key, bucket)
+                if now - self._last_flush >= self.flush_every and not self._lock().locked():
+                    await self._flush()
                 return
             await self._sleep(wait)
 
@@ -542,35 +573,41 @@ class InMemoryLimiter:
             daily_limit=daily.limit,
         )
 
-    async def _flush(self, key: BucketKey, bucket: _Bucket, *, force: bool = False) -> None:
+    async def _flush(self, *, also: BucketKey | None = None) -> None:
+        """Write every bucket's pending count (and ``also``'s total, pending or not) in one
+        transaction, in a worker thread."""
         if not self.persistent:
-            bucket.unflushed = 0
+            for bucket in self._buckets.values():
+                bucket.unflushed = 0
             return
-        now = self._clock()
-        if not force and (now - bucket.last_flush < self.flush_every or self._lock().locked()):
-            return  # due later, or a flush is under way; the count waits in ``unflushed``
         async with self._lock():
+            self._last_flush = self._clock()
             store = await self._open_store()
-            if store is None or (bucket.unflushed == 0 and not force):
+            keys = [k for k, b in self._buckets.items() if b.unflushed or k == also]
+            if store is None or not keys:
                 return
-            delta, bucket.unflushed = bucket.unflushed, 0
-            bucket.last_flush = now
-            daily = bucket.daily
+            buckets = [self._buckets[k] for k in keys]
+            deltas = [b.unflushed for b in buckets]
+            for bucket in buckets:
+                bucket.unflushed = 0
+            items = [
+                (k, b.daily.day, d, b.daily.used, b.daily.limit)
+                for k, b, d in zip(keys, buckets, deltas, strict=True)
+            ]
             try:
-                total = await asyncio.to_thread(
-                    store.add, key, daily.day, delta, daily.used, daily.limit
-                )
+                totals = await asyncio.to_thread(store.add_many, items)
             except Exception:
-                bucket.unflushed += delta  # not written: keep it for the next flush
+                for bucket, delta in zip(buckets, deltas, strict=True):
+                    bucket.unflushed += delta  # not written: kept for the next flush
                 raise
-            # calls made while the thread ran are in ``unflushed`` and already in ``used``
-            daily.used = max(daily.used, total + bucket.unflushed)
+            for bucket, total in zip(buckets, totals, strict=True):
+                # calls made while the thread ran are in ``unflushed`` and already in ``used``
+                bucket.daily.used = max(bucket.daily.used, total + bucket.unflushed)
 
     async def flush(self) -> None:
         """Write every bucket's pending daily count now."""
-        for key, bucket in list(self._buckets.items()):
-            if bucket.unflushed:
-                await self._flush(key, bucket, force=True)
+        if any(bucket.unflushed for bucket in self._buckets.values()):
+            await self._flush()
 
     async def aclose(self) -> None:
         """Flush, then close the counts file (this limiter stops persisting after it)."""

@@ -291,18 +291,28 @@ async def test_counts_file_is_written_off_the_event_loop(tmp_path: Path) -> None
             threads.append(threading.get_ident())
             return super().load(key, day)
 
-        def add(self, key: tuple[str, str], day: str, delta: int, floor: int, limit: int) -> int:
+        def add_many(self, items: list[tuple[tuple[str, str], str, int, int, int]]) -> list[int]:
             threads.append(threading.get_ident())
-            return super().add(key, day, delta, floor, limit)
+            batches.append(len(items))
+            return super().add_many(items)
 
+    batches: list[int] = []
     clock = FakeClock()
-    lim = limiter(clock, daily=100, daily_store=Watched(tmp_path / "rl.sqlite3"), flush_every=0)
+    lim = limiter(clock, daily=100, daily_store=Watched(tmp_path / "rl.sqlite3"), flush_every=5)
     for _ in range(5):
         await lim.acquire(KEY_A)
+        await lim.acquire(KEY_B)
+    assert batches == []  # nothing due yet (the clock stands still)
+    clock.now = 6.0
+    await lim.acquire(KEY_A)  # due: both buckets in one transaction
+    assert batches == [2]
     await lim.aclose()
     assert threads and threading.get_ident() not in threads  # never on the loop's thread
     # nothing lost: every call is in the file after close
-    assert DailyCountStore(tmp_path / "rl.sqlite3").load(KEY_A, day_of(clock.wall())) == (5, 100)
+    store = DailyCountStore(tmp_path / "rl.sqlite3")
+    assert store.load(KEY_A, day_of(clock.wall())) == (6, 100)
+    assert store.load(KEY_B, day_of(clock.wall())) == (5, 100)
+    store.close()
 
 
 async def test_concurrent_calls_during_a_flush_are_all_counted(tmp_path: Path) -> None:
