@@ -149,8 +149,7 @@ def extract_command(
     3 the destination failed (nothing committed by the failed step).
     """
     from ghlsync.extract.engine import Report
-    from ghlsync.extract.progress import LiveProgress
-    from ghlsync.extract.run import DestinationError, run_extract
+    from ghlsync.extract.failures import DestinationError
 
     report = Report()
     try:
@@ -165,6 +164,9 @@ def extract_command(
             no_rate_limit,
             installed,
         )
+        from ghlsync.extract.progress import LiveProgress
+        from ghlsync.extract.run import run_extract  # imports dlt: after the input is checked
+
         kwargs: dict[str, Any] = {
             "to": to,
             "dataset": dataset,

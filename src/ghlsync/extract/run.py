@@ -37,19 +37,23 @@ import dlt
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import Report
+from ghlsync.extract.failures import DestinationError, ExtractFailed
 from ghlsync.extract.source import highlevel_source
 from ghlsync.extract.streams import select
 
+__all__ = [
+    "DEFAULT_TO",
+    "Destination",
+    "DestinationError",
+    "ExtractFailed",
+    "ExtractResult",
+    "destination_for",
+    "pipeline_name_for",
+    "run_extract",
+]
+
 DEFAULT_TO = "duckdb:///ghlsync.duckdb"
 SCHEMES = "duckdb:///file.duckdb, postgres://user@host/db, parquet:///dir, delta:///dir, bigquery://project, snowflake://user@account/db or dlt:<destination>"
-
-
-class DestinationError(GHLSyncError):
-    """The destination refused or could not be reached (dlt's step failed)."""
-
-
-class ExtractFailed(GHLSyncError):
-    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
 
 
 @dataclass
