@@ -270,9 +270,10 @@ def run_extract(
 ) -> ExtractResult:
     """Extract ``config``'s locations into ``to``; bookmarks live in dlt's state of the pipeline.
 
-    ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). Raises
-    ``DestinationError`` when dlt's step fails (destination unreachable, refused) and
-    ``ConfigError`` for a bad URL; a failing location is reported in ``report``, never raised.
+    ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). Raises ``ConfigError``
+    for a bad URL or config, ``DestinationError`` when dlt's sync/normalize/load step fails
+    (destination unreachable, refused) and ``ExtractFailed`` when reading fails as a whole; a
+    failing location is reported in ``report``, never raised.
     """
     from dlt.pipeline.exceptions import PipelineStepFailed
 
