@@ -434,8 +434,9 @@ def search_contacts_in(
             query.candidates, query.predicate, query.ranges = matches, None, {}
     candidates = query.candidates
     index = None
-    # a few candidates (an email, a phone, a rare tag): sort them; otherwise walk a sort index
-    if candidates is None or len(candidates) * 50 > len(contacts):
+    # a few candidates (an email, a phone, a rare tag; at most 0.2% of the contacts): sort
+    # them; otherwise walk a sort index (500 matches at 0.2% are 250,000 steps, ~15 ms)
+    if candidates is None or len(candidates) * 500 > len(contacts):
         index = _sort_index(contacts, field)
     if index is None:
         found, total = _search_scan(
