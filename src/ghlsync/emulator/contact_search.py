@@ -61,6 +61,8 @@ class _Query:
                 residual.append(compiled)
             everything.append(self.exact_tests.get(id(item), compiled))
         query = body.get("query")
+        #: (text, text index) when the query is text and nothing else
+        self.text_only: tuple[str, dict[str, str]] | None = None
         #: the full predicate for counting: like ``full`` but the text test reads the index
         counting = list(everything)
         if query is not None:
@@ -72,6 +74,8 @@ class _Query:
                 assert isinstance(contacts, ContactCollection)
                 haystacks = contacts.text_index(haystack)
                 residual.append(lambda contact: text in haystacks[contact["id"]])
+                if not everything:  # text alone: matches are found on the text index only
+                    self.text_only = (text, haystacks)
                 counting.append(residual[-1])
                 everything.append(text_query(text))
         if self.messages:
@@ -423,8 +427,13 @@ def search_contacts_in(
         pool = query.candidates
         counting = query.counting
 
+        text_only = query.text_only
+
         def compute() -> set[str]:
             items = contacts.items
+            if text_only is not None:
+                text, haystacks = text_only
+                return {key for key, hay in haystacks.items() if text in hay}
             if pool is not None:
                 return {key for key in pool if counting(items[key])}
             return {key for key, contact in items.items() if counting(contact)}
