@@ -178,7 +178,9 @@ class TableShaper:
         self,
         declared: Mapping[str, Kind] | None = None,
         stored: Mapping[str, str] | None = None,
+        keys: Iterable[str] = ("id", LOCATION_ID),
     ) -> None:
+        self.keys = frozenset(keys)
         self.kinds: dict[str, Kind] = dict(declared or {})
         for name, data_type in (stored or {}).items():
             self.kinds[name] = _FROM_DLT.get(data_type, "text")
@@ -225,7 +227,11 @@ class TableShaper:
             self._column(name, values, arrays)
         if not arrays:
             return pa.table({LOCATION_ID: pa.array([], pa.string())})
-        return pa.table(arrays)
+        fields = [  # keys without nulls say so, as dlt's primary-key hints do
+            pa.field(name, array.type, nullable=name not in self.keys or array.null_count > 0)
+            for name, array in arrays.items()
+        ]
+        return pa.Table.from_arrays(list(arrays.values()), schema=pa.schema(fields))
 
     def _column(self, name: str, values: list[Any], out: dict[str, pa.Array]) -> None:
         kind = self.kinds.get(name)

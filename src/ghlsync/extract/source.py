@@ -22,6 +22,7 @@ and merging on ``(location_id, id)`` leaves no duplicates.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -91,6 +92,16 @@ def _resource(
     )
 
 
+class _QuietArrowHints(logging.Filter):
+    """Drop dlt's warning that an Arrow text column carries a ``json`` hint: that is how this
+    source declares JSON columns (Arrow has no JSON type), not a mismatch to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_QuietArrowHints())
+
 #: rows per Arrow table handed to dlt: dlt's cost per item is high, so pages are gathered
 ARROW_ROWS = 10_000
 
@@ -103,7 +114,7 @@ def _shaper(stream: Stream) -> TableShaper:
         for name, column in (table.get("columns") or {}).items()
         if column.get("data_type")
     }
-    return TableShaper(declared_kinds(stream.json_schema), stored)
+    return TableShaper(declared_kinds(stream.json_schema), stored, keys=stream.primary_key)
 
 
 def _table(shaper: TableShaper, records: list[dict[str, Any]]) -> Any:
