@@ -125,6 +125,15 @@ async def test_admin_counts_requests_and_entities(emu: Emu) -> None:
     )
     opp = created.json()
     assert created.status_code == 201 and opp["updatedAt"]
+    found = await emu.client.get(  # no contactId: still listed, with an empty contact summary
+        "/opportunities/search",
+        params={"location_id": emu.loc(), "id": opp["id"]},
+        headers=emu.headers(),
+    )
+    assert found.status_code == 200
+    assert [(o["id"], o["contact"]["id"]) for o in found.json()["opportunities"]] == [
+        (opp["id"], "")
+    ]
     patched = await emu.client.patch(
         f"/_emulator/locations/{emu.loc()}/opportunities/{opp['id']}", json={"status": "won"}
     )

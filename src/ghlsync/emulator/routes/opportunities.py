@@ -120,7 +120,7 @@ def opportunity_view(
     The spec types their items as arrays; HighLevel sends ids or objects (GHL-NOTES).
     """
     view = {key: value for key, value in opportunity.items() if not key.startswith("_")}
-    location_id, contact_id = opportunity["locationId"], opportunity["contactId"]
+    location_id, contact_id = opportunity["locationId"], opportunity.get("contactId")
     view["contact"] = _contact_summary(store, location_id, contact_id)
     for key, kind in (
         ("notes", "notes"),
