@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json as jsonlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,6 +18,7 @@ from types import TracebackType
 from typing import Any, Final, Protocol
 
 import httpx
+import msgspec
 
 from ghlsync import __version__
 from ghlsync.client._protocol import JSON, Params
@@ -357,6 +357,11 @@ class AsyncGHLClient(ResourceSet):
 # -- helpers (pure) ----------------------------------------------------------------------------
 
 
+#: msgspec decodes a 500-contact page about 3x faster than ``json.loads`` (its errors are
+#: ``ValueError``s too)
+_json_decode = msgspec.json.decode
+
+
 def _clean_params(params: Params | None) -> dict[str, Any] | None:
     if not params:
         return None
@@ -373,7 +378,7 @@ def _decode(response: httpx.Response, method: str, path: str) -> JSON:
     if not content or not content.strip():
         return None
     try:
-        return jsonlib.loads(content)
+        return _json_decode(content)
     except ValueError:
         kind = response.headers.get("content-type", "no content-type")
         raise MalformedResponseError(
@@ -387,7 +392,7 @@ def _decode(response: httpx.Response, method: str, path: str) -> JSON:
 
 def _api_error(response: httpx.Response, method: str, path: str, scope: Scope) -> APIError:
     try:
-        body: Any = jsonlib.loads(response.content) if response.content else None
+        body: Any = _json_decode(response.content) if response.content else None
     except ValueError:
         body = response.text[:500]
     trace = response.headers.get("traceid") or response.headers.get("x-trace-id")

@@ -9,6 +9,7 @@ Listeners (webhooks out, test probes) subscribe to ``emit``.
 from __future__ import annotations
 
 import bisect
+import functools
 import random
 import string
 import threading
@@ -127,8 +128,10 @@ def iso_from_ms(epoch_ms: int) -> str:
     return iso(datetime.fromtimestamp(epoch_ms / 1000, UTC))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ms_from_iso(value: str) -> int:
-    """Epoch milliseconds of an ISO-8601 timestamp (``Z`` or an offset)."""
+    """Epoch milliseconds of an ISO-8601 timestamp (``Z`` or an offset); cached, since every
+    search page turns each record's stamp into its ``searchAfter`` cursor."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
