@@ -307,28 +307,7 @@ class DailyCountStore:
 
     def add(self, key: BucketKey, day: str, delta: int, floor: int, limit: int) -> int:
         """Add ``delta`` calls for ``day`` (at least ``floor`` in total); the new total."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
-                ).fetchone()
-                used = int(row[1]) if row is not None and row[0] == day else 0
-                total = max(used + delta, floor)
-                self._db.execute(
-                    "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO UPDATE SET"
-                    " day=excluded.day, used=excluded.used, daily_limit=excluded.daily_limit,"
-                    " updated_at=excluded.updated_at",
-                    (*key, day, total, limit, time.time()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise RateLimitStateError(f"cannot write {self.path}: {exc}") from exc
-        return total
+        return self.add_many([(key, day, delta, floor, limit)])[0]
 
     def add_many(self, items: list[tuple[BucketKey, str, int, int, int]]) -> list[int]:
         """``add`` for several buckets ``(key, day, delta, floor, limit)`` in one transaction
