@@ -59,13 +59,25 @@ def _config(
     return cfg
 
 
-def _summary(result: Any, config: Any = None) -> None:
+def _console(stderr: bool = False) -> Any:
+    """A rich console; written to a file or a pipe (a log, CI) it is 160 columns wide rather
+    than rich's 80, so the summary's rows stay on one line each (``COLUMNS`` still wins)."""
+    import os
+
     from rich.console import Console
+
+    console = Console(stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160
+    return console
+
+
+def _summary(result: Any, config: Any = None) -> None:
     from rich.table import Table
 
     from ghlsync.extract.progress import budget_text, summary_rows
 
-    console = Console(stderr=True)
+    console = _console(stderr=True)
     table = Table(title=f"ghlsync extract -> {result.destination} ({result.seconds:.1f} s)")
     columns = ("location", "stream", "status", "records", "deleted", "pages", "rec/s", "s", "note")
     for column in columns:
@@ -253,7 +265,6 @@ def quickstart_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Start the emulator with demo data (3 locations), extract it into DuckDB, answer 3 queries."""
-    from rich.console import Console
     from rich.table import Table
 
     from ghlsync.extract.quickstart import quickstart
@@ -268,7 +279,7 @@ def quickstart_command(
         typer.echo(json.dumps(payload, indent=2, default=str))
     else:
         _summary(result.extract)
-        console = Console()
+        console = _console()
         console.print(f"\nLoaded into [bold]{result.database}[/] (schema `highlevel`). Try:\n")
         for title, sql, columns, rows in result.answers:
             console.print(f"[bold]{title}[/]")
