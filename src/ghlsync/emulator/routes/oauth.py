@@ -266,40 +266,30 @@ async def _location_grant(request: Request, versions: tuple[str, ...]) -> tuple[
     return agency, access
 
 
+async def _location_answer(request: Request, versions: tuple[str, ...]) -> dict[str, Any]:
+    """The location-token grant in v2's snake_case (``_camel_token`` makes it v3's)."""
+    settings: EmulatorSettings = request.app.state.settings
+    agency, access = await _location_grant(request, versions)
+    return {
+        "access_token": access.value,
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_ttl,
+        "scope": " ".join(sorted(access.scopes)),
+        "locationId": access.location_id,
+        "userId": agency.user_id or "",
+        "appId": agency.app_id,
+        "versionId": agency.app_id,
+    }
+
+
 async def location_token(request: Request) -> Response:
     """``POST /oauth/locationToken`` (v2): snake_case answer."""
-    settings: EmulatorSettings = request.app.state.settings
-    agency, access = await _location_grant(request, ("2021-07-28",))
-    return ok(
-        {
-            "access_token": access.value,
-            "token_type": "Bearer",
-            "expires_in": settings.access_token_ttl,
-            "scope": " ".join(sorted(access.scopes)),
-            "locationId": access.location_id,
-            "userId": agency.user_id or "",
-            "appId": agency.app_id,
-            "versionId": agency.app_id,
-        }
-    )
+    return ok(await _location_answer(request, ("2021-07-28",)))
 
 
 async def location_token_v3(request: Request) -> Response:
     """``POST /oauth/location-token`` (v3): ``GetLocationAccessTokenV3SuccessfulResponseDto``."""
-    settings: EmulatorSettings = request.app.state.settings
-    agency, access = await _location_grant(request, V3)
-    return ok(
-        {
-            "accessToken": access.value,
-            "tokenType": "Bearer",
-            "expiresIn": settings.access_token_ttl,
-            "scope": " ".join(sorted(access.scopes)),
-            "locationId": access.location_id,
-            "userId": agency.user_id or "",
-            "appId": agency.app_id,
-            "versionId": agency.app_id,
-        }
-    )
+    return ok(_camel_token(await _location_answer(request, V3)))
 
 
 def _installed_rows(request: Request, versions: tuple[str, ...]) -> list[dict[str, Any]]:
