@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import V2021_04_15, ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.routes._listing import (
+    location_query,
     parse_time_ms,
     seed_clock,
     seeded_contacts,
@@ -73,12 +74,7 @@ def _require(request: Request, scope: str, location_id: str | None = None) -> An
 
 
 def _location_param(request: Request, scope: str) -> str:
-    location_id = request.query_params.get("locationId") or ""
-    if not location_id:
-        _require(request, scope)
-        raise ApiError(422, ["locationId should not be empty"])
-    _require(request, scope, location_id)
-    return location_id
+    return location_query(request, scope, versions=V2021_04_15)
 
 
 def appointment_response(event: Entity, *, v3: bool = False) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from ghlsync.emulator.contact_model import (
 )
 from ghlsync.emulator.contact_search import SEARCH_FIELDS, search_contacts_in, text_query
 from ghlsync.emulator.contact_seed import seed as seed
+from ghlsync.emulator.routes._listing import location_query
 from ghlsync.emulator.routes.custom_fields import resolve_values
 from ghlsync.emulator.routes.locations import ensure_tags
 from ghlsync.emulator.state import (
@@ -524,11 +525,7 @@ async def search_contacts(request: Request) -> Response:
 async def business_contacts(request: Request) -> Response:
     """``GET /contacts/business/{businessId}``: the location's contacts of a business, oldest
     first; ``skip``/``limit`` (≤ 100), ``query`` text; ``{contacts, count}``."""
-    location_id = request.query_params.get("locationId")
-    if not location_id:
-        require(request, scope="contacts.readonly")
-        raise ApiError(422, ["locationId should not be empty"])
-    require(request, scope="contacts.readonly", location_id=location_id)
+    location_id = location_query(request, "contacts.readonly")
     store = store_of(request)
     limit = int_param(request, "limit", 25, minimum=1, maximum=100)
     skip = int_param(request, "skip", 0)
@@ -547,11 +544,7 @@ async def business_contacts(request: Request) -> Response:
 
 
 async def list_contacts(request: Request) -> Response:
-    location_id = request.query_params.get("locationId")
-    if not location_id:
-        require(request, scope="contacts.readonly")
-        raise ApiError(422, ["locationId should not be empty"])
-    require(request, scope="contacts.readonly", location_id=location_id)
+    location_id = location_query(request, "contacts.readonly")
     store = store_of(request)
     limit = int_param(request, "limit", 20, minimum=1, maximum=100)
     start_after = request.query_params.get("startAfter")

@@ -25,7 +25,12 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.routes._listing import parse_time_ms, seed_clock, seeded_contacts
+from ghlsync.emulator.routes._listing import (
+    location_query,
+    parse_time_ms,
+    seed_clock,
+    seeded_contacts,
+)
 from ghlsync.emulator.seed import SeedOptions
 from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
 
@@ -95,11 +100,7 @@ def _sort_key(sort_by: str) -> str:
 
 async def search(request: Request) -> Response:
     q = request.query_params
-    location_id = q.get("locationId") or ""
-    if not location_id:
-        _require(request, READ)
-        raise ApiError(422, ["locationId should not be empty"])
-    _require(request, READ, location_id)
+    location_id = location_query(request, READ, versions=V2021_04_15)
     store = store_of(request)
     limit = int_param(request, "limit", 20, minimum=1, maximum=100)
     sort = q.get("sort") or "desc"

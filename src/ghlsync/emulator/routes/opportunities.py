@@ -23,6 +23,7 @@ from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require,
 from ghlsync.emulator.routes._listing import (
     IsoStamps,
     in_window,
+    location_query,
     parse_time_ms,
     seed_clock,
     seeded_contacts,
@@ -524,11 +525,7 @@ async def search_post(request: Request) -> Response:
 
 
 async def pipelines(request: Request) -> Response:
-    location_id = request.query_params.get("locationId") or ""
-    if not location_id:
-        require(request, scope=READ)
-        raise ApiError(422, ["locationId should not be empty"])
-    require(request, scope=READ, location_id=location_id)
+    location_id = location_query(request, READ)
     found = store_of(request).collection(location_id, "pipelines")
     items = sorted(found, key=lambda pipeline: (pipeline["_position"], pipeline["id"]))
     return ok({"pipelines": [pipeline_view(pipeline) for pipeline in items]})
@@ -660,11 +657,7 @@ async def followers(request: Request) -> Response:
 
 
 async def lost_reasons(request: Request) -> Response:
-    location_id = request.query_params.get("locationId") or ""
-    if not location_id:
-        require(request, scope=READ)
-        raise ApiError(422, ["locationId should not be empty"])
-    require(request, scope=READ, location_id=location_id)
+    location_id = location_query(request, READ)
     skip = int_param(request, "skip", 0)
     limit = int_param(request, "limit", 20, minimum=1, maximum=100)
     text = (request.query_params.get("name") or request.query_params.get("query") or "").lower()

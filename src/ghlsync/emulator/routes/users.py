@@ -22,6 +22,7 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
+from ghlsync.emulator.routes._listing import location_query
 from ghlsync.emulator.seed import FIRST_NAMES, LAST_NAMES, SeedOptions
 from ghlsync.emulator.state import Entity, LocationState, Store
 
@@ -44,11 +45,7 @@ def user_view(user: Entity) -> dict[str, Any]:
 
 
 async def list_users(request: Request) -> Response:
-    location_id = request.query_params.get("locationId") or ""
-    if not location_id:
-        require(request, scope=READ)
-        raise ApiError(422, ["locationId should not be empty"])
-    require(request, scope=READ, location_id=location_id)
+    location_id = location_query(request, READ)
     users = store_of(request).collection(location_id, "users")
     return ok({"users": [user_view(user) for user in sorted(users, key=lambda u: u["id"])]})
 
