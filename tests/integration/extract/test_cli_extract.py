@@ -164,24 +164,27 @@ def _agency_login(server: EmulatorServer, store_path: Path) -> None:
     asyncio.run(login())
 
 
-def test_installed_locations_with_agency_oauth(emulator: EmulatorServer, tmp_path: Path) -> None:
+def _agency_config(emulator: EmulatorServer, tmp_path: Path, **extra: Any) -> Path:
+    """A config file for the emulator's agency app, logged in to a token store in tmp_path."""
     state = emulator.state
     store_path = tmp_path / "tokens.sqlite3"
     _agency_login(emulator, store_path)
-    config = _config_file(
-        tmp_path,
-        {
-            "base_url": emulator.base_url,
-            "oauth": {
-                "client_id": state.client_id,
-                "client_secret": state.client_secret,
-                "company_id": state.company_id,
-                "app_id": state.app_id,
-                "token_store": str(store_path),
-            },
-            "rate_limit": False,
-        },
+    oauth = {
+        "client_id": state.client_id,
+        "client_secret": state.client_secret,
+        "company_id": state.company_id,
+        "app_id": state.app_id,
+        "token_store": str(store_path),
+    }
+    return _config_file(
+        tmp_path, {"base_url": emulator.base_url, "oauth": oauth, "rate_limit": False, **extra}
     )
+
+
+def test_installed_locations_with_agency_oauth(emulator: EmulatorServer, tmp_path: Path) -> None:
+    state = emulator.state
+    config = _agency_config(emulator, tmp_path)
+    store_path = tmp_path / "tokens.sqlite3"
     db = tmp_path / "x.duckdb"
     result = _run(
         "--config",
@@ -228,24 +231,7 @@ def test_warehouse_urls_map_to_dlt_destinations(url: str, kind: str) -> None:
 
 def test_tap_reads_installed_locations_too(emulator: EmulatorServer, tmp_path: Path) -> None:
     state = emulator.state
-    store_path = tmp_path / "tokens.sqlite3"
-    _agency_login(emulator, store_path)
-    config = _config_file(
-        tmp_path,
-        {
-            "base_url": emulator.base_url,
-            "oauth": {
-                "client_id": state.client_id,
-                "client_secret": state.client_secret,
-                "company_id": state.company_id,
-                "app_id": state.app_id,
-                "token_store": str(store_path),
-            },
-            "installed": True,
-            "streams": ["contacts"],
-            "rate_limit": False,
-        },
-    )
+    config = _agency_config(emulator, tmp_path, installed=True, streams=["contacts"])
     done = subprocess.run(
         [
             sys.executable,
