@@ -49,10 +49,13 @@ def discover() -> dict[str, Any]:
     return {"streams": [catalog_entry(s) for s in STREAMS.values()]}
 
 
-def selected_streams(catalog: Mapping[str, Any] | None) -> list[Stream]:
-    """Streams the catalog selects (root breadcrumb ``selected``); no catalog: the defaults."""
+def selected_streams(
+    catalog: Mapping[str, Any] | None, configured: list[str] | None = None
+) -> list[Stream]:
+    """Streams the catalog selects (root breadcrumb ``selected``); no catalog: the config's
+    ``streams``, else the defaults."""
     if catalog is None:
-        return select(None)
+        return select(configured)
     names = []
     for entry in catalog.get("streams", []):
         for item in entry.get("metadata", []):
@@ -74,7 +77,7 @@ async def run_tap(
     report: Report | None = None,
 ) -> Report:
     """Write the Singer messages for the selected streams to ``out``; return the report."""
-    streams = selected_streams(catalog)
+    streams = selected_streams(catalog, config.streams)
     the_report = report if report is not None else Report()
     bookmarks: dict[str, dict[str, Any]] = {
         name: dict(value) for name, value in dict((state or {}).get("bookmarks", {})).items()
