@@ -154,6 +154,9 @@ def extract_command(
         False, "--no-rate-limit", help="Only for unlimited servers."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    keep_staging: bool = typer.Option(
+        False, "--keep-staging", help="Keep the rows of the merge's <dataset>_staging tables."
+    ),
 ) -> None:
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
 
@@ -185,6 +188,7 @@ def extract_command(
             "full_refresh": full_refresh,
             "pipelines_dir": pipelines_dir,
             "report": report,
+            "keep_staging": keep_staging,
         }
         if not as_json and sys.stderr.isatty():
             with LiveProgress(cfg) as live:

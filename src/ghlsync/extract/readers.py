@@ -202,12 +202,27 @@ def _conversations(ctx: ReadContext) -> PageStream:
     )
 
 
+#: conversation dates HighLevel sends as epoch milliseconds (GHL-NOTES §4 "Dates"); written as
+#: ISO-8601 timestamps like every other table's dates
+CONVERSATION_MS_FIELDS = ("lastMessageDate", "dateAdded", "dateUpdated")
+
+
+def _iso_dates(record: Any) -> Any:
+    if not isinstance(record, Mapping):
+        return record
+    out = dict(record)
+    for name in CONVERSATION_MS_FIELDS:
+        if name in out and out[name] is not None:
+            out[name] = _ms_to_iso(out[name])
+    return out
+
+
 async def read_conversations(ctx: ReadContext) -> AsyncIterator[Page]:
     """Ascending by ``lastMessageDate`` from ``bookmark - overlap`` (``startAfterDate``)."""
     async for page in _conversations(ctx):
         records = page.records
         last = _ms_to_iso(records[-1].get("lastMessageDate")) if records else None
-        yield Page(records, cursor=last)
+        yield Page([_iso_dates(r) for r in records], cursor=last)
 
 
 def quota_warning(ctx: ReadContext, stream: str, parent: str, total: int | None) -> None:

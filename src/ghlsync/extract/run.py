@@ -267,10 +267,12 @@ def run_extract(
     pipeline_name: str | None = None,
     report: Report | None = None,
     on_phase: Phase | None = None,
+    keep_staging: bool = False,
 ) -> ExtractResult:
     """Extract ``config``'s locations into ``to``; bookmarks live in dlt's state of the pipeline.
 
-    ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). Raises ``ConfigError``
+    ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). The merge's staging
+    tables (``<dataset>_staging``) are emptied after each load unless ``keep_staging``. Raises ``ConfigError``
     for a bad URL or config, ``DestinationError`` when dlt's sync/normalize/load step fails
     (destination unreachable, refused) and ``ExtractFailed`` when reading fails as a whole; a
     failing location is reported in ``report``, never raised.
@@ -285,6 +287,8 @@ def run_extract(
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # without this the staging dataset keeps a second copy of every merged row after each run
+    os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
     the_report = report if report is not None else Report()
     phase = on_phase or (lambda _text: None)

@@ -3,8 +3,10 @@
 ``customFields`` stays raw (``[{id, value}]``, a child table in dlt); ``custom_field_values``
 adds ``{key: value}`` for every field with a known definition, the key being the definition's
 ``fieldKey`` without its model prefix (``contact.membership_status`` -> ``membership_status``).
-Records keyed ``_id`` (the payments and invoices APIs) get ``id`` too, so every table's primary
-key is ``(location_id, id)``.
+Records keyed ``_id`` (the payments and invoices APIs) have it renamed ``id``, so every table's
+primary key is ``(location_id, id)`` and no table holds the same value twice. Every record says
+``_ghlsync_deleted`` (false, or true on a tombstone), so ``WHERE NOT _ghlsync_deleted`` works on
+every table.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def custom_value(item: Mapping[str, Any]) -> Any:
 def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
     out = dict(record)
     out[LOCATION_ID] = location_id
-    if "id" not in out and "_id" in out:
-        out["id"] = out["_id"]  # invoices, products, orders, transactions: MongoDB-style ids
+    out[DELETED] = False
+    if "_id" in out and out.get("id") in (None, out["_id"]):
+        out["id"] = out.pop("_id")  # invoices, products, orders, transactions: MongoDB-style ids
     out.pop("searchAfter", None)  # a paging cursor, not data
     fields = out.get("customFields")
     if isinstance(fields, list) and fields:

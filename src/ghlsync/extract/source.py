@@ -80,9 +80,11 @@ def _resource(
             if pending and shaper is not None:
                 yield _table(shaper, pending)
 
-    columns: dict[str, Any] = {"location_id": {"data_type": "text", "nullable": False}}
-    if stream.full_table:
-        columns[DELETED] = {"data_type": "bool", "hard_delete": True}
+    # every table has the same bookkeeping columns; tombstones (full-table streams) are deleted
+    columns: dict[str, Any] = {
+        "location_id": {"data_type": "text", "nullable": False},
+        DELETED: {"data_type": "bool", "hard_delete": True},
+    }
     return dlt.resource(
         read,
         name=stream.name,

@@ -144,7 +144,6 @@ _SUBMISSION = {
     "others": _OBJ,
 }
 _MONEY = {
-    "_id": _S,
     "altId": _S,
     "altType": _S,
     "contactId": _S,
@@ -396,14 +395,14 @@ STREAMS: dict[str, Stream] = {
                     "type": _S,
                     "lastMessageBody": _S,
                     "lastMessageType": _S,
-                    "lastMessageDate": _I,
+                    "lastMessageDate": _DT,
                     "unreadCount": _N,
                     "fullName": _S,
                     "contactName": _S,
                     "email": _S,
                     "phone": _S,
-                    "dateAdded": _I,
-                    "dateUpdated": _I,
+                    "dateAdded": _DT,
+                    "dateUpdated": _DT,
                 }
             ),
         ),
@@ -563,7 +562,6 @@ STREAMS: dict[str, Stream] = {
             reader=r.paged(_products),
             json_schema=_obj(
                 {
-                    "_id": _S,
                     "name": _S,
                     "description": _S,
                     "productType": _S,

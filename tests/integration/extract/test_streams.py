@@ -196,12 +196,12 @@ def test_conversations_second_run_reads_only_the_overlap(emulator: EmulatorServe
             if r["location_id"] == location_id
         )
         cursor = marks[f"conversations/{location_id}"]["cursor"]
-        assert parse_ts(cursor) == dt.datetime.fromtimestamp(newest / 1000, dt.UTC)
+        assert parse_ts(cursor) == parse_ts(newest)  # epoch ms upstream, ISO-8601 here
     again, _, _ = read(config, ["conversations"], marks)
     assert len(again["conversations"]) < 10
     for row in again["conversations"]:
         cursor = parse_ts(marks[f"conversations/{row['location_id']}"]["cursor"])
-        moment = dt.datetime.fromtimestamp(row["lastMessageDate"] / 1000, dt.UTC)
+        moment = parse_ts(row["lastMessageDate"])
         assert moment >= cursor - dt.timedelta(minutes=5)
 
 
