@@ -42,10 +42,12 @@ class ReadOptions:
     page_size: int = 500
     #: calendar_events: each run re-reads events starting from ``bookmark - events_lookback``
     events_lookback: dt.timedelta = dt.timedelta(days=30)
-    #: calendar_events: ... up to ``now + events_lookahead`` (bookings ahead of time)
-    events_lookahead: dt.timedelta = dt.timedelta(days=365)
-    #: calendar_events: the first run starts here when ``start_date`` is not given
-    events_history: dt.timedelta = dt.timedelta(days=5 * 365)
+    #: calendar_events: ... up to ``now + events_lookahead`` (bookings ahead of time; one further
+    #: ahead is read once it comes within this horizon)
+    events_lookahead: dt.timedelta = dt.timedelta(days=180)
+    #: calendar_events: the first run starts here when ``start_date`` is not given (older
+    #: history costs a request per calendar and 31 days: ask for it with ``--start-date``)
+    events_history: dt.timedelta = dt.timedelta(days=90)
     #: calendar_events: one request per calendar and window (the endpoint has no paging)
     events_window: dt.timedelta = dt.timedelta(days=31)
     #: child streams: parents read at once (the client's limiter still paces the requests;
