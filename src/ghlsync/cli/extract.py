@@ -292,9 +292,30 @@ def quickstart_command(
             for row in rows:
                 table.add_row(*(str(v) for v in row))
             console.print(table)
-        console.print(f"Explore further: duckdb {result.database}")
+        command = _own_command()
+        console.print("Explore further (read-only SQL; tables resolve in schema highlevel):")
+        example = '"SELECT source, count(*) FROM contacts GROUP BY 1"'
+        console.print(
+            f"  {command} sql --database {result.database} {example}",
+            markup=False,
+            highlight=False,
+        )
     if not result.extract.ok:
         raise typer.Exit(1)
+
+
+def _own_command() -> str:
+    """How the user can run ``ghlsync`` again: by name when it is on PATH, else by its path
+    (a fresh clone's ``.venv/bin/ghlsync``)."""
+    import shutil
+
+    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("ghlsync")
+    if here is None or not here.name.startswith("ghlsync"):
+        return "ghlsync"
+    if found is not None and Path(found).resolve() == here:
+        return "ghlsync"
+    return str(here)
 
 
 def _no_telemetry() -> None:
