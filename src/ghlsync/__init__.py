@@ -23,9 +23,7 @@ from ghlsync.errors import (
     APIError,
     AuthError,
     ConfigError,
-    DestinationError,
     DuplicateContactError,
-    ExtractFailed,
     ForbiddenError,
     GHLSyncError,
     InvalidRequestError,
@@ -46,6 +44,7 @@ from ghlsync.errors import (
 
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient, GHLClient
+    from ghlsync.extract.failures import DestinationError, ExtractFailed
 
 __version__ = "0.1.0.dev0"
 
@@ -77,12 +76,18 @@ __all__ = [
     "__version__",
 ]
 
-_LAZY = {"AsyncGHLClient", "GHLClient"}
+#: loaded on first use: the clients (httpx) and the extract's run-level errors
+_LAZY = {
+    "AsyncGHLClient": "ghlsync.client",
+    "GHLClient": "ghlsync.client",
+    "DestinationError": "ghlsync.extract.failures",
+    "ExtractFailed": "ghlsync.extract.failures",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import ghlsync.client
+        import importlib
 
-        return getattr(ghlsync.client, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'ghlsync' has no attribute {name!r}")

@@ -23,6 +23,9 @@
     ├── DestinationError              extract: the warehouse refused or was unreachable (dlt step)
     └── ExtractFailed                 extract: reading failed as a whole; nothing was loaded
 
+``DestinationError`` and ``ExtractFailed`` live in ``ghlsync.extract.failures`` (the extract's
+run-level errors); every other class is here. ``ghlsync`` exports them all.
+
 Every error carries a one-line ``hint`` a user can act on. No error message, ``repr`` or
 ``str`` may contain a token, secret or Authorization header: build messages from method, path,
 status, HighLevel's ``traceId`` and the server's messages only (``redact`` scrubs bearer-looking
@@ -318,14 +321,6 @@ class PaginationError(MalformedResponseError):
     """Paging cannot go on without losing records (e.g. no ``searchAfter`` past 10,000)."""
 
     default_hint = "the response lacks the cursor needed for the next page; nothing was skipped"
-
-
-class DestinationError(GHLSyncError):
-    """The destination refused or could not be reached (dlt's step failed)."""
-
-
-class ExtractFailed(GHLSyncError):
-    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
 
 
 def error_for_status(

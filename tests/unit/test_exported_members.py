@@ -5,6 +5,7 @@ from __future__ import annotations
 import ghlsync
 import ghlsync.client
 import ghlsync.errors
+import ghlsync.extract.failures
 
 
 def test_public_names_are_pinned() -> None:
@@ -42,6 +43,8 @@ def test_every_public_name_resolves_to_the_real_object() -> None:
         value = getattr(ghlsync, name)
         if name.endswith("Client"):
             assert value is getattr(ghlsync.client, name)
+        elif name in {"DestinationError", "ExtractFailed"}:
+            assert value is getattr(ghlsync.extract.failures, name)
         elif name != "__version__":
             assert value is getattr(ghlsync.errors, name)
             assert issubclass(value, ghlsync.errors.GHLSyncError)

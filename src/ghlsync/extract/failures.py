@@ -7,6 +7,12 @@ is none of these: the run's ``Report`` records it.
 
 from __future__ import annotations
 
-from ghlsync.errors import DestinationError, ExtractFailed
+from ghlsync.errors import GHLSyncError
 
-__all__ = ["DestinationError", "ExtractFailed"]
+
+class DestinationError(GHLSyncError):
+    """The destination refused or could not be reached (dlt's step failed)."""
+
+
+class ExtractFailed(GHLSyncError):
+    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
