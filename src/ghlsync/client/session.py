@@ -78,6 +78,7 @@ class RunSession:
         self.limiter = limiter
         self._stores: dict[Path, TokenStore] = {}
         self._client: AsyncGHLClient | None = None
+        self._installed: list[str] | None = None  # found once per session
         self._closed = False
 
     # -- tokens -------------------------------------------------------------------------------
@@ -128,14 +129,13 @@ class RunSession:
     async def locations(self, explicit: Sequence[str] = ()) -> list[str]:
         """The run's locations: ``explicit`` (else the connection's), plus, with
         ``installed``, every location the OAuth app is installed in (``GET
-        /oauth/installedLocations``, every page). ``ConfigError`` when there are none."""
+        /oauth/installedLocations``, every page; asked once per session). ``ConfigError``
+        when there are none."""
         listed = list(explicit) or list(self.connection.location_ids)
         if self.connection.installed:
-            auth = self.client.auth
-            oauth = auth.oauth if isinstance(auth, TokenChain) else None
-            if not isinstance(oauth, OAuthAuth):  # pragma: no cover - checked on construction
-                raise ConfigError("installed locations need an OAuth app", hint='add "oauth"')
-            found = [location_id async for location_id in oauth.installed_locations()]
+            if self._installed is None:
+                self._installed = await self._discover()
+            found = self._installed
             listed = list(dict.fromkeys([*listed, *found]))
             if not listed:
                 raise ConfigError(
@@ -148,6 +148,16 @@ class RunSession:
                 hint='add "locations": ["<location id>"], or "installed": true with "oauth"',
             )
         return listed
+
+    async def _discover(self) -> list[str]:
+        # a short-lived client: this may run on a loop of its own (``asyncio.run``) before the
+        # run's clients are made on another
+        async with self.new_client() as client:
+            auth = client.auth
+            oauth = auth.oauth if isinstance(auth, TokenChain) else None
+            if not isinstance(oauth, OAuthAuth):  # pragma: no cover - checked on construction
+                raise ConfigError("installed locations need an OAuth app", hint='add "oauth"')
+            return [location_id async for location_id in oauth.installed_locations()]
 
     def budget(self, location_id: str) -> BudgetSnapshot | None:
         """What the run's limiter last knew of ``location_id``'s budget (None: unknown, or
