@@ -49,6 +49,8 @@ def test_collect_and_a_started_stream_still_work() -> None:
 
 
 def test_a_misspelt_request_option_is_refused() -> None:
-    with GHLClient("pit-x", transport=_transport(1, 10), limiter=None) as client:
-        with pytest.raises(TypeError, match="locationid"):
-            client.request("GET", "/users/", locationid="loc1")  # type: ignore[call-arg]
+    with (
+        GHLClient("pit-x", transport=_transport(1, 10), limiter=None) as client,
+        pytest.raises(TypeError, match="locationid"),
+    ):
+        client.request("GET", "/users/", locationid="loc1")  # type: ignore[call-arg]
