@@ -95,3 +95,29 @@ def test_a_typo_at_any_depth_is_refused_before_any_request(
     assert expected in lines[0]
     assert "pit-secret-x" not in result.output
     assert _requests(emulator) == before  # refused before anything was sent
+
+
+def test_a_run_enters_its_config_once(
+    emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config is built once (by the caller); the run neither rebuilds nor mutates it."""
+    from ghlsync.extract.config import ExtractConfig
+    from ghlsync.extract.run import run_extract
+    from tests.integration.extract.conftest import config_for
+
+    config = config_for(emulator, streams=["contacts"])
+    before = repr(config), config.connection
+    built: list[ExtractConfig] = []
+    original = ExtractConfig.__post_init__
+
+    def counted(self: ExtractConfig) -> None:
+        built.append(self)
+        original(self)
+
+    monkeypatch.setattr(ExtractConfig, "__post_init__", counted)
+    result = run_extract(
+        config, to=f"duckdb:///{tmp_path / 'x.duckdb'}", pipelines_dir=str(tmp_path / "p")
+    )
+    assert result.ok
+    assert built == []
+    assert (repr(config), config.connection) == before
