@@ -29,6 +29,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -103,9 +104,10 @@ class RunSession:
 
     # -- clients ------------------------------------------------------------------------------
 
-    def new_client(self) -> AsyncGHLClient:
+    def new_client(self, **options: Any) -> AsyncGHLClient:
         """A client on the running event loop, sharing this session's limiter; close it (or
-        use ``async with``) when its task is done."""
+        use ``async with``) when its task is done. ``options``: other ``AsyncGHLClient``
+        arguments (``retry``, ``timeout``...)."""
         if self._closed:
             raise RuntimeError("this RunSession is closed")
         return AsyncGHLClient(
@@ -115,6 +117,7 @@ class RunSession:
             settings=self.settings,
             transport=self._transport,
             limiter=self.limiter,
+            **options,
         )
 
     @property
