@@ -21,7 +21,6 @@ EXIT_DESTINATION_FAILED = 3
 def _config(
     config: Path | None,
     locations: list[str],
-    token: str | None,
     base_url: str | None,
     streams: list[str],
     start_date: str | None,
@@ -39,7 +38,7 @@ def _config(
         data = loaded
     if locations:
         data["locations"] = locations
-    for key, value in (("token", token), ("base_url", base_url), ("start_date", start_date)):
+    for key, value in (("base_url", base_url), ("start_date", start_date)):
         if value:
             data[key] = value
     if streams:
@@ -51,7 +50,7 @@ def _config(
     if installed:
         data["installed"] = True
         data.setdefault("oauth", {})  # client id / secret may come from GHL_CLIENT_ID/SECRET
-    cfg = ExtractConfig.from_mapping(data)
+    cfg = ExtractConfig.from_mapping(data)  # the one time the command enters its config
     if cfg.streams:
         from ghlsync.extract.streams import select
 
@@ -72,7 +71,7 @@ def _console(stderr: bool = False) -> Any:
     return console
 
 
-def _summary(result: Any, config: Any = None) -> None:
+def _summary(result: Any, session: Any = None) -> None:
     from rich.table import Table
 
     from ghlsync.extract.progress import budget_text, summary_rows
@@ -97,9 +96,9 @@ def _summary(result: Any, config: Any = None) -> None:
             style=None,
         )
     console.print(table)
-    if config is not None:
+    if session is not None:
         for location_id in sorted({r.location_id for r in result.report.results.values()}):
-            snapshot = config.budget(location_id)
+            snapshot = session.budget(location_id)
             if snapshot is not None:
                 console.print(
                     f"budget left {location_id}: {budget_text(snapshot)}", highlight=False
@@ -112,12 +111,13 @@ def _summary(result: Any, config: Any = None) -> None:
         console.print(f"[red]failed locations:[/] {', '.join(result.report.failed_locations)}")
 
 
-def _payload(result: Any, config: Any) -> dict[str, Any]:
+def _payload(result: Any, session: Any) -> dict[str, Any]:
     from ghlsync.extract.progress import budgets
 
     payload: dict[str, Any] = result.to_dict()
     payload["exit_code"] = EXIT_OK if result.ok else EXIT_LOCATION_FAILED
-    payload["budget"] = budgets(config, config.locations)
+    read = sorted({r.location_id for r in result.report.results.values()})
+    payload["budget"] = budgets(session, read)
     return payload
 
 
@@ -135,8 +135,15 @@ def extract_command(
     installed: bool = typer.Option(
         False, "--installed", help="Every location the OAuth app is installed in (agency)."
     ),
-    token: str | None = typer.Option(None, "--token", envvar="GHL_TOKEN", help="Default token."),
-    base_url: str | None = typer.Option(None, "--base-url", envvar="GHL_BASE_URL"),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="Token for every location (first in the order: --token, config, `auth add-token`"
+        " store, GHL_TOKEN, OAuth).",
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="API base URL (else the config's, else GHL_BASE_URL)."
+    ),
     stream: list[str] = typer.Option([], "--stream", "-s", help="Stream to extract (repeat)."),  # noqa: B008
     dataset: str = typer.Option("highlevel", "--dataset", help="Schema / dataset name."),
     full_refresh: bool = typer.Option(
@@ -167,11 +174,11 @@ def extract_command(
     from ghlsync.extract.failures import DestinationError
 
     report = Report()
+    session: Any = None
     try:
         cfg = _config(
             config,
             location,
-            token,
             base_url,
             stream,
             start_date,
@@ -179,9 +186,12 @@ def extract_command(
             no_rate_limit,
             installed,
         )
+        from ghlsync.client.session import open_session
+        from ghlsync.config import Settings
         from ghlsync.extract.progress import LiveProgress
         from ghlsync.extract.run import run_extract  # imports dlt: after the input is checked
 
+        session = open_session(Settings.from_env(), cfg.connection, token=token)
         kwargs: dict[str, Any] = {
             "to": to,
             "dataset": dataset,
@@ -189,9 +199,10 @@ def extract_command(
             "pipelines_dir": pipelines_dir,
             "report": report,
             "keep_staging": keep_staging,
+            "session": session,
         }
         if not as_json and sys.stderr.isatty():
-            with LiveProgress(cfg) as live:
+            with LiveProgress(session) as live:
                 report.on_change = live.changed
                 result = run_extract(cfg, on_phase=live.phase, **kwargs)
         else:
@@ -216,10 +227,13 @@ def extract_command(
             payload = {"exit_code": EXIT_LOCATION_FAILED, "error": str(error)}
             typer.echo(json.dumps({**payload, **report.to_dict(), "ok": False}, indent=2))
         raise typer.Exit(EXIT_LOCATION_FAILED) from None
+    finally:
+        if session is not None:
+            session.close()
     if as_json:
-        typer.echo(json.dumps(_payload(result, cfg), indent=2))
+        typer.echo(json.dumps(_payload(result, session), indent=2))
     else:
-        _summary(result, cfg)
+        _summary(result, session)
     if not result.ok:
         raise typer.Exit(EXIT_LOCATION_FAILED)
 
@@ -231,6 +245,8 @@ def tap_command(
     state: Path | None = typer.Option(None, "--state", help="State JSON (per-location bookmarks)."),  # noqa: B008
 ) -> None:
     """Singer tap: SCHEMA / RECORD / STATE messages on stdout (pipe into any Singer target)."""
+    from ghlsync.client.session import open_session
+    from ghlsync.config import Settings
     from ghlsync.extract import singer
     from ghlsync.extract.config import ExtractConfig, read_json
 
@@ -239,13 +255,14 @@ def tap_command(
         return
     try:
         cfg = ExtractConfig.from_file(config)
-        cfg.resolve_locations()
-        report = singer.tap(
-            cfg,
-            sys.stdout,
-            catalog=read_json(catalog, "catalog") if catalog else None,
-            state=read_json(state, "state") if state else None,
-        )
+        with open_session(Settings.from_env(), cfg.connection) as session:
+            report = singer.tap(
+                cfg,
+                sys.stdout,
+                catalog=read_json(catalog, "catalog") if catalog else None,
+                state=read_json(state, "state") if state else None,
+                session=session,
+            )
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

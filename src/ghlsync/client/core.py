@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, Unpack
 
 import httpx
 import msgspec
 
 from ghlsync import __version__
-from ghlsync.client._protocol import JSON, Params
+from ghlsync.client._protocol import JSON, REQUEST_OPTIONS, Params, RequestOptions
 from ghlsync.client.auth import Auth, PrivateTokenAuth, Scope
 from ghlsync.client.limiter import (
     BucketKey,
@@ -48,9 +48,9 @@ from ghlsync.config import DEFAULT_BASE_URL, Settings
 from ghlsync.errors import (
     APIError,
     AuthError,
-    ConnectError,
     GHLSyncError,
     MalformedResponseError,
+    NetworkFailureError,
     OutcomeUnknownError,
     RateLimitError,
     RequestTimeoutError,
@@ -157,26 +157,26 @@ class AsyncGHLClient(ResourceSet):
 
     # -- the pipeline --------------------------------------------------------------------------
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: JSON = None,
-        data: Mapping[str, str] | None = None,
-        location_id: str | None = None,
-        company_id: str | None = None,
-        idempotent: bool | None = None,
-        authenticated: bool = True,
-        retry: RetryPolicy | None = None,
-        http_timeout: float | None = None,
-    ) -> JSON:
+    async def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> JSON:
         """Send one API call and return its decoded JSON (``None`` for an empty body).
 
-        See ``ghlsync.client._protocol.Requester``. Retries 429, 5xx and transport failures
-        when safe; refreshes once on a 401 saying the token expired.
+        ``options``: ``RequestOptions`` (``params``, ``json``, ``data``, ``location_id``,
+        ``company_id``, ``idempotent``, ``authenticated``, ``retry``, ``http_timeout``).
+        Retries 429, 5xx and transport failures when safe; refreshes once on a 401 saying the
+        token expired.
         """
+        if not options.keys() <= REQUEST_OPTIONS:
+            unknown = sorted(options.keys() - REQUEST_OPTIONS)
+            raise TypeError(f"request() got unexpected keyword arguments {unknown}")
+        params = options.get("params")
+        json = options.get("json")
+        data = options.get("data")
+        location_id = options.get("location_id")
+        company_id = options.get("company_id")
+        idempotent = options.get("idempotent")
+        authenticated = options.get("authenticated", True)
+        retry = options.get("retry")
+        http_timeout = options.get("http_timeout")
         method = method.upper()
         policy = retry or self.retry
         scope = Scope(location_id, company_id)
@@ -436,7 +436,7 @@ def _transport_failure(
             status=status,
         )
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return Failure.NOT_SENT, ConnectError(
+        return Failure.NOT_SENT, NetworkFailureError(
             f"{text}: the URL scheme is not http or https",
             method=method,
             path=path,
@@ -451,10 +451,12 @@ def _transport_failure(
             f"{text} waiting for the answer", method=method, path=path
         )
     if isinstance(exc, httpx.ConnectError):
-        return Failure.NOT_SENT, ConnectError(
+        return Failure.NOT_SENT, NetworkFailureError(
             f"{text}: could not connect", method=method, path=path
         )
-    return Failure.MAYBE_SENT, ConnectError(f"{text}: connection lost", method=method, path=path)
+    return Failure.MAYBE_SENT, NetworkFailureError(
+        f"{text}: connection lost", method=method, path=path
+    )
 
 
 def _unknown(

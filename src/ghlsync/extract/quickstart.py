@@ -64,8 +64,8 @@ def quickstart(
         EmulatorServer(options, EmulatorSettings(rate_limit=None)) as server,
         tempfile.TemporaryDirectory(prefix="ghlsync-quickstart-") as workdir,
     ):
-        config = ExtractConfig(
-            locations=[loc["id"] for loc in server.state.locations],
+        config = ExtractConfig.of(
+            [loc["id"] for loc in server.state.locations],
             tokens={loc["id"]: loc["token"] for loc in server.state.locations},
             base_url=server.base_url,
             rate_limit=False,

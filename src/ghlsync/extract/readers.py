@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ghlsync.client.resources._base import iso
+from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
 from ghlsync.extract.shape import field_keys
 from ghlsync.extract.state import EPOCH, parse_ts, start_from

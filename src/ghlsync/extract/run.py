@@ -34,6 +34,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import dlt
 
+from ghlsync.client.session import RunSession, open_session
+from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import Report
@@ -268,20 +270,27 @@ def run_extract(
     report: Report | None = None,
     on_phase: Phase | None = None,
     keep_staging: bool = False,
+    session: RunSession | None = None,
 ) -> ExtractResult:
     """Extract ``config``'s locations into ``to``; bookmarks live in dlt's state of the pipeline.
 
     ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). The merge's staging
-    tables (``<dataset>_staging``) are emptied after each load unless ``keep_staging``. Raises ``ConfigError``
+    tables (``<dataset>_staging``) are emptied after each load unless ``keep_staging``.
+    Raises ``ConfigError``
     for a bad URL or config, ``DestinationError`` when dlt's sync/normalize/load step fails
     (destination unreachable, refused) and ``ExtractFailed`` when reading fails as a whole; a
-    failing location is reported in ``report``, never raised.
+    failing location is reported in ``report``, never raised. ``session``: the run session of
+    ``config.connection`` (``open_session``); by default one from ``Settings.from_env()``,
+    closed at the end.
     """
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     destination = destination_for(to)
     destination.check()
-    config.resolve_locations()  # --installed: ask HighLevel where the app is installed
+    owned = session is None
+    session = session or open_session(Settings.from_env(), config.connection)
+    if config.installed:  # --installed: the session asks HighLevel where the app is installed
+        config = config.with_locations(_discovered(session, config, owned))
     if destination.kind == "filesystem" and destination.path is not None:
         destination.path.mkdir(parents=True, exist_ok=True)
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
@@ -301,7 +310,7 @@ def run_extract(
         dataset_name=dataset,
         **pipeline_kwargs,
     )
-    source = highlevel_source(config, full_refresh=full_refresh, report=the_report)
+    source = highlevel_source(config, full_refresh=full_refresh, report=the_report, session=session)
     if destination.table_format == "delta":
         for resource in source.resources.values():
             # Delta tables merge by upsert (dlt's delete-insert is for SQL destinations)
@@ -357,6 +366,9 @@ def run_extract(
             f"{destination.kind} at {destination.url}: {step} failed: {_root_cause(error)}",
             hint="check that the destination is reachable and its credentials",
         ) from None
+    finally:
+        if owned:
+            session.close()
     return ExtractResult(
         the_report,
         time.monotonic() - started,
@@ -366,6 +378,18 @@ def run_extract(
         load_info=info,
         refreshed=refreshed,
     )
+
+
+def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list[str]:
+    """The agency app's locations plus the listed ones (the session closed if this fails)."""
+    import asyncio
+
+    try:
+        return asyncio.run(session.locations(config.locations))
+    except BaseException:
+        if owned:
+            session.close()
+        raise
 
 
 def _rows(normalized: Any) -> int:

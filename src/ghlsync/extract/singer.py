@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping
 from typing import IO, Any
 
+from ghlsync.client.session import RunSession, open_session
+from ghlsync.config import Settings
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import STREAMS, Stream, select
@@ -75,8 +77,17 @@ async def run_tap(
     catalog: Mapping[str, Any] | None = None,
     state: Mapping[str, Any] | None = None,
     report: Report | None = None,
+    session: RunSession | None = None,
 ) -> Report:
-    """Write the Singer messages for the selected streams to ``out``; return the report."""
+    """Write the Singer messages for the selected streams to ``out``; return the report.
+
+    ``session``: the run session of ``config.connection``; by default one from
+    ``Settings.from_env()``, closed at the end."""
+    if session is None:
+        async with open_session(Settings.from_env(), config.connection) as own:
+            return await run_tap(
+                config, out, catalog=catalog, state=state, report=report, session=own
+            )
     streams = selected_streams(catalog, config.streams)
     the_report = report if report is not None else Report()
     bookmarks: dict[str, dict[str, Any]] = {
@@ -96,9 +107,9 @@ async def run_tap(
     options = ReadOptions(
         overlap=config.overlap, start_date=config.start_date, page_size=config.page_size
     )
-    limiter = config.limiter()
     keys = FieldKeys(the_report)
-    async with config.client(limiter) as client:
+    location_ids = await session.locations(config.locations)  # agency: where it is installed
+    async with session.new_client() as client:
         producers = [
             guarded(
                 client,
@@ -109,7 +120,7 @@ async def run_tap(
                 keys,
                 the_report,
             )
-            for location_id in config.locations
+            for location_id in location_ids
             for stream in streams
         ]
         async for batch in merge(producers):
@@ -137,6 +148,7 @@ def tap(
     *,
     catalog: Mapping[str, Any] | None = None,
     state: Mapping[str, Any] | None = None,
+    session: RunSession | None = None,
 ) -> Report:
     """Blocking ``run_tap``."""
-    return asyncio.run(run_tap(config, out, catalog=catalog, state=state))
+    return asyncio.run(run_tap(config, out, catalog=catalog, state=state, session=session))

@@ -28,19 +28,20 @@ from typing import Any
 
 import dlt
 
-from ghlsync.client import Limiter
+from ghlsync.client.session import RunSession, open_session
+from ghlsync.config import Settings
 from ghlsync.extract.arrow import TableShaper, declared_kinds
-from ghlsync.extract.config import ExtractConfig
+from ghlsync.extract.config import DEFAULT_OVERLAP, ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import DELETED, Stream, select
 
 
 def _resource(
     stream: Stream,
-    config: ExtractConfig,
+    session: RunSession,
+    location_ids: Sequence[str],
     options: ReadOptions,
     report: Report,
-    limiter: Limiter | None,
     keys: FieldKeys,
     arrow: bool,
 ) -> Any:
@@ -48,7 +49,7 @@ def _resource(
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})
         shaper = _shaper(stream) if arrow else None
-        async with config.client(limiter) as client:
+        async with session.new_client() as client:  # on dlt's loop; the run's limiter
             producers = [
                 guarded(
                     client,
@@ -59,7 +60,7 @@ def _resource(
                     keys,
                     report,
                 )
-                for location_id in config.locations
+                for location_id in location_ids
             ]
             batch: Batch
             pending: list[dict[str, Any]] = []
@@ -142,29 +143,41 @@ def highlevel_source(
     report: Report | None = None,
     max_table_nesting: int = 1,
     arrow: bool = True,
+    session: RunSession | None = None,
 ) -> Any:
     """A dlt source reading HighLevel locations; see the module docstring.
 
     ``report`` (an ``engine.Report``) collects per location and stream results, skipped
     streams and failures: a failing location never stops the others and never raises.
     ``arrow`` picks Arrow tables (default, fast) or dicts with dlt's child tables.
+    ``session``: the run session (``ghlsync.client.session.open_session``) built from the
+    config's connection; by default one is built from ``Settings.from_env()``. With an agency
+    config (``installed``), the locations are found here, once (not inside a running loop).
     """
     if isinstance(locations, ExtractConfig):
         config = locations
+        changes = {"streams": streams, "start_date": start_date, "overlap": overlap}
+        given = {key: value for key, value in changes.items() if value is not None}
+        if given:
+            config = config.replace(**given)
     else:
-        config = ExtractConfig(
-            locations=list(locations),
-            tokens=dict(tokens or {}),
+        config = ExtractConfig.of(
+            list(locations),
+            tokens=tokens,
             token=token,
             base_url=base_url,
             rate_limit=rate_limit,
+            streams=streams,
+            start_date=start_date,
+            overlap=overlap or DEFAULT_OVERLAP,
         )
-    if streams is not None:
-        config.streams = list(streams)
-    if start_date is not None:
-        config.start_date = start_date
-    if overlap is not None:
-        config.overlap = overlap
+    if session is None:
+        session = open_session(Settings.from_env(), config.connection)
+    location_ids = config.locations
+    if config.installed:
+        import asyncio
+
+        location_ids = asyncio.run(session.locations(location_ids))
     options = ReadOptions(
         overlap=config.overlap,
         start_date=config.start_date,
@@ -172,12 +185,12 @@ def highlevel_source(
         page_size=config.page_size,
     )
     the_report = report if report is not None else Report()
-    limiter = config.limiter()
     selected = select(config.streams)
     keys = FieldKeys(the_report)  # custom field definitions, read once per location for all streams
+    run = session
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
     def highlevel() -> Any:
-        return [_resource(s, config, options, the_report, limiter, keys, arrow) for s in selected]
+        return [_resource(s, run, location_ids, options, the_report, keys, arrow) for s in selected]
 
     return highlevel()

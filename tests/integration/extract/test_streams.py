@@ -20,7 +20,13 @@ from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarde
 from ghlsync.extract.run import run_extract
 from ghlsync.extract.state import parse_ts
 from ghlsync.extract.streams import STREAMS
-from tests.integration.extract.conftest import admin, config_for, count, emulator_items
+from tests.integration.extract.conftest import (
+    admin,
+    client_for,
+    config_for,
+    count,
+    emulator_items,
+)
 
 Bookmarks = dict[str, dict[str, Any]]
 
@@ -39,7 +45,7 @@ def read(
 
     async def go() -> None:
         keys = FieldKeys(report)
-        async with config.client(None) as client:
+        async with client_for(config) as client:
             for name in streams:
                 for location_id in config.locations:
                     previous = (bookmarks or {}).get(f"{name}/{location_id}")
@@ -66,7 +72,7 @@ def _seed_children(emulator: EmulatorServer, config: ExtractConfig) -> dict[str,
     made = {"notes": 0, "tasks": 0}
 
     async def go() -> None:
-        async with config.client(None) as client:
+        async with client_for(config) as client:
             for location_id in config.locations:
                 page = await client.contacts.search(location_id, page_limit=3)
                 for contact in page.get("contacts", []):
@@ -174,7 +180,7 @@ def test_messages_second_run_reads_only_conversations_with_new_messages(
     contact = next(c for c in emulator_items(emulator, loc, "contacts") if c.get("email"))
 
     async def send() -> Any:
-        async with config.client(None) as client:
+        async with client_for(config) as client:
             return await client.conversations.send_message(
                 contact["id"], type="Email", message="hello again", location_id=loc
             )
@@ -306,9 +312,8 @@ def test_missing_scope_skips_only_that_stream(emulator: EmulatorServer) -> None:
         {s.scope for s in STREAMS.values()}
         - {"calendars/events.readonly", "invoices.readonly", "conversations.readonly"}
     )
-    config.tokens[loc] = admin(
-        emulator, "POST", "/tokens", json={"locationId": loc, "scopes": scopes}
-    )["token"]
+    token = admin(emulator, "POST", "/tokens", json={"locationId": loc, "scopes": scopes})["token"]
+    config = config.replace(tokens={**config.tokens, loc: token})
     records, _, report = read(
         config, ["calendars", "calendar_events", "invoices", "products", "messages"]
     )
@@ -344,7 +349,7 @@ def test_child_bookmark_moves_only_after_the_children_of_its_parents(
     async def go() -> None:
         nonlocal moves
         report = Report()
-        async with config.client(None) as client:
+        async with client_for(config) as client:
             cursor: str | None = None
             async for batch in guarded(
                 client,
