@@ -16,6 +16,7 @@ EXIT_OK = 0
 EXIT_LOCATION_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DESTINATION_FAILED = 3
+EXIT_PIPELINE_LOCKED = 4
 
 
 def _config(
@@ -158,10 +159,11 @@ def extract_command(
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
 
     Exit codes: 0 ok, 1 a location failed (the others completed), 2 bad input,
-    3 the destination failed (nothing committed by the failed step).
+    3 the destination failed (nothing committed by the failed step), 4 another run holds this
+    pipeline (nothing ran).
     """
     from ghlsync.extract.engine import Report
-    from ghlsync.extract.failures import DestinationError
+    from ghlsync.extract.failures import DestinationError, PipelineLocked
 
     report = Report()
     try:
@@ -200,6 +202,12 @@ def extract_command(
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except PipelineLocked as error:
+        typer.echo(f"error: {error}", err=True)
+        if as_json:
+            payload = {"ok": False, "exit_code": EXIT_PIPELINE_LOCKED, "error": str(error)}
+            typer.echo(json.dumps(payload, indent=2))
+        raise typer.Exit(EXIT_PIPELINE_LOCKED) from None
     except DestinationError as error:
         typer.echo(f"error: {error}", err=True)
         if as_json:

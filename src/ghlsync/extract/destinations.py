@@ -17,7 +17,7 @@ would otherwise resolve them against the pipeline's working dir of its first run
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -46,6 +46,8 @@ class Destination:
     sql: bool = True
     #: the local file or directory, if any
     path: Path | None = None
+    #: PostgreSQL: where to take the dataset's advisory lock (holds the password: never shown)
+    lock_dsn: str | None = field(default=None, repr=False)
 
     def check(self) -> None:
         """Refuse a local path that cannot work, before dlt tries (and prints a traceback)."""
@@ -121,6 +123,7 @@ def destination_for(url: str) -> Destination:
             "postgres",
             dlt.destinations.postgres(credentials=credentials),
             identity=shown.replace("postgresql://", "postgres://", 1),
+            lock_dsn=credentials.to_native_representation(),
         )
     if scheme in {"parquet", "delta"}:
         # parquet:///abs/dir or parquet://rel/dir (a URL's host part is the relative start)

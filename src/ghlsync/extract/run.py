@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -26,7 +27,9 @@ from ghlsync.errors import GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
 from ghlsync.extract.engine import Report
-from ghlsync.extract.failures import DestinationError, ExtractFailed
+from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
+from ghlsync.extract.lock import hold
+from ghlsync.extract.recovery import recover
 from ghlsync.extract.source import highlevel_source
 from ghlsync.extract.sweep import SweepRefused, sweep
 
@@ -36,6 +39,7 @@ __all__ = [
     "DestinationError",
     "ExtractFailed",
     "ExtractResult",
+    "PipelineLocked",
     "SweepRefused",
     "destination_for",
     "pipeline_name_for",
@@ -102,10 +106,12 @@ def run_extract(
 
     ``on_phase`` hears each dlt step ("loading 1234 rows into duckdb"). Raises ``ConfigError``
     for a bad URL or config, ``DestinationError`` when dlt's sync/normalize/load step fails
-    (destination unreachable, refused) and ``ExtractFailed`` when reading fails as a whole; a
-    failing location is reported in ``report``, never raised.
+    (destination unreachable, refused), ``ExtractFailed`` when reading fails as a whole and
+    ``PipelineLocked`` when another run holds the pipeline (``lock``); a failing location is
+    reported in ``report``, never raised. What a killed run left in the pipeline's working dir
+    is recovered or discarded first (``recovery``), one warning line each.
     """
-    from dlt.pipeline.exceptions import PipelineStepFailed
+    from dlt.common.pipeline import get_dlt_pipelines_dir
 
     destination = destination_for(to)
     destination.check()
@@ -117,16 +123,33 @@ def run_extract(
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
     the_report = report if report is not None else Report()
-    phase = on_phase or (lambda _text: None)
-    pipeline_kwargs: dict[str, Any] = {}
-    if pipelines_dir is not None:
-        pipeline_kwargs["pipelines_dir"] = pipelines_dir
-    pipeline = dlt.pipeline(
-        pipeline_name=name,
-        destination=destination.destination,
-        dataset_name=dataset,
-        **pipeline_kwargs,
-    )
+    directory = Path(pipelines_dir if pipelines_dir is not None else get_dlt_pipelines_dir())
+    # one run per pipeline: the lock is taken before dlt opens the working dir, and what a
+    # killed run left there is recovered or discarded under it
+    with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
+        the_report.warnings.extend(recover(directory / name))
+        pipeline = dlt.pipeline(
+            pipeline_name=name,
+            destination=destination.destination,
+            dataset_name=dataset,
+            pipelines_dir=str(directory),
+        )
+        return _run(
+            pipeline, destination, config, full_refresh, the_report, on_phase or (lambda _: None)
+        )
+
+
+def _run(
+    pipeline: Any,
+    destination: Destination,
+    config: ExtractConfig,
+    full_refresh: bool,
+    the_report: Report,
+    phase: Phase,
+) -> ExtractResult:
+    """Sync the state, load what is pending, extract, normalize, load, sweep (under the lock)."""
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
     source = highlevel_source(config, full_refresh=full_refresh, report=the_report)
     if destination.table_format == "delta":
         for resource in source.resources.values():
@@ -187,8 +210,8 @@ def run_extract(
     return ExtractResult(
         the_report,
         time.monotonic() - started,
-        name,
-        dataset,
+        pipeline.pipeline_name,
+        pipeline.dataset_name,
         destination.url,
         load_info=info,
         refreshed=refreshed,
