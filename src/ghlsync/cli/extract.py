@@ -29,6 +29,7 @@ def _config(
     overlap_seconds: float | None,
     no_rate_limit: bool,
     installed: bool = False,
+    outage_window: float | None = None,
 ) -> Any:
     from ghlsync.extract.config import ExtractConfig, read_json
 
@@ -49,6 +50,8 @@ def _config(
         data["overlap_seconds"] = overlap_seconds
     if no_rate_limit:
         data["rate_limit"] = False
+    if outage_window is not None:
+        data["outage_window_seconds"] = outage_window
     if installed:
         data["installed"] = True
         data.setdefault("oauth", {})  # client id / secret may come from GHL_CLIENT_ID/SECRET
@@ -154,6 +157,11 @@ def extract_command(
     no_rate_limit: bool = typer.Option(
         False, "--no-rate-limit", help="Only for unlimited servers."
     ),
+    outage_window: float | None = typer.Option(
+        None,
+        "--outage-window",
+        help="Seconds to keep retrying while HighLevel does not answer (default 300).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
@@ -177,6 +185,7 @@ def extract_command(
             overlap_seconds,
             no_rate_limit,
             installed,
+            outage_window,
         )
         from ghlsync.extract.progress import LiveProgress
         from ghlsync.extract.run import run_extract  # imports dlt: after the input is checked

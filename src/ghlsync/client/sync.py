@@ -14,6 +14,7 @@ import concurrent.futures
 import dataclasses
 import inspect
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from types import TracebackType
@@ -26,6 +27,7 @@ from ghlsync.client.auth import Auth
 from ghlsync.client.core import DEFAULT, DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncGHLClient, Closeable
 from ghlsync.client.core import _Default as _DefaultLimiter
 from ghlsync.client.limiter import Limiter
+from ghlsync.client.outage import OutageWatch
 from ghlsync.client.retry import RetryPolicy
 from ghlsync.config import Settings
 
@@ -206,6 +208,8 @@ class GHLClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
         owned: tuple[Limiter | Closeable, ...] = (),
+        outage: OutageWatch | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """The arguments of ``AsyncGHLClient`` (``transport`` is an async one: the client runs
         on this object's loop thread)."""
@@ -225,6 +229,8 @@ class GHLClient:
                 sleep=sleep,
                 user_agent=user_agent,
                 owned=owned,
+                outage=outage,
+                clock=clock,
             )
 
         try:

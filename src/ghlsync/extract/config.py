@@ -4,7 +4,7 @@
 {"base_url": "http://127.0.0.1:8765", "token": "pit-default (optional)",
  "locations": [{"id": "loc1", "token": "pit-..."}, "loc2"],
  "streams": ["contacts", "opportunities"], "start_date": "2026-01-01T00:00:00Z",
- "overlap_seconds": 300, "rate_limit": true}
+ "overlap_seconds": 300, "rate_limit": true, "outage_window_seconds": 300}
 ```
 The same file is the Singer tap's ``--config``.
 
@@ -30,6 +30,7 @@ from ghlsync.errors import ConfigError
 
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient, Auth, BudgetSnapshot, Limiter
+    from ghlsync.client.outage import OutageWatch
 
 #: every key the config file (and the tap's --config, and Meltano's settings) may hold
 CONFIG_KEYS = frozenset(
@@ -48,6 +49,7 @@ CONFIG_KEYS = frozenset(
         "api_version",
         "oauth",
         "installed",
+        "outage_window_seconds",
     }
 )
 OAUTH_KEYS = {"client_id", "client_secret", "company_id", "app_id", "token_store"}
@@ -106,8 +108,12 @@ class ExtractConfig:
     oauth: OAuthConfig | None = None
     #: extract every location the OAuth app is installed in (added to ``locations``)
     installed: bool = False
+    #: how long a call that gets no answer is retried (HighLevel down, network out)
+    outage_window: float = 300.0
     #: the limiters ``limiter()`` made, so progress displays can read their budgets
     _limiters: list[Limiter] = field(default_factory=list, init=False, repr=False, compare=False)
+    #: shared by the run's clients: "waiting for HighLevel" is said once, not once per stream
+    _outage: OutageWatch | None = field(default=None, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         # tokens never in a repr: only which locations have one
@@ -162,11 +168,18 @@ class ExtractConfig:
             page_size = int(data.get("page_size", 500))
             burst = int(data.get("burst", 100))
             interval = float(data.get("interval", 10.0))
+            outage_window = float(data.get("outage_window_seconds", 300.0))
         except (TypeError, ValueError) as error:
             raise ConfigError(
                 f"bad number in config: {error}",
-                hint="overlap_seconds, page_size, burst, interval are numbers",
+                hint="overlap_seconds, page_size, burst, interval, outage_window_seconds are "
+                "numbers",
             ) from None
+        if not 0 <= outage_window < float("inf"):
+            raise ConfigError(
+                f"outage_window_seconds must be 0 or more seconds, not {outage_window}",
+                hint="e.g. 300 (0: give up after the client's attempts)",
+            )
         streams = data.get("streams")
         if streams is not None and (
             not isinstance(streams, list) or not all(isinstance(x, str) for x in streams)
@@ -187,6 +200,7 @@ class ExtractConfig:
             interval=interval,
             oauth=OAuthConfig.from_mapping(oauth) if oauth is not None else None,
             installed=installed,
+            outage_window=outage_window,
         )
 
     @classmethod
@@ -241,17 +255,22 @@ class ExtractConfig:
 
     def client(self, limiter: Limiter | None = None) -> AsyncGHLClient:
         """A client for every configured location (``limiter`` shared across clients)."""
-        from ghlsync.client import AsyncGHLClient, OAuthAuth
+        from ghlsync.client import AsyncGHLClient, OAuthAuth, RetryPolicy
+        from ghlsync.client.outage import OutageWatch
 
         auth = self.auth()
         owned = (auth.store,) if isinstance(auth, OAuthAuth) else ()
         shared = limiter if limiter is not None else self.limiter()
+        if self._outage is None:
+            self._outage = OutageWatch()
         return AsyncGHLClient(
             auth,
             base_url=self.base_url,
             api_version=self.api_version,
             limiter=shared,
             owned=owned,
+            retry=RetryPolicy(outage_window_s=self.outage_window),
+            outage=self._outage,
         )
 
     async def installed_locations(self) -> list[str]:
