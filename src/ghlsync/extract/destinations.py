@@ -122,6 +122,10 @@ def destination_for(url: str) -> Destination:
             shown,
             "postgres",
             dlt.destinations.postgres(credentials=credentials),
+            # not dlt's CSV COPY for Arrow pages: it loads every quoted "" as NULL (its COPY
+            # has FORCE_NULL on each nullable column), where DuckDB and Parquet keep "": the
+            # same record would read differently per destination (issue 11)
+            loader_file_format="insert_values",
             identity=shown.replace("postgresql://", "postgres://", 1),
             lock_dsn=credentials.to_native_representation(),
         )
