@@ -16,6 +16,7 @@ EXIT_OK = 0
 EXIT_LOCATION_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DESTINATION_FAILED = 3
+EXIT_PIPELINE_LOCKED = 4
 
 
 def _config(
@@ -27,6 +28,7 @@ def _config(
     overlap_seconds: float | None,
     no_rate_limit: bool,
     installed: bool = False,
+    outage_window: float | None = None,
 ) -> Any:
     from ghlsync.extract.config import ExtractConfig, read_json
 
@@ -47,6 +49,8 @@ def _config(
         data["overlap_seconds"] = overlap_seconds
     if no_rate_limit:
         data["rate_limit"] = False
+    if outage_window is not None:
+        data["outage_window_seconds"] = outage_window
     if installed:
         data["installed"] = True
         data.setdefault("oauth", {})  # client id / secret may come from GHL_CLIENT_ID/SECRET
@@ -160,6 +164,11 @@ def extract_command(
     no_rate_limit: bool = typer.Option(
         False, "--no-rate-limit", help="Only for unlimited servers."
     ),
+    outage_window: float | None = typer.Option(
+        None,
+        "--outage-window",
+        help="Seconds to keep retrying while HighLevel does not answer (default 300).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     keep_staging: bool = typer.Option(
         False, "--keep-staging", help="Keep the rows of the merge's <dataset>_staging tables."
@@ -168,10 +177,11 @@ def extract_command(
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
 
     Exit codes: 0 ok, 1 a location failed (the others completed), 2 bad input,
-    3 the destination failed (nothing committed by the failed step).
+    3 the destination failed (nothing committed by the failed step), 4 another run holds this
+    pipeline (nothing ran).
     """
     from ghlsync.extract.engine import Report
-    from ghlsync.extract.failures import DestinationError
+    from ghlsync.extract.failures import DestinationError, PipelineLocked
 
     report = Report()
     session: Any = None
@@ -185,6 +195,7 @@ def extract_command(
             overlap_seconds,
             no_rate_limit,
             installed,
+            outage_window,
         )
         from ghlsync.client.session import open_session
         from ghlsync.config import Settings
@@ -215,6 +226,12 @@ def extract_command(
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except PipelineLocked as error:
+        typer.echo(f"error: {error}", err=True)
+        if as_json:
+            payload = {"ok": False, "exit_code": EXIT_PIPELINE_LOCKED, "error": str(error)}
+            typer.echo(json.dumps(payload, indent=2))
+        raise typer.Exit(EXIT_PIPELINE_LOCKED) from None
     except DestinationError as error:
         typer.echo(f"error: {error}", err=True)
         if as_json:

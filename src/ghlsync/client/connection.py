@@ -21,6 +21,7 @@ Keys (every other key, at every level, is refused with a ``ConfigError`` naming 
 | installed     | also every location the OAuth app is installed in                    |
 | rate_limit    | client-side rate limiting (``false`` only against an unlimited server) |
 | burst, interval | the client-side burst budget per location (100 calls per 10 s)     |
+| outage_window_seconds | how long a call that gets no answer is retried (default 300; 0: only the client's attempts) |
 
 Nothing here reads the environment: ``GHL_TOKEN``, ``GHL_CLIENT_ID`` and the rest are read once,
 by ``Settings.from_env()``, and combined with this value by ``ghlsync.client.session``.
@@ -75,6 +76,8 @@ class Connection(BaseModel):
     rate_limit: bool = True
     burst: int = Field(default=100, gt=0)
     interval: float = Field(default=10.0, gt=0)
+    #: how long a call that gets no answer (HighLevel down, network out) is retried
+    outage_window_seconds: float = Field(default=300.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

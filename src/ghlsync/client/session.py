@@ -37,7 +37,9 @@ from ghlsync.client.connection import Connection, LocationEntry, OAuthApp
 from ghlsync.client.core import AsyncGHLClient
 from ghlsync.client.limiter import BudgetSnapshot, InMemoryLimiter, Limiter, location_key
 from ghlsync.client.oauth import OAuthAuth
+from ghlsync.client.outage import OutageWatch
 from ghlsync.client.resolution import SOURCES, OAuthCredentials, TokenChain, resolve_auth
+from ghlsync.client.retry import RetryPolicy
 from ghlsync.client.token_store import TokenStore
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError
@@ -77,6 +79,8 @@ class RunSession:
             )
         #: the run's one limiter (None: client-side limiting off)
         self.limiter = limiter
+        #: shared by the run's clients: "waiting for HighLevel" is said once, not once per task
+        self.outage = OutageWatch()
         self._stores: dict[Path, TokenStore] = {}
         self._client: AsyncGHLClient | None = None
         self._installed: list[str] | None = None  # found once per session
@@ -110,6 +114,10 @@ class RunSession:
         arguments (``retry``, ``timeout``...)."""
         if self._closed:
             raise RuntimeError("this RunSession is closed")
+        options.setdefault(
+            "retry", RetryPolicy(outage_window_s=self.connection.outage_window_seconds)
+        )
+        options.setdefault("outage", self.outage)
         return AsyncGHLClient(
             self.auth(),
             base_url=self.base_url,

@@ -4,7 +4,7 @@
 {"base_url": "http://127.0.0.1:8765", "token": "pit-default (optional)",
  "locations": [{"id": "loc1", "token": "pit-..."}, "loc2"],
  "streams": ["contacts", "opportunities"], "start_date": "2026-01-01T00:00:00Z",
- "overlap_seconds": 300, "rate_limit": true}
+ "overlap_seconds": 300, "rate_limit": true, "outage_window_seconds": 300}
 ```
 The same file is the Singer tap's ``--config``. Every key but ``streams``, ``start_date``,
 ``overlap_seconds`` and ``page_size`` belongs to the ``Connection`` (``ghlsync.client.connection``);

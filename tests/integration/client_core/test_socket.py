@@ -20,7 +20,8 @@ import pytest
 from ghlsync.client import AsyncGHLClient, GHLClient, RetryPolicy
 from ghlsync.errors import NetworkFailureError, OutcomeUnknownError
 
-FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
+#: max_attempts alone (no outage window: these tests count attempts)
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, outage_window_s=0)
 
 
 class Server(ThreadingHTTPServer):
