@@ -47,6 +47,9 @@ class EmulatorSettings:
     search_index_delay_ms: int = 0
     #: send ``Retry-After`` (seconds until the window frees a slot) on rate-limit 429s
     retry_after: bool = True
+    #: bodies past this many bytes are refused with 413 before they are read (HighLevel's own
+    #: limit is unpublished; 1 MiB holds any body its specs describe)
+    max_body_bytes: int = 1024 * 1024
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
