@@ -98,6 +98,28 @@ async def _not_served(request: Request) -> Response:
     return _not_found(request.method, request.url.path)
 
 
+class NotServedRoute(BaseRoute):
+    """A HighLevel path and method the emulator does not serve: 404 ``Cannot METHOD /path``.
+
+    Not a ``Route``, so nothing counts it as implemented; it matches its own method only.
+    """
+
+    def __init__(self, path: str, method: str) -> None:
+        self.path = path
+        self.method = method
+        self._route = Route(path, _not_served, methods=[method])
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = self._route.matches(scope)
+        return (match, child) if match == Match.FULL else (Match.NONE, {})
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        return self._route.url_path_for(name, **path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._route.handle(scope, receive, send)
+
+
 def spec_operations() -> list[tuple[str, str]]:
     """Every v2 operation of HighLevel's specs as ``(METHOD, /path/{param})``."""
     text = importlib.resources.files("ghlsync.emulator").joinpath("spec_operations.txt")
@@ -130,7 +152,7 @@ def not_served_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
         concrete = re.sub(r"\{[^}]+\}", "x1", path)
         scope = {"type": "http", "method": method, "path": concrete, "root_path": ""}
         if any(route.matches(scope)[0] == Match.FULL for route in routes):
-            shadows.append(Route(path, _not_served, methods=[method]))
+            shadows.append(NotServedRoute(path, method))
     return shadows
 
 
