@@ -40,7 +40,8 @@ class EmulatorSettings:
     timeout_fault_seconds: float = 30.0
     access_token_ttl: int = 86_399
     #: optional token required on ``/_emulator/*`` as ``X-Emulator-Admin``; None = open
-    admin_token: str | None = None
+    #: (required when the emulator listens beyond loopback: see ``server.check_exposure``)
+    admin_token: str | None = field(default=None, repr=False)
     webhook_url: str | None = None
     #: writes show up in ``POST /contacts/search`` only this long after they happen (HighLevel
     #: indexes "within a few seconds"); 0 = at once
