@@ -3,6 +3,7 @@
 | method and path | what |
 | --- | --- |
 | `GET /_emulator/health` | liveness |
+| `GET /_emulator/openapi.json` | this API as an OpenAPI 3.0 document (``admin_openapi.py``) |
 | `GET /_emulator/state` | company, locations, tokens, counts per collection and location |
 | `GET /_emulator/requests?limit=N` | the last N requests as received (method, path, query, body, status, fault) |
 | `GET /_emulator/counts` | request counts by operation and status |
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ghlsync.emulator.admin_checks import check_entity
 from ghlsync.emulator.common import ApiError, int_param, json_body, store_of
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
@@ -75,6 +77,12 @@ def _location(store: Store, location_id: str) -> Any:
 
 async def health(request: Request) -> Response:
     return JSONResponse({"ok": True})
+
+
+async def openapi(request: Request) -> Response:
+    from ghlsync.emulator.admin_openapi import admin_openapi
+
+    return JSONResponse(admin_openapi())
 
 
 def state_summary(store: Store) -> dict[str, Any]:
@@ -466,6 +474,7 @@ async def entities(request: Request) -> Response:
         entity["dateUpdated"] = store.now()
     else:
         _stamp(store, entity, created=True)
+    check_entity(kind, entity, collection)
     with store.lock:
         collection.put(entity)
     return JSONResponse(entity, status_code=201)
@@ -492,10 +501,16 @@ async def entity(request: Request) -> Response:
     updated = dict(current) if request.method == "PATCH" else {"id": entity_id}
     updated.update(body)
     updated["id"] = entity_id
+    # a PUT replaces the record but keeps the timestamps it omits: the routes sort and filter
+    # on them, and no HighLevel record lacks them
+    for name in ("dateAdded", "dateUpdated", "createdAt", "updatedAt", "locationId"):
+        if name in current and updated.get(name) is None:
+            updated[name] = current[name]
     if kind == "contacts":
         updated["dateUpdated"] = store.now()
     elif request.method == "PATCH":
         _stamp(store, updated, created=False)
+    check_entity(kind, updated, collection)
     with store.lock:
         collection.put(updated)
     return JSONResponse(updated)
@@ -545,6 +560,7 @@ async def oauth_authorize(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/oauth/authorize", oauth_authorize, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
     Route("/state", get_state, methods=["GET"]),
     Route("/requests", get_requests, methods=["GET"]),
     Route("/counts", get_counts, methods=["GET"]),
