@@ -58,9 +58,9 @@ CLOCK_RANGE_S = 100 * 365 * 86_400
 #: seed sizes the admin API accepts (a bigger seed is a benchmark's job, through the CLI)
 MAX_SEED_LOCATIONS = 1_000
 MAX_SEED_RECORDS = 2_000_000
-#: epoch ms of 0001-01-01 and 9999-12-31T23:59:59.999Z, the span Python's datetime can write
-MIN_EPOCH_MS = -62_135_596_800_000
-MAX_EPOCH_MS = 253_402_300_799_999
+#: epoch ms of 1971-01-01 and 9000-01-01: the span a seed anchor may take
+MIN_ANCHOR_MS = 31_536_000_000
+MAX_ANCHOR_MS = 221_845_392_000_000
 
 
 def _settings(request: Request) -> EmulatorSettings:
@@ -162,22 +162,29 @@ def _whole(body: dict[str, Any], name: str, default: int, maximum: int = MAX_SEE
 
 def anchor_ms(value: Any) -> int | None:
     """A seed anchor: an ISO date/time (``2026-06-30`` or ``2026-06-30T12:00:00Z``) or epoch
-    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message."""
+    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message.
+
+    Seeded history reaches back from the anchor and HighLevel's data starts after 1970, so
+    the anchor lies within 1971..9000 (``MIN_ANCHOR_MS``..``MAX_ANCHOR_MS``).
+    """
     if value is None:
         return None
+    found: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        if not MIN_EPOCH_MS <= value <= MAX_EPOCH_MS:
-            raise ValueError(f"anchor must be epoch ms within years 1..9999, not {value!r}")
-        return value
-    if isinstance(value, str):
+        found = value
+    elif isinstance(value, str):
         text = value.strip()
         if len(text) == 10:
             text += "T00:00:00.000Z"
         try:
-            return ms_from_iso(text)
+            found = ms_from_iso(text)
         except ValueError:
-            pass
-    raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
+            found = None
+    if found is None:
+        raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
+    if not MIN_ANCHOR_MS <= found <= MAX_ANCHOR_MS:
+        raise ValueError(f"anchor must lie within the years 1971..9000, not {value!r}")
+    return found
 
 
 def _seed_options(body: dict[str, Any], previous: Any) -> Any:

@@ -9,10 +9,10 @@ from typing import Any
 
 from ghlsync.emulator.admin import (
     CLOCK_RANGE_S,
-    MAX_EPOCH_MS,
+    MAX_ANCHOR_MS,
     MAX_SEED_LOCATIONS,
     MAX_SEED_RECORDS,
-    MIN_EPOCH_MS,
+    MIN_ANCHOR_MS,
 )
 
 _DAY_S = 86_400
@@ -59,7 +59,7 @@ _SEED = {
         "oneOf": [
             {"type": "string", "format": "date"},
             {"type": "string", "format": "date-time"},
-            _int(MIN_EPOCH_MS, MAX_EPOCH_MS),
+            _int(MIN_ANCHOR_MS, MAX_ANCHOR_MS),
         ]
     },
 }

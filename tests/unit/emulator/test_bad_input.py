@@ -73,7 +73,8 @@ async def test_an_infinite_clock_advance_is_refused_and_the_clock_keeps_working(
         ("/_emulator/tokens", {"locationId": 7}, "locationId must be a string"),
         ("/_emulator/tokens/expire", {"tokens": "abc"}, "tokens must be an array"),
         ("/_emulator/seed", {"contacts": 10**12}, "contacts must not be greater than"),
-        ("/_emulator/reset", {"anchor": 10**20}, "anchor must be epoch ms"),
+        ("/_emulator/reset", {"anchor": 10**20}, "anchor must lie within the years"),
+        ("/_emulator/reset", {"anchor": "0358-11-05"}, "anchor must lie within the years"),
         ("/_emulator/reset", {"locations": -1}, "locations must not be less than 0"),
     ],
 )
