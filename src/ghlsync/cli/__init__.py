@@ -5,6 +5,8 @@ Each command group lives in its own module and registers a ``typer.Typer`` named
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from ghlsync import __version__
@@ -44,7 +46,35 @@ def _register() -> None:
 
 def main() -> None:
     _register()
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        sys.exit(_usage_error(exc))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception) -> int:
+    """Print a click/typer parsing error as one line with a hint; its exit code.
+
+    Bad input is one line, never click's usage block or a traceback (typer vendors its own
+    click, so errors are recognised by shape, not class). Anything else is re-raised.
+    """
+    exit_code = getattr(exc, "exit_code", None)
+    format_message = getattr(exc, "format_message", None)
+    if not isinstance(exit_code, int) or format_message is None:
+        raise exc
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help())  # a bare group: its help, as before
+        return exit_code
+    command = ctx.command_path if ctx is not None else "ghlsync"
+    message = str(format_message()).rstrip()
+    end = "" if message.endswith((".", ")")) else "."
+    typer.echo(f"error: {message}{end} Hint: see '{command} --help'.", err=True)
+    return exit_code
 
 
 def tap_main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -14,7 +14,33 @@ app = typer.Typer(
 )
 
 
-_STATE_OUT = typer.Option(None, help="Write the state document (JSON) here.")
+EXIT_BAD_INPUT = 2
+
+_STATE_OUT = typer.Option(
+    None, help="Write the state document (JSON, with every token) here, mode 0600."
+)
+_ADMIN_TOKEN = typer.Option(
+    None,
+    "--admin-token",
+    envvar="GHLSYNC_EMULATOR_ADMIN_TOKEN",
+    show_envvar=True,
+    help="Require this token as X-Emulator-Admin on /_emulator/* (required off loopback).",
+)
+
+
+def _daily_limit(text: str) -> int | None:
+    if text.strip().lower() in ("off", "none", ""):
+        return None
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise ValueError(f"--daily-limit takes a positive whole number or off, not {text!r}")
+    return int(text)
+
+
+def _bad_input(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
 _COUNTS = typer.Option(
     None, "--count", help="Seeded size of another kind, e.g. --count products=20 (repeatable)."
 )
@@ -22,12 +48,15 @@ _COUNTS = typer.Option(
 
 @app.command("serve")
 def serve_command(
-    host: str = typer.Option("127.0.0.1", help="Interface to bind (keep it on loopback)."),
-    port: int = typer.Option(8765, help="Port; 0 picks a free one."),
-    locations: int = typer.Option(2, help="Seeded locations (sub-accounts)."),
-    contacts: int = typer.Option(200, help="Seeded contacts, split across locations."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to bind; any but loopback needs --admin-token."
+    ),
+    port: int = typer.Option(8765, min=0, max=65535, help="Port; 0 picks a free one."),
+    locations: int = typer.Option(2, min=0, help="Seeded locations (sub-accounts)."),
+    contacts: int = typer.Option(200, min=0, help="Seeded contacts, split across locations."),
     opportunities: int | None = typer.Option(
         None,
+        min=0,
         help="Seeded opportunities, split across locations (default: a quarter of --contacts).",
     ),
     seed: int = typer.Option(0, help="Seed for data, ids, tokens and fault draws."),
@@ -40,14 +69,15 @@ def serve_command(
     daily_limit: str = typer.Option("200000", help="Daily requests per app per location, or off."),
     faults: str = typer.Option("", help='Faults, e.g. "429:0.05,500:0.02,slow:0.05@2s".'),
     search_delay_ms: int = typer.Option(
-        0, help="Writes reach POST /contacts/search this many ms later (HighLevel: seconds)."
+        0, min=0, help="Writes reach POST /contacts/search this many ms later (HighLevel: seconds)."
     ),
     webhook_url: str | None = typer.Option(None, help="Deliver webhook events to this URL."),
     state_out: Path | None = _STATE_OUT,
     count: list[str] | None = _COUNTS,
+    admin_token: str | None = _ADMIN_TOKEN,
 ) -> None:
     """Seed and serve the emulator; print base URL, ids and tokens as JSON."""
-    from ghlsync.emulator import EmulatorSettings, SeedOptions, serve
+    from ghlsync.emulator import EmulatorSettings, SeedOptions, ServeError, serve
     from ghlsync.emulator.admin import anchor_ms
     from ghlsync.emulator.settings import parse_faults, parse_rate_limit
 
@@ -55,19 +85,20 @@ def serve_command(
         settings = EmulatorSettings(
             seed=seed,
             rate_limit=parse_rate_limit(rate_limit),
-            daily_limit=None if daily_limit.lower() in ("off", "none", "") else int(daily_limit),
+            daily_limit=_daily_limit(daily_limit),
             faults=parse_faults(faults),
             webhook_url=webhook_url,
             search_index_delay_ms=search_delay_ms,
+            admin_token=admin_token or None,
         )
         anchor_value = anchor_ms(anchor)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        _bad_input(f"{exc}. Hint: see 'ghlsync emulator serve --help'")
     counts: dict[str, int] = {}
     for item in count or []:
         kind, _, number = item.partition("=")
         if not kind or not number.isdigit():
-            raise typer.BadParameter(f"--count takes kind=N, not {item!r}")
+            _bad_input(f"--count takes kind=N, not {item!r}. Hint: e.g. --count products=20")
         counts[kind.strip()] = int(number)
     options = SeedOptions(
         locations=locations,
@@ -84,4 +115,7 @@ def serve_command(
     def ready(document: dict[str, Any]) -> None:
         typer.echo(json.dumps(document, indent=2), err=False)
 
-    serve(options, settings, host=host, port=port, state_out=state_out, on_ready=ready)
+    try:
+        serve(options, settings, host=host, port=port, state_out=state_out, on_ready=ready)
+    except ServeError as exc:
+        _bad_input(str(exc))

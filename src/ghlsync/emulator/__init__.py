@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ghlsync.emulator.app import create_app
 from ghlsync.emulator.seed import SeedOptions, SeedResult, build, seed_store
-from ghlsync.emulator.server import EmulatorServer, run_in_thread, serve
+from ghlsync.emulator.server import EmulatorServer, ServeError, run_in_thread, serve
 from ghlsync.emulator.settings import EmulatorSettings, parse_faults, parse_rate_limit
 from ghlsync.emulator.state import Store
 
@@ -21,6 +21,7 @@ __all__ = [
     "EmulatorSettings",
     "SeedOptions",
     "SeedResult",
+    "ServeError",
     "Store",
     "build",
     "create_app",

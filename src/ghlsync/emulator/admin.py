@@ -3,6 +3,7 @@
 | method and path | what |
 | --- | --- |
 | `GET /_emulator/health` | liveness |
+| `GET /_emulator/openapi.json` | this API as an OpenAPI 3.0 document (``admin_openapi.py``) |
 | `GET /_emulator/state` | company, locations, tokens, counts per collection and location |
 | `GET /_emulator/requests?limit=N` | the last N requests as received (method, path, query, body, status, fault) |
 | `GET /_emulator/counts` | request counts by operation and status |
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ghlsync.emulator.admin_checks import check_entity
 from ghlsync.emulator.common import ApiError, int_param, json_body, store_of
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
@@ -42,6 +44,23 @@ from ghlsync.emulator.settings import (
     parse_rate_limit,
 )
 from ghlsync.emulator.state import ALL_SCOPES, Store, ms_from_iso, normalize_email_key
+from ghlsync.emulator.wire import (
+    ABSENT,
+    bool_field,
+    number_field,
+    string_field,
+    strings_field,
+)
+
+#: the clock moves at most this far from the wall clock, either way (100 years): datetimes
+#: past year 9999 cannot be written, and nobody tests a token a century long
+CLOCK_RANGE_S = 100 * 365 * 86_400
+#: seed sizes the admin API accepts (a bigger seed is a benchmark's job, through the CLI)
+MAX_SEED_LOCATIONS = 1_000
+MAX_SEED_RECORDS = 2_000_000
+#: epoch ms of 1971-01-01 and 9000-01-01: the span a seed anchor may take
+MIN_ANCHOR_MS = 31_536_000_000
+MAX_ANCHOR_MS = 221_845_392_000_000
 
 
 def _settings(request: Request) -> EmulatorSettings:
@@ -58,6 +77,12 @@ def _location(store: Store, location_id: str) -> Any:
 
 async def health(request: Request) -> Response:
     return JSONResponse({"ok": True})
+
+
+async def openapi(request: Request) -> Response:
+    from ghlsync.emulator.admin_openapi import admin_openapi
+
+    return JSONResponse(admin_openapi())
 
 
 def state_summary(store: Store) -> dict[str, Any]:
@@ -129,30 +154,37 @@ async def get_counts(request: Request) -> Response:
 _SEED_FIELDS = {"locations", "contacts", "opportunities", "seed", "counts", "anchor"}
 
 
-def _whole(body: dict[str, Any], name: str, default: int) -> int:
+def _whole(body: dict[str, Any], name: str, default: int, maximum: int = MAX_SEED_RECORDS) -> int:
     """A non-negative integer field of a seed body, or 422 naming it."""
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ApiError(422, [f"{name} must be a non-negative integer, not {value!r}"])
+    value: int = number_field(body, name, minimum=0, maximum=maximum, integer=True, default=default)
     return value
 
 
 def anchor_ms(value: Any) -> int | None:
     """A seed anchor: an ISO date/time (``2026-06-30`` or ``2026-06-30T12:00:00Z``) or epoch
-    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message."""
+    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message.
+
+    Seeded history reaches back from the anchor and HighLevel's data starts after 1970, so
+    the anchor lies within 1971..9000 (``MIN_ANCHOR_MS``..``MAX_ANCHOR_MS``).
+    """
     if value is None:
         return None
+    found: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+        found = value
+    elif isinstance(value, str):
         text = value.strip()
         if len(text) == 10:
             text += "T00:00:00.000Z"
         try:
-            return ms_from_iso(text)
+            found = ms_from_iso(text)
         except ValueError:
-            pass
-    raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
+            found = None
+    if found is None:
+        raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
+    if not MIN_ANCHOR_MS <= found <= MAX_ANCHOR_MS:
+        raise ValueError(f"anchor must lie within the years 1971..9000, not {value!r}")
+    return found
 
 
 def _seed_options(body: dict[str, Any], previous: Any) -> Any:
@@ -160,18 +192,21 @@ def _seed_options(body: dict[str, Any], previous: Any) -> Any:
 
     counts = body.get("counts", previous.counts)
     if not isinstance(counts, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts.values()
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEED_RECORDS
+        for v in counts.values()
     ):
-        raise ApiError(422, ["counts must be an object of kind: non-negative integer"])
+        raise ApiError(
+            422, [f"counts must be an object of kind: integer from 0 to {MAX_SEED_RECORDS}"]
+        )
     try:
         anchor = anchor_ms(body["anchor"]) if "anchor" in body else previous.anchor_ms
     except ValueError as exc:
         raise ApiError(422, [str(exc)]) from None
     return SeedOptions(
-        locations=_whole(body, "locations", previous.locations),
+        locations=_whole(body, "locations", previous.locations, MAX_SEED_LOCATIONS),
         contacts=_whole(body, "contacts", previous.contacts),
         opportunities=_whole(body, "opportunities", previous.opportunities),
-        seed=_whole(body, "seed", previous.seed),
+        seed=_whole(body, "seed", previous.seed, 2**63 - 1),
         counts=dict(counts),
         history_days=previous.history_days,
         anchor_ms=anchor,
@@ -222,9 +257,9 @@ async def add_seed(request: Request) -> Response:
         anchor_ms=previous.anchor_ms,
     )
     options = _seed_options(body, nothing)
-    location_id = body.get("locationId")
+    location_id = string_field(body, "locationId")
     if location_id is not None:
-        _location(store, str(location_id))
+        _location(store, location_id)
     if options.locations == 0 and (options.opportunities or options.counts):
         raise ApiError(
             422,
@@ -252,42 +287,76 @@ def settings_view(request: Request) -> dict[str, Any]:
         "accessTokenTtl": settings.access_token_ttl,
         "timeoutFaultSeconds": settings.timeout_fault_seconds,
         "searchIndexDelayMs": settings.search_index_delay_ms,
+        "maxBodyBytes": settings.max_body_bytes,
     }
+
+
+_SETTINGS_FIELDS = {
+    "rateLimit",
+    "dailyLimit",
+    "faults",
+    "faultSeed",
+    "retryAfter",
+    "accessTokenTtl",
+    "searchIndexDelayMs",
+    "timeoutFaultSeconds",
+    "maxBodyBytes",
+    "resetBuckets",
+}
+_DAY_S = 86_400
+
+
+def _rate_limit(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return parse_rate_limit(value)
+    if not isinstance(value, dict):
+        raise ApiError(422, ["rateLimit must be a string (100/10s), an object or null"])
+    count = number_field(value, "max", minimum=1, maximum=10**9, integer=True)
+    window = number_field(value, "intervalMs", minimum=1, maximum=_DAY_S * 1000, integer=True)
+    if count is None or window is None:
+        raise ApiError(422, ["rateLimit needs max and intervalMs"])
+    return parse_rate_limit(f"{count}/{window}ms")
 
 
 async def settings_endpoint(request: Request) -> Response:
     if request.method == "PUT":
-        body = await json_body(request)
+        body = await json_body(request, allowed=_SETTINGS_FIELDS)
         settings = _settings(request)
+        # every field is checked before any is applied: a refused PUT changes nothing
         try:
-            if "rateLimit" in body:
-                value = body["rateLimit"]
-                settings.rate_limit = (
-                    parse_rate_limit(value)
-                    if value is None or isinstance(value, str)
-                    else parse_rate_limit(f"{value['max']}/{value['intervalMs']}ms")
-                )
-            if "dailyLimit" in body:
-                settings.daily_limit = (
-                    None if body["dailyLimit"] is None else int(body["dailyLimit"])
-                )
-            if "faults" in body:
-                settings.faults = parse_faults(body["faults"])
-                request.app.state.faults.configure(settings.faults, body.get("faultSeed"))
-            if "retryAfter" in body:
-                settings.retry_after = bool(body["retryAfter"])
-            if "accessTokenTtl" in body:
-                settings.access_token_ttl = int(body["accessTokenTtl"])
-            if "searchIndexDelayMs" in body:
-                settings.search_index_delay_ms = int(body["searchIndexDelayMs"])
-                store_of(request).search_index_delay_s = settings.search_index_delay_ms / 1000
-            if "timeoutFaultSeconds" in body:
-                settings.timeout_fault_seconds = float(body["timeoutFaultSeconds"])
-        except (ValueError, KeyError, TypeError) as exc:
+            rate_limit = _rate_limit(body["rateLimit"]) if "rateLimit" in body else ABSENT
+            faults = parse_faults(string_field(body, "faults")) if "faults" in body else ABSENT
+        except ValueError as exc:
             raise ApiError(422, [str(exc)]) from None
+        daily = number_field(body, "dailyLimit", minimum=1, maximum=10**12, integer=True)
+        fault_seed = number_field(body, "faultSeed", minimum=0, maximum=2**63 - 1, integer=True)
+        retry_after = bool_field(body, "retryAfter")
+        ttl = number_field(body, "accessTokenTtl", minimum=1, maximum=3650 * _DAY_S, integer=True)
+        delay = number_field(body, "searchIndexDelayMs", minimum=0, maximum=3_600_000, integer=True)
+        timeout = number_field(body, "timeoutFaultSeconds", minimum=0, maximum=3600)
+        max_body = number_field(body, "maxBodyBytes", minimum=1, maximum=1 << 30, integer=True)
+        reset_buckets = bool_field(body, "resetBuckets", default=True)
+        if rate_limit is not ABSENT:
+            settings.rate_limit = rate_limit
+        if "dailyLimit" in body:
+            settings.daily_limit = daily
+        if faults is not ABSENT:
+            settings.faults = faults
+            request.app.state.faults.configure(settings.faults, fault_seed)
+        if retry_after is not None:
+            settings.retry_after = retry_after
+        if ttl is not None:
+            settings.access_token_ttl = ttl
+        if delay is not None:
+            settings.search_index_delay_ms = delay
+            store_of(request).search_index_delay_s = delay / 1000
+        if timeout is not None:
+            settings.timeout_fault_seconds = float(timeout)
+        if max_body is not None:
+            settings.max_body_bytes = max_body
         limiter: RateLimiter = request.app.state.limiter
         limiter.configure(settings.rate_limit, settings.daily_limit)
-        if body.get("resetBuckets", True):
+        if reset_buckets:
             limiter.reset()
     return JSONResponse(settings_view(request))
 
@@ -295,13 +364,13 @@ async def settings_endpoint(request: Request) -> Response:
 async def faults_endpoint(request: Request) -> Response:
     settings = _settings(request)
     if request.method == "PUT":
-        body = await json_body(request)
+        body = await json_body(request, allowed={"faults", "seed"})
+        seed = number_field(body, "seed", minimum=0, maximum=2**63 - 1, integer=True)
         try:
-            settings.faults = parse_faults(body.get("faults") or "")
+            settings.faults = parse_faults(string_field(body, "faults", default=""))
         except ValueError as exc:
             raise ApiError(422, [str(exc)]) from None
-        seed = body.get("seed")
-        request.app.state.faults.configure(settings.faults, None if seed is None else int(seed))
+        request.app.state.faults.configure(settings.faults, seed)
     injector: FaultInjector = request.app.state.faults
     return JSONResponse(
         {
@@ -317,13 +386,18 @@ async def location_settings(request: Request) -> Response:
     location = _location(store, request.path_params["locationId"])
     if request.method == "PUT":
         body = await json_body(request, allowed={"allowDuplicateContact", "priority"})
-        if "allowDuplicateContact" in body:
-            location.duplicates.allow_duplicate_contact = bool(body["allowDuplicateContact"])
-        if "priority" in body:
-            priority = list(body["priority"])
-            if not priority or any(item not in ("email", "phone") for item in priority):
-                raise ApiError(422, ["priority must list 'email' and/or 'phone'"])
-            location.duplicates.priority = priority
+        allow = bool_field(body, "allowDuplicateContact")
+        priority = body.get("priority")
+        if priority is not None and (
+            not isinstance(priority, list)
+            or not priority
+            or any(item not in ("email", "phone") for item in priority)
+        ):
+            raise ApiError(422, ["priority must list 'email' and/or 'phone'"])
+        if allow is not None:
+            location.duplicates.allow_duplicate_contact = allow
+        if priority is not None:
+            location.duplicates.priority = list(priority)
         location.record.setdefault("settings", {})["allowDuplicateContact"] = (
             location.duplicates.allow_duplicate_contact
         )
@@ -332,26 +406,28 @@ async def location_settings(request: Request) -> Response:
 
 async def expire_tokens(request: Request) -> Response:
     store = store_of(request)
-    body = await json_body(request)
-    tokens = body.get("tokens")
-    count = store.expire_tokens(None if tokens is None else list(tokens))
+    body = await json_body(request, allowed={"tokens"})
+    tokens = strings_field(body, "tokens")
+    count = store.expire_tokens(tokens)
     return JSONResponse({"expired": count})
 
 
 async def mint_token(request: Request) -> Response:
     store = store_of(request)
     body = await json_body(request, allowed={"locationId", "scopes", "ttlSeconds", "appId"})
-    location_id = body.get("locationId")
+    location_id = string_field(body, "locationId")
     if location_id is not None:
         _location(store, location_id)
-    scopes = frozenset(body["scopes"]) if body.get("scopes") is not None else ALL_SCOPES
-    ttl = body.get("ttlSeconds")
+    listed = strings_field(body, "scopes")
+    scopes = ALL_SCOPES if listed is None else frozenset(listed)
+    ttl = number_field(body, "ttlSeconds", minimum=0, maximum=3650 * _DAY_S)
+    app_id = string_field(body, "appId")
     token = store.issue_token(
         kind="location" if location_id else "company",
         company_id=store.company.get("id", ""),
         location_id=location_id,
         scopes=scopes,
-        app_id=str(body.get("appId") or f"admin-minted:{store.new_id(8)}"),
+        app_id=app_id or f"admin-minted:{store.new_id(8)}",
         ttl_seconds=None if ttl is None else float(ttl),
         source="oauth" if ttl is not None else "private-integration",
         prefix="pit-" if location_id else "agency-",
@@ -405,6 +481,7 @@ async def entities(request: Request) -> Response:
         entity["dateUpdated"] = store.now()
     else:
         _stamp(store, entity, created=True)
+    check_entity(kind, entity, collection)
     with store.lock:
         collection.put(entity)
     return JSONResponse(entity, status_code=201)
@@ -431,10 +508,16 @@ async def entity(request: Request) -> Response:
     updated = dict(current) if request.method == "PATCH" else {"id": entity_id}
     updated.update(body)
     updated["id"] = entity_id
+    # a PUT replaces the record but keeps the timestamps it omits: the routes sort and filter
+    # on them, and no HighLevel record lacks them
+    for name in ("dateAdded", "dateUpdated", "createdAt", "updatedAt", "locationId"):
+        if name in current and updated.get(name) is None:
+            updated[name] = current[name]
     if kind == "contacts":
         updated["dateUpdated"] = store.now()
     elif request.method == "PATCH":
         _stamp(store, updated, created=False)
+    check_entity(kind, updated, collection)
     with store.lock:
         collection.put(updated)
     return JSONResponse(updated)
@@ -450,7 +533,13 @@ async def events(request: Request) -> Response:
 async def advance_clock(request: Request) -> Response:
     store = store_of(request)
     body = await json_body(request, allowed={"seconds"}, required={"seconds"})
-    store.clock.advance(float(body["seconds"]))
+    seconds = number_field(body, "seconds", minimum=-CLOCK_RANGE_S, maximum=CLOCK_RANGE_S)
+    if abs(store.clock.offset_seconds + seconds) > CLOCK_RANGE_S:
+        raise ApiError(
+            422,
+            [f"seconds would move the clock more than {CLOCK_RANGE_S} s from the wall clock"],
+        )
+    store.clock.advance(float(seconds))
     return JSONResponse({"now": store.now_readonly()})
 
 
@@ -478,6 +567,7 @@ async def oauth_authorize(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/oauth/authorize", oauth_authorize, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
     Route("/state", get_state, methods=["GET"]),
     Route("/requests", get_requests, methods=["GET"]),
     Route("/counts", get_counts, methods=["GET"]),

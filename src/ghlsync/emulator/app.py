@@ -9,8 +9,11 @@ ASGI layer (``EmulatorMiddleware``) does what every HighLevel response shares: t
 from __future__ import annotations
 
 import asyncio
+import hmac
 import importlib
-import json
+import importlib.resources
+import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import ModuleType
 from typing import Any
@@ -20,13 +23,16 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from ghlsync.emulator.common import ApiError, bearer, new_trace_id, response_for
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import RequestRecord, Store
+from ghlsync.emulator.wire import GuardedApp, logged_body, redact_form
+
+logger = logging.getLogger("ghlsync.emulator")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,19 +67,93 @@ def _api_error(request: Request, exc: Exception) -> Response:
 
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    # HighLevel (NestJS) answers unknown routes as "Cannot GET /path".
-    message = (
-        f"Cannot {request.method} {request.url.path}" if exc.status_code == 404 else exc.detail
-    )
+    if exc.status_code in (404, 405):
+        # NestJS (HighLevel) has no 405: a method a path does not serve is an unknown route,
+        # "Cannot DELETE /contacts/search"
+        return _not_found(request.method, request.url.path)
     return JSONResponse(
         {
             "statusCode": exc.status_code,
-            "message": message,
-            "error": "Not Found" if exc.status_code == 404 else str(exc.detail),
+            "message": exc.detail,
+            "error": str(exc.detail),
             "traceId": new_trace_id(),
         },
         status_code=exc.status_code,
     )
+
+
+def _not_found(method: str, path: str) -> Response:
+    return JSONResponse(
+        {
+            "statusCode": 404,
+            "message": f"Cannot {method} {path}",
+            "error": "Not Found",
+            "traceId": new_trace_id(),
+        },
+        status_code=404,
+    )
+
+
+async def _not_served(request: Request) -> Response:
+    return _not_found(request.method, request.url.path)
+
+
+class NotServedRoute(BaseRoute):
+    """A HighLevel path and method the emulator does not serve: 404 ``Cannot METHOD /path``.
+
+    Not a ``Route``, so nothing counts it as implemented; it matches its own method only.
+    """
+
+    def __init__(self, path: str, method: str) -> None:
+        self.path = path
+        self.method = method
+        self._route = Route(path, _not_served, methods=[method])
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = self._route.matches(scope)
+        return (match, child) if match == Match.FULL else (Match.NONE, {})
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        return self._route.url_path_for(name, **path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._route.handle(scope, receive, send)
+
+
+def spec_operations() -> list[tuple[str, str]]:
+    """Every v2 operation of HighLevel's specs as ``(METHOD, /path/{param})``."""
+    text = importlib.resources.files("ghlsync.emulator").joinpath("spec_operations.txt")
+    pairs = []
+    for line in text.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            method, _, path = line.partition(" ")
+            pairs.append((method, path))
+    return pairs
+
+
+def _template_key(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path.rstrip("/") or "/")
+
+
+def not_served_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """404 routes for HighLevel's literal paths the emulator does not serve but one of its
+    ``{id}`` routes would catch: ``GET /invoices/template`` is HighLevel's template list, not
+    the invoice "template" (issue 16). They go first, so the literal path wins as in NestJS."""
+    implemented = {
+        (method, _template_key(route.path))
+        for route in routes
+        if isinstance(route, Route)
+        for method in route.methods or ()
+    }
+    shadows: list[BaseRoute] = []
+    for method, path in spec_operations():
+        if (method, _template_key(path)) in implemented:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "x1", path)
+        scope = {"type": "http", "method": method, "path": concrete, "root_path": ""}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            shadows.append(NotServedRoute(path, method))
+    return shadows
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
@@ -100,8 +180,9 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
     routes: list[BaseRoute] = []
     for module in route_modules():
         routes.extend(module.routes)
+    routes = not_served_routes(routes) + routes
     routes.append(Mount(ADMIN_PREFIX, routes=admin.routes))
-    app = Starlette(
+    app = GuardedApp(
         routes=routes,
         exception_handlers={
             ApiError: _api_error,
@@ -109,6 +190,7 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
             Exception: _server_error,
         },
     )
+    app.passthrough = (ConnectionDropped,)
     app.state.store = store
     store.search_index_delay_s = settings.search_index_delay_ms / 1000
     app.state.routes = routes
@@ -158,14 +240,41 @@ class EmulatorMiddleware:
         settings: EmulatorSettings = self.state.settings
         if settings.admin_token:
             headers = dict(scope.get("headers") or [])
-            if headers.get(b"x-emulator-admin", b"").decode() != settings.admin_token:
+            given = headers.get(b"x-emulator-admin", b"")
+            if not hmac.compare_digest(given, settings.admin_token.encode()):
                 response = JSONResponse(
-                    {"statusCode": 401, "message": "admin token required", "error": "Unauthorized"},
+                    {
+                        "statusCode": 401,
+                        "message": "admin token required: send it as X-Emulator-Admin",
+                        "error": "Unauthorized",
+                    },
                     status_code=401,
                 )
                 await response(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+        await self._guarded(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; an exception before the response started becomes a JSON 500 here."""
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except ConnectionDropped:
+            raise
+        except Exception:
+            if started:
+                raise
+            logger.exception("emulator: unexpected error on %s %s", scope["method"], scope["path"])
+            store: Store = self.state.store
+            store.counters["server_errors"] = store.counters.get("server_errors", 0) + 1
+            await _server_error_response()(scope, receive, send)
 
     def _bucket(self, scope: Scope) -> tuple[tuple[str, str], str | None, str | None]:
         store: Store = self.state.store
@@ -188,11 +297,16 @@ class EmulatorMiddleware:
         extra_headers = [(k.lower().encode(), v.encode()) for k, v in decision.headers.items()]
 
         captured = bytearray()
+        received = 0
 
         async def receive_logged() -> Message:
+            nonlocal received
             message = await receive()
-            if message["type"] == "http.request" and len(captured) < _LOGGED_BODY_LIMIT:
-                captured.extend(message.get("body", b"")[: _LOGGED_BODY_LIMIT - len(captured)])
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if len(captured) < _LOGGED_BODY_LIMIT:
+                    captured.extend(chunk[: _LOGGED_BODY_LIMIT - len(captured)])
             return message
 
         status_seen = 0
@@ -225,19 +339,14 @@ class EmulatorMiddleware:
                 handled = await self._fault(fault, scope, receive_logged, send_with_headers)
                 if handled:
                     return
-            try:
-                await self.app(scope, receive_logged, send_with_headers)
-            except ConnectionDropped:
-                raise
-            except Exception:
-                # answered here (not by Starlette's outer error middleware) so that a 500
-                # carries the rate-limit headers like every other response
-                if status_seen:
-                    raise
-                store.counters["server_errors"] = store.counters.get("server_errors", 0) + 1
-                await _server_error_response()(scope, receive_logged, send_with_headers)
+            # answered here (not by Starlette's outer error middleware) so that a 500 carries
+            # the rate-limit headers like every other response
+            await self._guarded(scope, receive_logged, send_with_headers)
         finally:
-            self._record(scope, status_seen, captured, location_id, token_kind, fault_name)
+            complete = received == len(captured)
+            self._record(
+                scope, status_seen, captured, complete, location_id, token_kind, fault_name
+            )
 
     async def _fault(self, fault: Any, scope: Scope, receive: Receive, send: Send) -> bool:
         """Apply a fault; True when it produced (or refused) the whole response."""
@@ -279,6 +388,7 @@ class EmulatorMiddleware:
         scope: Scope,
         status: int,
         body: bytearray,
+        complete: bool,
         location_id: str | None,
         token_kind: str | None,
         fault: str | None,
@@ -289,26 +399,21 @@ class EmulatorMiddleware:
         operation = f"{scope['method']} {route_path}"
         key = (operation, status)
         store.request_counts[key] = store.request_counts.get(key, 0) + 1
-        parsed: Any = None
-        if body:
-            try:
-                parsed = json.loads(bytes(body))
-            except ValueError:
-                parsed = bytes(body).decode("utf-8", "replace")
         headers = dict(scope.get("headers") or [])
         version = headers.get(b"version")
+        query = (scope.get("query_string") or b"").decode("latin-1")
         store.request_log.append(
             RequestRecord(
                 at=store.now_readonly(),
                 method=scope["method"],
                 path=scope["path"],
-                query=(scope.get("query_string") or b"").decode("latin-1"),
+                query=redact_form(query),
                 operation=operation,
                 status=status,
                 location_id=location_id,
                 token_kind=token_kind,
                 version=version.decode("latin-1") if version else None,
-                body=parsed,
+                body=logged_body(bytes(body), complete=complete),
                 fault=fault,
             )
         )

@@ -14,7 +14,6 @@ Errors are raised as ``ApiError`` and rendered by the app as HighLevel does:
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -209,15 +210,15 @@ async def json_body(
     allowed: Iterable[str] | None = None,
     required: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The JSON object body; unknown properties and missing required ones give one 422."""
-    raw = await request.body()
-    if not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise ApiError(400, "Unexpected token in JSON body", error="Bad Request") from None
+    """The JSON object body; unknown properties and missing required ones give one 422.
+
+    Size, media type and syntax are checked by ``wire.read_json`` (413, 415, 400).
+    """
+    from ghlsync.emulator.wire import read_json
+
+    data = await read_json(request)
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object", error="Bad Request")
     messages: list[str] = []
@@ -234,12 +235,21 @@ async def json_body(
 
 async def form_body(request: Request) -> dict[str, str]:
     """A form-encoded body (``/oauth/token``) as a flat dict; JSON is accepted too."""
+    from ghlsync.emulator.wire import is_json_type, read_body
+
     content_type = request.headers.get("content-type", "")
-    if "application/json" in content_type:
+    if is_json_type(content_type):
         data = await json_body(request)
         return {key: str(value) for key, value in data.items() if value is not None}
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in ("", "application/x-www-form-urlencoded"):
+        raise ApiError(
+            415,
+            f"Unsupported Media Type: {media}; send application/x-www-form-urlencoded",
+            error="Unsupported Media Type",
+        )
     # parsed here rather than with request.form(), which needs python-multipart
-    raw = (await request.body()).decode("utf-8", "replace")
+    raw = (await read_body(request)).decode("utf-8", "replace")
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 

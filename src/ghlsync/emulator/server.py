@@ -6,12 +6,19 @@
 Both bind loopback by default. ``EmulatorServer`` picks a free port (bound before uvicorn
 starts, so there is no race) and exposes ``base_url``, ``state`` (ids, tokens, OAuth client),
 ``store`` and ``app``.
+
+The admin API (``/_emulator``) hands out every token and the OAuth client secret: on any
+interface but loopback both refuse to start without ``EmulatorSettings.admin_token``
+(``ServeError``), and the state file is written readable by its owner only (0600).
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -39,6 +46,51 @@ class _QuietResets(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietResets())
 
 
+class ServeError(Exception):
+    """The emulator cannot start as asked; ``str()`` is one line ending with a hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(f"{message}. Hint: {hint}")
+        self.hint = hint
+
+
+ADMIN_TOKEN_ENV = "GHLSYNC_EMULATOR_ADMIN_TOKEN"  # noqa: S105 - a variable name
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``127.0.0.1``, ``::1``, ``localhost`` and the rest of 127/8."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_exposure(host: str, settings: EmulatorSettings) -> None:
+    """Refuse to serve the admin API beyond loopback without an admin token."""
+    if not is_loopback(host) and not settings.admin_token:
+        raise ServeError(
+            f"refusing to listen on {host} without an admin token: /_emulator would hand every "
+            "token and the OAuth client secret to the network",
+            f"pass --admin-token (or set {ADMIN_TOKEN_ENV}), or listen on 127.0.0.1",
+        )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable and writable by its owner only (0600)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise ServeError(
+            f"cannot write the state file {path}: {exc.strerror}",
+            "pass --state-out a path in a directory that exists and you can write to",
+        ) from None
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        handle.write(text)
+
+
 def state_document(base_url: str, result: SeedResult) -> dict[str, Any]:
     """What ``serve`` prints and writes to ``--state-out``."""
     return {"baseUrl": base_url, **result.to_dict()}
@@ -50,7 +102,19 @@ def _bind(host: str, port: int) -> socket.socket:
     # Nagle plus the client's delayed ACK adds ~40 ms to every small response
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"cannot listen on {host}:{port}: the port is in use",
+                "stop what holds it, or pass another --port (0 picks a free one)",
+            ) from None
+        raise ServeError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "pass --host 127.0.0.1 or an address of this machine",
+        ) from None
     sock.listen(2048)
     sock.setblocking(False)
     return sock
@@ -100,6 +164,7 @@ class EmulatorServer:
         return state_document(self.base_url, self.state)
 
     def start(self) -> EmulatorServer:
+        check_exposure(self.host, self.settings)
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.base_url = _url(self.host, self.port)
@@ -166,13 +231,18 @@ def serve(
     """Seed, print the state document (via ``on_ready``) and serve until interrupted."""
     options = options or SeedOptions()
     settings = settings or EmulatorSettings(seed=options.seed)
-    store, result = build(options)
-    app = create_app(store, settings)
+    check_exposure(host, settings)
     sock = _bind(host, port)
-    base_url = _url(host, sock.getsockname()[1])
-    document = state_document(base_url, result)
-    if state_out is not None:
-        state_out.write_text(json.dumps(document, indent=2) + "\n")
+    try:
+        store, result = build(options)
+        app = create_app(store, settings)
+        base_url = _url(host, sock.getsockname()[1])
+        document = state_document(base_url, result)
+        if state_out is not None:
+            write_private(state_out, json.dumps(document, indent=2) + "\n")
+    except BaseException:
+        sock.close()
+        raise
     if on_ready is not None:
         on_ready(document)
     config = uvicorn.Config(app, log_level=log_level, lifespan="off")

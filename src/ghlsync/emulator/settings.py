@@ -40,13 +40,17 @@ class EmulatorSettings:
     timeout_fault_seconds: float = 30.0
     access_token_ttl: int = 86_399
     #: optional token required on ``/_emulator/*`` as ``X-Emulator-Admin``; None = open
-    admin_token: str | None = None
+    #: (required when the emulator listens beyond loopback: see ``server.check_exposure``)
+    admin_token: str | None = field(default=None, repr=False)
     webhook_url: str | None = None
     #: writes show up in ``POST /contacts/search`` only this long after they happen (HighLevel
     #: indexes "within a few seconds"); 0 = at once
     search_index_delay_ms: int = 0
     #: send ``Retry-After`` (seconds until the window frees a slot) on rate-limit 429s
     retry_after: bool = True
+    #: bodies past this many bytes are refused with 413 before they are read (HighLevel's own
+    #: limit is unpublished; 1 MiB holds any body its specs describe)
+    max_body_bytes: int = 1024 * 1024
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import random
 import string
 import threading
@@ -151,6 +152,9 @@ class Clock:
         return time.monotonic() + self.offset_seconds
 
     def advance(self, seconds: float) -> None:
+        if not math.isfinite(seconds):
+            # an infinite offset breaks every timestamp until restart: refuse it here too
+            raise ValueError(f"the clock cannot move by {seconds} seconds")
         self.offset_seconds += seconds
 
 

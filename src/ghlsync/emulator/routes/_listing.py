@@ -35,6 +35,9 @@ def parse_time_ms(value: str, name: str) -> int:
     text = value.strip()
     try:
         if text.lstrip("-").isdigit():
+            # epoch ms a datetime can hold (years 1..9999), or 422 rather than an overflow
+            if len(text) > 16 or not -62_135_596_800_000 <= int(text) <= 253_402_300_799_999:
+                raise ValueError(text)
             return int(text)
         if len(text) == 10 and text[2] == "-" and text[5] == "-":
             parsed = datetime.strptime(text, "%m-%d-%Y").replace(tzinfo=UTC)
@@ -45,7 +48,7 @@ def parse_time_ms(value: str, name: str) -> int:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp() * 1000)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ApiError(422, [f"{name} must be a valid date"]) from None
 
 
