@@ -343,7 +343,14 @@ def world() -> tuple[Any, Scenario, Any]:
     """A small seeded emulator and the scenario's recorded calls (run once per module)."""
     options = SeedOptions(locations=2, contacts=30, opportunities=20, seed=3)
     store, state = build(options)
-    app = create_app(store, EmulatorSettings(seed=3, rate_limit=None))
+    app = create_app(
+        store,
+        # the scenario writes and reads back at once (no search lag), and drives the filter
+        # search HighLevel closes to public tokens so its 2xx body is checked too
+        EmulatorSettings(
+            seed=3, rate_limit=None, search_index_delay_ms=0, opportunity_filter_search=True
+        ),
+    )
 
     async def run() -> Scenario:
         async with _client(app) as client:
@@ -1205,3 +1212,24 @@ def test_every_operation_refuses_a_bad_token_and_a_bad_version(world: Any, specs
         return problems
 
     assert asyncio.run(run()) == []
+
+
+def test_filter_opportunity_search_answers_the_iam_401_by_default(specs: Specs) -> None:
+    """GHL-NOTES §5 (hl-docs#74): HighLevel's default; the body is a valid documented 401."""
+    store, state = build(SeedOptions(locations=1, contacts=3, opportunities=2, seed=4))
+    app = create_app(store, EmulatorSettings(seed=4, rate_limit=None))
+    headers = {"Authorization": f"Bearer {state.locations[0]['token']}", "Version": "2021-07-28"}
+
+    async def run() -> httpx.Response:
+        async with _client(app) as client:
+            return await client.post(
+                "/opportunities/search",
+                json={"locationId": state.locations[0]["id"], "filters": []},
+                headers=headers,
+            )
+
+    response = asyncio.run(run())
+    assert response.status_code == 401
+    assert "not yet supported by the IAM Service" in response.json()["message"]
+    operation = specs.loaded["opportunities"]["/opportunities/search"]["POST"]
+    assert validates(operation, response) == []

@@ -100,7 +100,12 @@ def test_the_schema_reader_catches_a_wrong_type() -> None:
 def events() -> list[tuple[str, dict[str, Any]]]:
     """The events the conformance scenario and a few extra writes emit."""
     store, state = build(SeedOptions(locations=2, contacts=30, opportunities=20, seed=3))
-    app = create_app(store, EmulatorSettings(seed=3, rate_limit=None))
+    app = create_app(
+        store,
+        EmulatorSettings(
+            seed=3, rate_limit=None, search_index_delay_ms=0, opportunity_filter_search=True
+        ),
+    )
 
     async def run() -> None:
         transport = httpx.ASGITransport(app=app)
