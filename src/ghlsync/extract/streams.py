@@ -253,7 +253,7 @@ STREAMS: dict[str, Stream] = {
             mode="incremental",
             cursor_field="dateUpdated",
             custom_fields=True,
-            reader=r.paged(r.read_contacts, "dateUpdated"),
+            reader=r.read_contact_rows,
             json_schema=_obj(
                 {
                     "firstName": _S,
