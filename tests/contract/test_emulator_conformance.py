@@ -27,6 +27,7 @@ import pytest
 from starlette.routing import Route
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
+from tests.contract._scenario_objects import OBJECT_QUIRKS, exercise_objects
 
 APPS = Path(__file__).resolve().parents[2].parent / "shared" / "ghl-api" / "apps"
 #: the shared schemas the specs' ``../common/common-schemas.json`` refs name (error bodies)
@@ -60,6 +61,9 @@ EXTRA_SPECS = (
     "products",
     "payments",
     "custom-fields",
+    "objects",
+    "associations",
+    "workflows",
 )
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -177,6 +181,7 @@ SPEC_QUIRKS: list[tuple[str, tuple[str | int, ...], Any, str]] = [
         for spec in ("forms", "surveys")
         for name in ("nextPage", "prevPage")
     ],
+    *OBJECT_QUIRKS,
 ]
 
 #: emulator routes that are not HighLevel API operations of any spec, with the reason
@@ -826,6 +831,7 @@ async def _exercise(s: Scenario, state: Any) -> None:
         headers=agency,
     )
     await s.call("DELETE", c_path, headers=h, contactId=cid)
+    await exercise_objects(s, state)
 
 
 def test_the_validator_checks_error_bodies(specs: Specs) -> None:
@@ -965,14 +971,9 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /calendars/schedules/{id}",
     "DELETE /calendars/schedules/{id}/associations/{calendarId}",
     "DELETE /calendars/{calendarId}/notifications/{notificationId}",
-    "DELETE /contacts/{contactId}/campaigns/removeAll",
-    "DELETE /contacts/{contactId}/campaigns/{campaignId}",
-    "DELETE /contacts/{contactId}/followers",
-    "DELETE /contacts/{contactId}/workflow/{workflowId}",
     "DELETE /conversations/messages/email/{emailMessageId}/schedule",
     "DELETE /conversations/messages/{messageId}/schedule",
     "DELETE /locations/{locationId}",
-    "DELETE /locations/{locationId}/customValues/{id}",
     "DELETE /locations/{locationId}/recurring-tasks/{id}",
     "DELETE /locations/{locationId}/templates/{id}",
     "GET /calendars/appointments/{appointmentId}/notes",
@@ -991,8 +992,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /conversations/messages/{messageId}/locations/{locationId}/recording",
     "GET /conversations/preferences/custom-subtypes",
     "GET /conversations/preferences/unsubscriptions/status",
-    "GET /locations/{locationId}/customValues",
-    "GET /locations/{locationId}/customValues/{id}",
     "GET /locations/{locationId}/recurring-tasks/{id}",
     "GET /locations/{locationId}/templates",
     "GET /locations/{locationId}/timezones",
@@ -1004,9 +1003,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /calendars/schedules",
     "POST /calendars/{calendarId}/notifications",
     "POST /contacts/bulk/business",
-    "POST /contacts/{contactId}/campaigns/{campaignId}",
-    "POST /contacts/{contactId}/followers",
-    "POST /contacts/{contactId}/workflow/{workflowId}",
     "POST /conversations/messages/outbound",
     "POST /conversations/messages/review-reply",
     "POST /conversations/messages/upload",
@@ -1017,7 +1013,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /conversations/providers/live-chat/typing",
     "POST /locations/",
     "POST /locations/{locationId}/customFields/upload",
-    "POST /locations/{locationId}/customValues",
     "POST /locations/{locationId}/recurring-tasks",
     "PUT /calendars/appointments/{appointmentId}/notes/{noteId}",
     "PUT /calendars/events/block-slots/{eventId}",
@@ -1030,7 +1025,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /conversations/messages/{messageId}/attachments",
     "PUT /conversations/messages/{messageId}/status",
     "PUT /conversations/preferences/custom-subtypes/{id}",
-    "PUT /locations/{locationId}/customValues/{id}",
     "PUT /locations/{locationId}/recurring-tasks/{id}",
 ]
 

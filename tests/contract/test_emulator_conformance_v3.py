@@ -67,6 +67,7 @@ V2_ONLY = {
     "GET /users/": "v3 has GET /users/search instead",
     "POST /oauth/locationToken": "v3: POST /oauth/location-token",
     "GET /oauth/installedLocations": "v3: GET /oauth/installed-locations",
+    "DELETE /contacts/{contactId}/campaigns/removeAll": "not in contacts-v3.json",
 }
 #: the same families' v3 families (``apps/v3/<name>-v3.json``)
 FAMILIES = {name: f"{name}-v3" for name in CORE_SPECS}
