@@ -9,6 +9,7 @@ record came from. Pure: no I/O.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -30,8 +31,6 @@ def contact_from_search_row(row: Mapping[str, Any]) -> dict[str, Any]:
         out["address1"] = out.pop("address")
     birth = out.get("dateOfBirth")
     if isinstance(birth, int | float) and not isinstance(birth, bool):
-        try:
+        with contextlib.suppress(OverflowError, OSError, ValueError):  # out of range: as sent
             out["dateOfBirth"] = _iso_ms(birth)
-        except (OverflowError, OSError, ValueError):
-            pass  # out of range: kept as sent
     return out
