@@ -24,7 +24,6 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import (
     ApiError,
-    int_param,
     json_body,
     new_trace_id,
     ok,
@@ -42,6 +41,25 @@ RELATION_READ = "associations/relation.readonly"
 RELATION_WRITE = "associations/relation.write"
 #: record collections of the objects a relation may link
 RECORD_KINDS = {"contact": "contacts", "opportunity": "opportunities", "business": "businesses"}
+
+
+def _window(request: Request) -> tuple[int, int]:
+    """``skip`` and ``limit`` (both required by the spec; the official SDK types them as
+    floats, so ``10.0`` is read as 10)."""
+    values: list[int] = []
+    messages: list[str] = []
+    for name, default, top in (("skip", 0, None), ("limit", 100, 100)):
+        raw = request.query_params.get(name)
+        try:
+            number = float(raw) if raw not in (None, "") else float(default)
+        except ValueError:
+            number = -1.0
+        if not number.is_integer() or number < (0 if name == "skip" else 1):
+            messages.append(f"{name} must be a non-negative integer")
+        values.append(min(int(number), top) if top is not None else int(number))
+    if messages:
+        raise ApiError(422, messages)
+    return values[0], values[1]
 
 
 def association_view(association: Entity) -> dict[str, Any]:
@@ -135,8 +153,7 @@ async def create_association(request: Request) -> Response:
 
 async def list_associations(request: Request) -> Response:
     location_id = location_query(request, READ)
-    skip = int_param(request, "skip", 0)
-    limit = int_param(request, "limit", 100, minimum=1, maximum=100)
+    skip, limit = _window(request)
     items = sorted(store_of(request).collection(location_id, "associations"), key=_by_id)
     page = items[skip : skip + limit]
     return ok(
@@ -252,8 +269,7 @@ async def create_relation(request: Request) -> Response:
 
 async def relations_of_record(request: Request) -> Response:
     location_id = location_query(request, RELATION_READ)
-    skip = int_param(request, "skip", 0)
-    limit = int_param(request, "limit", 100, minimum=1, maximum=100)
+    skip, limit = _window(request)
     record_id = request.path_params["recordId"]
     wanted = {
         value
