@@ -112,10 +112,9 @@ class ObjectsResource(Resource):
     iterate_records = records_from(record_pages)
 
     async def get_record(self, schema_key: str, record_id: str, location_id: str) -> ObjectRecord:
+        """``GET /objects/{key}/records/{id}`` (the location comes from the token)."""
         path = f"/objects/{segment(schema_key)}/records/{segment(record_id)}"
-        response = await self._call(
-            "GET", path, params={"locationId": location_id}, location_id=location_id
-        )
+        response = await self._call("GET", path, location_id=location_id)
         return cast(ObjectRecord, enveloped(response, "record"))
 
     async def create_record(
@@ -155,10 +154,9 @@ class ObjectsResource(Resource):
     async def delete_record(
         self, schema_key: str, record_id: str, location_id: str
     ) -> dict[str, Any]:
+        """``DELETE /objects/{key}/records/{id}`` (the location comes from the token)."""
         path = f"/objects/{segment(schema_key)}/records/{segment(record_id)}"
-        response = await self._call(
-            "DELETE", path, params={"locationId": location_id}, location_id=location_id
-        )
+        response = await self._call("DELETE", path, location_id=location_id)
         return cast(dict[str, Any], response)
 
 
