@@ -6,6 +6,7 @@ custom values, workflows) declare their streams with these.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -68,6 +69,11 @@ class Stream:
     default_enabled: bool = True
     #: records carry ``customFields`` (``[{id, value}]``): add ``custom_field_values`` by key
     custom_fields: bool = False
+    #: one table per value (``object_pet`` per custom object): the table a record goes to;
+    #: None for a tombstone, which goes to every table of the stream (a no-op where absent)
+    table_of: Callable[[Mapping[str, Any]], str | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def full_table(self) -> bool:

@@ -5,8 +5,23 @@ workflows (issue 16 items 7-8). ``streams.STREAMS`` includes them; the modes fol
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from ghlsync.extract import readers_objects as ro
 from ghlsync.extract.stream_types import _B, _DT, _N, _OBJ, _S, _STR_LIST, Stream, obj
+
+
+def object_table(record: Mapping[str, Any]) -> str | None:
+    """``custom_objects.pet`` -> ``object_pet``: one table per custom object (None for a
+    tombstone, which carries no ``objectKey``)."""
+    key = record.get("objectKey")
+    if not isinstance(key, str) or not key:
+        return None
+    name = re.sub(r"[^0-9a-z]+", "_", key.removeprefix("custom_objects.").lower()).strip("_")
+    return f"object_{name or 'unnamed'}"
+
 
 _RELATION = {
     "associationId": _S,
@@ -48,6 +63,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         mode="full",
         cursor_field="updatedAt",
         changed_field="updatedAt",
+        table_of=object_table,
         reader=ro.read_object_records,
         json_schema=obj(
             {

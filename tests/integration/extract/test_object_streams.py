@@ -52,7 +52,7 @@ def test_object_streams_land_in_duckdb_and_follow_changes(
     loc, other = config.locations
     for location_id in config.locations:
         for kind, table in (
-            ("object_records", "custom_object_records"),
+            ("object_records", "object_pet"),
             ("associations", "associations"),
             ("relations", "relations"),
             ("custom_values", "custom_values"),
@@ -68,13 +68,13 @@ def test_object_streams_land_in_duckdb_and_follow_changes(
     assert _rows(db, "SELECT DISTINCT key FROM highlevel.custom_objects") == [
         ("custom_objects.pet",)
     ]
-    # properties arrive as columns (dlt flattens the object: properties__name, ...)
+    # one table per custom object; properties arrive as columns (properties__name, ...)
     names = _rows(
         db,
-        "SELECT object_key, properties__name FROM highlevel.custom_object_records "
+        "SELECT object_key, properties__name FROM highlevel.object_pet "
         "WHERE object_key = 'custom_objects.pet' AND properties__name IS NOT NULL",
     )
-    assert len(names) == len(_rows(db, "SELECT id FROM highlevel.custom_object_records"))
+    assert len(names) == len(_rows(db, "SELECT id FROM highlevel.object_pet")) == 12
 
     # a record created, one changed and one deleted in the first location only
     made = _api(emulator, "POST", PETS, json={"locationId": loc, "properties": {"name": "Newbie"}})[
@@ -90,29 +90,47 @@ def test_object_streams_land_in_duckdb_and_follow_changes(
         json={"properties": {"breed": "Changed"}},
     )
     _api(emulator, "DELETE", f"{PETS}/{gone['id']}", params={"locationId": loc})
+    # a new custom object and a record of it: a table of its own
+    _api(
+        emulator,
+        "POST",
+        "/objects/",
+        json={
+            "labels": {"singular": "Boat", "plural": "Boats"},
+            "key": "boat",
+            "locationId": loc,
+            "primaryDisplayPropertyDetails": {"key": "hull", "name": "Hull", "dataType": "TEXT"},
+        },
+    )
+    boat = _api(
+        emulator,
+        "POST",
+        "/objects/custom_objects.boat/records",
+        json={"locationId": loc, "properties": {"hull": "H-1"}},
+    )["record"]
 
     second = run_extract(config, to=f"duckdb:///{db}", pipelines_dir=str(tmp_path / "p"))
     assert second.ok, second.report.to_dict()
     ids = {
         row[0]
-        for row in _rows(
-            db,
-            f"SELECT id FROM highlevel.custom_object_records WHERE location_id = '{loc}'",  # noqa: S608
-        )
+        for row in _rows(db, "SELECT id FROM highlevel.object_pet WHERE location_id = ?", [loc])
     }
     assert made["id"] in ids and gone["id"] not in ids and changed["id"] in ids
     breed = _rows(
         db,
-        "SELECT properties__breed FROM highlevel.custom_object_records WHERE id = ?",
+        "SELECT properties__breed FROM highlevel.object_pet WHERE id = ?",
         [changed["id"]],
     )
     assert breed == [("Changed",)]
+    assert _rows(db, "SELECT id, properties__hull FROM highlevel.object_boat") == [
+        (boat["id"], "H-1")
+    ]
     # the deleted record's relation went with it
     relations = {row[0] for row in _rows(db, "SELECT second_record_id FROM highlevel.relations")}
     assert gone["id"] not in relations
     # changed-only: the untouched location wrote no record rows, per-location bookmarks
     assert second.report.result(other, "custom_object_records").records == 0
-    assert second.report.result(loc, "custom_object_records").records >= 2
+    assert second.report.result(loc, "custom_object_records").records >= 3
 
 
 def test_the_tap_carries_the_object_streams(emulator: EmulatorServer) -> None:
@@ -124,16 +142,22 @@ def test_the_tap_carries_the_object_streams(emulator: EmulatorServer) -> None:
     report = tap(config, out, catalog=catalog)
     assert report.ok, report.to_dict()
     messages = [json.loads(line) for line in out.getvalue().splitlines()]
-    schemas = {m["stream"] for m in messages if m["type"] == "SCHEMA"}
-    assert schemas == set(STREAMS)
+    schemas = [m["stream"] for m in messages if m["type"] == "SCHEMA"]
+    tables = set(STREAMS) - {"custom_object_records"} | {"object_pet"}
+    assert sorted(schemas) == sorted(tables)  # each announced once
     records: dict[str, list[dict[str, Any]]] = {}
+    announced: set[str] = set()
     for message in messages:
-        if message["type"] == "RECORD":
+        if message["type"] == "SCHEMA":
+            announced.add(message["stream"])
+        elif message["type"] == "RECORD":
+            assert message["stream"] in announced  # its SCHEMA came first
             records.setdefault(message["stream"], []).append(message["record"])
-    assert set(records) == set(STREAMS)
+    assert set(records) == tables
     expected = {
         r["id"] for lid in config.locations for r in emulator_items(emulator, lid, "object_records")
     }
-    assert {r["id"] for r in records["custom_object_records"]} == expected
-    state = [m for m in messages if m["type"] == "STATE"][-1]["value"]["bookmarks"]
-    assert set(state["custom_object_records"]) == set(config.locations)
+    assert {r["id"] for r in records["object_pet"]} == expected
+    state = [m for m in messages if m["type"] == "STATE"][-1]["value"]
+    assert set(state["bookmarks"]["custom_object_records"]) == set(config.locations)
+    assert state["tables"] == {"custom_object_records": ["object_pet"]}
