@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import ghlsync.client.resources.contacts
     import ghlsync.client.resources.conversations
     import ghlsync.client.resources.locations
+    import ghlsync.client.resources.objects
     import ghlsync.client.resources.opportunities
     from ghlsync.client.pagination import Page, Progress
 
@@ -665,3 +666,94 @@ class SyncPaymentsResource(Protocol):
         page_size: int = ...,
         **filters: Any,
     ) -> SyncPageStream: ...
+
+
+class SyncObjectsResource(Protocol):
+    """``ObjectsResource`` with blocking methods."""
+
+    def create_record(
+        self,
+        schema_key: str,
+        location_id: str,
+        properties: collections.abc.Mapping[str, Any],
+        *,
+        owner: collections.abc.Sequence[str] | None = ...,
+        followers: collections.abc.Sequence[str] | None = ...,
+    ) -> ghlsync.client.resources.objects.ObjectRecord: ...
+    def delete_record(
+        self, schema_key: str, record_id: str, location_id: str
+    ) -> dict[str, Any]: ...
+    def get(
+        self, key: str, location_id: str, *, fetch_properties: bool = ...
+    ) -> dict[str, Any]: ...
+    def get_record(
+        self, schema_key: str, record_id: str, location_id: str
+    ) -> ghlsync.client.resources.objects.ObjectRecord: ...
+    def iterate_records(
+        self, schema_key: str, location_id: str, *, query: str = ..., page_size: int = ...
+    ) -> SyncRecordStream: ...
+    def list(self, location_id: str) -> list[ghlsync.client.resources.objects.ObjectSchema]: ...
+    def record_pages(
+        self, schema_key: str, location_id: str, *, query: str = ..., page_size: int = ...
+    ) -> SyncPageStream: ...
+    def update_record(
+        self,
+        schema_key: str,
+        record_id: str,
+        location_id: str,
+        properties: collections.abc.Mapping[str, Any],
+    ) -> ghlsync.client.resources.objects.ObjectRecord: ...
+
+
+class SyncAssociationsResource(Protocol):
+    """``AssociationsResource`` with blocking methods."""
+
+    def create_relation(
+        self, location_id: str, association_id: str, first_record_id: str, second_record_id: str
+    ) -> ghlsync.client.resources.objects.Relation: ...
+    def delete_relation(
+        self, relation_id: str, location_id: str
+    ) -> ghlsync.client.resources.objects.Relation: ...
+    def get(
+        self, association_id: str, *, location_id: str | None = ...
+    ) -> ghlsync.client.resources.objects.Association: ...
+    def iterate(self, location_id: str, *, page_size: int = ...) -> SyncRecordStream: ...
+    def iterate_relations(
+        self,
+        record_id: str,
+        location_id: str,
+        *,
+        association_ids: collections.abc.Sequence[str] | None = ...,
+        page_size: int = ...,
+    ) -> SyncRecordStream: ...
+    def pages(self, location_id: str, *, page_size: int = ...) -> SyncPageStream: ...
+    def relation_pages(
+        self,
+        record_id: str,
+        location_id: str,
+        *,
+        association_ids: collections.abc.Sequence[str] | None = ...,
+        page_size: int = ...,
+    ) -> SyncPageStream: ...
+
+
+class SyncCustomValuesResource(Protocol):
+    """``CustomValuesResource`` with blocking methods."""
+
+    def create(
+        self, location_id: str, *, name: str, value: str
+    ) -> ghlsync.client.resources.objects.CustomValue: ...
+    def delete(self, location_id: str, value_id: str) -> dict[str, Any]: ...
+    def get(
+        self, location_id: str, value_id: str
+    ) -> ghlsync.client.resources.objects.CustomValue: ...
+    def list(self, location_id: str) -> list[ghlsync.client.resources.objects.CustomValue]: ...
+    def update(
+        self, location_id: str, value_id: str, *, name: str, value: str
+    ) -> ghlsync.client.resources.objects.CustomValue: ...
+
+
+class SyncWorkflowsResource(Protocol):
+    """``WorkflowsResource`` with blocking methods."""
+
+    def list(self, location_id: str) -> ghlsync.client.resources.objects.Records: ...

@@ -25,22 +25,26 @@ from ghlsync.config import Settings
 
 if TYPE_CHECKING:
     from ghlsync.client._sync_types import (
+        SyncAssociationsResource,
         SyncBusinessesResource,
         SyncCalendarsResource,
         SyncCampaignsResource,
         SyncContactsResource,
         SyncConversationsResource,
         SyncCustomFieldsResource,
+        SyncCustomValuesResource,
         SyncFormsResource,
         SyncInvoicesResource,
         SyncLocationsResource,
         SyncLocationTagsResource,
+        SyncObjectsResource,
         SyncOpportunitiesResource,
         SyncPaymentsResource,
         SyncPipelinesResource,
         SyncProductsResource,
         SyncSurveysResource,
         SyncUsersResource,
+        SyncWorkflowsResource,
     )
 
 T = TypeVar("T")
@@ -248,6 +252,10 @@ class GHLClient:
         invoices: SyncInvoicesResource
         products: SyncProductsResource
         payments: SyncPaymentsResource
+        objects: SyncObjectsResource
+        associations: SyncAssociationsResource
+        custom_values: SyncCustomValuesResource
+        workflows: SyncWorkflowsResource
         base_url: str
         api_version: str
 

@@ -21,6 +21,7 @@ from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
 from ghlsync.extract.shape import field_keys
 from ghlsync.extract.state import EPOCH, parse_ts, start_from
+from ghlsync.mapping.search_rows import contact_from_search_row
 
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient
@@ -186,6 +187,19 @@ def read_contacts(ctx: ReadContext) -> PageStream:
     return ctx.client.contacts.pages(
         ctx.location_id, since=ctx.since(), page_size=ctx.options.page_size
     )
+
+
+async def read_contact_rows(ctx: ReadContext) -> AsyncIterator[Page]:
+    """Contacts through search, ascending by ``dateUpdated`` from ``bookmark - overlap``, each
+    row in the GET shape (``address1``, ISO ``dateOfBirth``: GHL-NOTES §4). Search lags writes
+    by seconds; the overlap re-reads what the previous run could not see yet."""
+    async for page in read_contacts(ctx):
+        records = [
+            contact_from_search_row(row) if isinstance(row, Mapping) else row
+            for row in page.records
+        ]
+        last = records[-1].get("dateUpdated") if records else None
+        yield Page(records, cursor=last)
 
 
 def _ms_to_iso(value: Any) -> str | None:
