@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ghlsync.errors import ConfigError
 from ghlsync.mapping import ContactMappingSpec
@@ -42,12 +42,13 @@ class PushConfig:
     batch_size: int = 2_000
     concurrency: int = 8
     index_lag_s: float = 5.0
-    #: location id -> Private Integration token; ``token`` for every location
+    #: the ``--config`` connection (``ghlsync.client.session.Connection`` keys)
+    connection: dict[str, Any] | None = field(default=None, repr=False)
+    #: location id -> Private Integration token; ``token``: the ``--token`` flag
     tokens: dict[str, str] = field(default_factory=dict, repr=False)
     token: str | None = field(default=None, repr=False)
     base_url: str | None = None
     rate_limit: bool = True
-    timeout_s: float = 30.0
     sample_size: int = 5
 
     def __post_init__(self) -> None:
@@ -67,7 +68,7 @@ class PushConfig:
             found.append("--mirror needs --mode full_refresh (only a full read shows what is gone)")
         if self.mirror not in (None, "untag", "delete"):
             found.append(f"--mirror {self.mirror!r}: use untag or delete")
-        if not self.locations and not self.location_column:
+        if not self.locations and not self.location_column and not self.connection:
             found.append("no destination: pass --location ID (repeatable) or --location-column")
         if not 0 <= self.max_delete_pct <= 100:
             found.append("--max-delete-pct must be within 0..100")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ghlsync.client import AsyncGHLClient
+from ghlsync.client.session import RunSession
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError
 from ghlsync.push.config import PushConfig
@@ -26,7 +27,7 @@ from ghlsync.push.location import Prepared, Progress, check_columns, prepare, pu
 from ghlsync.push.plan import RejectedRow
 from ghlsync.push.readers import Source, open_source
 from ghlsync.push.report import LocationReport, PushResult
-from ghlsync.push.session import open_client
+from ghlsync.push.session import connection_for, open_push_session
 from ghlsync.push.writer import LocationFailed
 
 
@@ -83,14 +84,14 @@ def run_push(
     config: PushConfig,
     *,
     settings: Settings | None = None,
-    client: AsyncGHLClient | None = None,
+    session: RunSession | None = None,
     progress: Progress | None = None,
     source: Source | None = None,
 ) -> PushResult:
     """Run one push (blocking). ``ConfigError`` for bad input, before anything is written;
     every later failure is in the result, location by location."""
     return asyncio.run(
-        push(config, settings=settings, client=client, progress=progress, source=source)
+        push(config, settings=settings, session=session, progress=progress, source=source)
     )
 
 
@@ -98,40 +99,47 @@ async def push(
     config: PushConfig,
     *,
     settings: Settings | None = None,
-    client: AsyncGHLClient | None = None,
+    session: RunSession | None = None,
     progress: Progress | None = None,
     source: Source | None = None,
 ) -> PushResult:
-    """``run_push`` for a running event loop (``client``: your own ``AsyncGHLClient``)."""
+    """``run_push`` for a running event loop (``session``: a ``RunSession`` of your own,
+    e.g. one opened with a test transport; it is left open)."""
     started = time.monotonic()
     settings = settings or Settings.from_env()
     src = source or open_source(config.source, query=config.query, table=config.table,
                                 fmt=config.fmt)  # fmt: skip
     columns = src.columns
     check_columns(config, columns)
-    locations = list(dict.fromkeys(config.locations)) or await asyncio.to_thread(
-        _distinct, src, config.location_column or ""
-    )
-    if not locations:
-        raise ConfigError(
-            f"the column {config.location_column!r} holds no location id",
-            hint="fill it, or pass --location",
-        )
-    own = client is None
-    active = client or open_client(
+    own = session is None
+    active = session or open_push_session(
         settings,
-        tokens=config.tokens,
+        connection_for(
+            config.connection,
+            locations=config.locations,
+            tokens=config.tokens,
+            base_url=config.base_url,
+            rate_limit=config.rate_limit,
+        ),
         token=config.token,
-        base_url=config.base_url,
-        rate_limit=config.rate_limit,
-        timeout_s=config.timeout_s,
     )
-    rejects = RejectsFile(config.rejects, columns, with_location=len(locations) > 1)
     try:
-        reports = await _push_all(active, config, src, columns, locations, settings, rejects,
-                                  progress)  # fmt: skip
+        if config.location_column and not config.locations:
+            locations = await asyncio.to_thread(_distinct, src, config.location_column)
+            if not locations:
+                raise ConfigError(
+                    f"the column {config.location_column!r} holds no location id",
+                    hint="fill it, or pass --location",
+                )
+        else:
+            locations = await active.locations(config.locations)
+        rejects = RejectsFile(config.rejects, columns, with_location=len(locations) > 1)
+        try:
+            reports = await _push_all(active.client, config, src, columns, locations, settings,
+                                      rejects, progress)  # fmt: skip
+        finally:
+            rejects.close()
     finally:
-        rejects.close()
         if own:
             await active.aclose()
     return PushResult(

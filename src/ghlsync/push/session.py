@@ -1,49 +1,48 @@
-"""How push gets its client: the one place to switch to the shared run session.
+"""How push opens its run session: the one place push meets token resolution.
 
-Until ``ghlsync.client.session`` (``RunSession``) lands, ``open_client`` builds an
-``AsyncGHLClient`` the way ``ghlsync extract`` does: per-location Private Integration tokens
-(``--token``/``tokens``), else ``GHL_TOKEN`` and the token store, else the OAuth app's tokens;
-one limiter for every location (each its own bucket), daily counts kept under ``GHLSYNC_HOME``.
+``ghlsync.client.session.open_session`` builds it from ``Settings`` and a ``Connection`` (the
+``--config`` file, with ``--location``/``--base-url`` laid over it); tokens resolve exactly as
+for ``ghlsync extract``: ``--token``, the config's per-location tokens, the token store, the
+environment, OAuth. One limiter for the run, each location its own bucket and budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ghlsync.client import AsyncGHLClient, Auth, InMemoryLimiter, PrivateTokenAuth
-from ghlsync.client.factory import auth_from_settings
+from ghlsync.client.session import Connection, RunSession, open_session
 from ghlsync.config import Settings
 
-#: the rate-limit owner of a client built from Private Integration tokens
-IDENTITY = "push"
 
-
-def open_client(
-    settings: Settings,
+def connection_for(
+    connection: Mapping[str, Any] | None,
     *,
+    locations: tuple[str, ...] = (),
     tokens: Mapping[str, str] | None = None,
-    token: str | None = None,
     base_url: str | None = None,
     rate_limit: bool = True,
-    timeout_s: float = 30.0,
-) -> AsyncGHLClient:
-    """A client for every location of the run (``tokens``: location id -> token)."""
-    auth: Auth
-    if tokens or token:
-        auth = PrivateTokenAuth(
-            token or settings.token, tokens=dict(tokens or {}), identity=IDENTITY
-        )
-        owned: tuple[object, ...] = ()
-    else:
-        auth, store = auth_from_settings(settings)
-        owned = (store,) if store is not None else ()
-    limiter = InMemoryLimiter(daily_store=settings.rate_state_path) if rate_limit else None
-    return AsyncGHLClient(
-        auth,
-        base_url=base_url or settings.base_url,
-        api_version=settings.api_version,
-        settings=settings,
-        limiter=limiter,
-        timeout=timeout_s,
-        owned=(*owned, limiter) if limiter is not None else owned,  # type: ignore[arg-type]
-    )
+) -> Connection:
+    """The run's ``Connection``: the config mapping, then the command line's values over it."""
+    data: dict[str, Any] = dict(connection or {})
+    listed = list(data.pop("locations", None) or data.pop("location_ids", None) or [])
+    entries: dict[str, dict[str, Any]] = {}
+    for item in listed:
+        entry = {"id": item} if isinstance(item, str) else dict(item)
+        entries[str(entry.get("id"))] = entry
+    for location_id in locations:
+        entries.setdefault(location_id, {"id": location_id})
+    for location_id, token in (tokens or {}).items():
+        entries.setdefault(location_id, {"id": location_id})["token"] = token
+    data["locations"] = list(entries.values())
+    if base_url:
+        data["base_url"] = base_url
+    if not rate_limit:
+        data["rate_limit"] = False
+    return Connection.from_mapping(data)
+
+
+def open_push_session(
+    settings: Settings, connection: Connection, *, token: str | None = None
+) -> RunSession:
+    return open_session(settings, connection, token=token)

@@ -35,10 +35,10 @@ from ghlsync.errors import (
     DuplicateContactError,
     ForbiddenError,
     GHLSyncError,
+    InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
     RateLimitError,
-    ValidationError,
 )
 from ghlsync.mapping import Problem
 from ghlsync.push.ledger import Entry, Ledger
@@ -194,7 +194,7 @@ class LocationWriter:
             answer = await self._call(
                 lambda: self.client.contacts.upsert(self.location_id, **_kw(fields))
             )
-        except ValidationError as exc:
+        except InvalidRequestError as exc:
             self._failed(action, "api_rejected", _messages(exc))
             return None
         contact = answer.get("contact") or {}
@@ -261,7 +261,7 @@ class LocationWriter:
                 field=name,
             )
             return None
-        except (NotFoundError, ValidationError) as exc:
+        except (NotFoundError, InvalidRequestError) as exc:
             if _is_gone(exc):
                 # deleted in HighLevel since: write it again as a new row
                 action.kind = "create"
@@ -308,7 +308,7 @@ class LocationWriter:
             self.report.reconciled += 1
             self.report.created += 1
             return found
-        except ValidationError as exc:
+        except InvalidRequestError as exc:
             self._clear_intent(action)
             self._failed(action, "api_rejected", _messages(exc))
             return None
