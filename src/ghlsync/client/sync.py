@@ -253,6 +253,11 @@ class GHLClient:
         """The ``AsyncGHLClient`` underneath (it lives on this client's loop thread)."""
         return self._client
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine that uses ``async_client`` on this client's loop and wait for it
+        (e.g. ``client.run(ghlsync.push.writeback.update_contact(client.async_client, ...))``)."""
+        return self._runner.run(coroutine)
+
     def request(
         self,
         method: str,
