@@ -147,6 +147,8 @@ def _number(field: str, value: Any) -> int | float:
 
 def _checkbox(field: str, value: Any, options: tuple[str, ...]) -> list[str]:
     # HighLevel's CHECKBOX holds the list of ticked options; a one-option box acts as a flag.
+    if options and isinstance(value, str) and "," in value:
+        value = [item for item in value.split(",") if item.strip()]  # "yoga, running"
     if options and isinstance(value, list | tuple):
         return [_option(field, item, options) for item in value]
     text = str(value).strip().lower()

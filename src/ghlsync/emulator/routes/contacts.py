@@ -86,7 +86,7 @@ WRITE_FIELDS = {
     "assignedTo",
 }
 CREATE_FIELDS = WRITE_FIELDS | {"locationId"}
-UPDATE_FIELDS = WRITE_FIELDS - {"companyName", "gender"}
+UPDATE_FIELDS = (WRITE_FIELDS - {"gender"}) | {"keyword", "ssn", "type"}
 UPSERT_FIELDS = CREATE_FIELDS | {"createNewIfDuplicateAllowed"}
 
 
