@@ -283,57 +283,66 @@ class LocationWriter:
         pending = action.entry.pending_since if action.entry else None
         if pending is not None and action.entry is not None and not action.entry.contact_id:
             # a create of an earlier run (or attempt) may have happened: look before sending
-            found = await self._find_created(action, pending, wait=False)
+            lag = self.options.index_lag_s
+            found = await self._find_created(action, pending, wait=True, until=pending + lag)
             if found is not None:
                 self.report.reconciled += 1
                 self.report.created += 1
                 return found
-        since = pending if pending is not None else self._clock()
         fields = action.fields
         tags = sorted(action.contact.tags)
-        try:
-            answer = await self._call(
-                lambda: self.client.contacts.create(self.location_id, tags=tags, **_kw(fields))
-            )
-        except OutcomeUnknownError:
-            found = await self._find_created(action, since, wait=True)
-            if found is None:
+        for attempt in (1, 2):
+            since = pending if pending is not None and attempt == 1 else self._clock()
+            try:
+                answer = await self._call(
+                    lambda: self.client.contacts.create(self.location_id, tags=tags, **_kw(fields))
+                )
+            except OutcomeUnknownError:
+                found = await self._find_created(action, since, wait=True)
+                if found is not None:
+                    self.report.reconciled += 1
+                    self.report.created += 1
+                    return found
+                if attempt == 1:
+                    continue  # not there once the index caught up: it did not happen, resend
                 self._failed(
                     action,
                     "outcome_unknown",
-                    "the create got no answer and the contact was not found after the search "
-                    "index lag; it was not resent (the next run looks again)",
+                    "the create got no answer twice and the contact was not found after the "
+                    "search index lag; the next run looks again before sending",
                 )
                 return None
-            self.report.reconciled += 1
-            self.report.created += 1
-            return found
-        except InvalidRequestError as exc:
-            self._clear_intent(action)
-            self._failed(action, "api_rejected", _messages(exc))
-            return None
-        contact = answer.get("contact") or {}
-        if answer.get("reconciled"):
-            # the client's own duplicate lookup found *a* contact: ours only if it is new
-            if not _created_since(contact, since):
-                found = await self._find_created(action, since, wait=True)
-                if found is None:
-                    self._failed(action, "outcome_unknown", "the create could not be reconciled")
-                    return None
+            except InvalidRequestError as exc:
+                self._clear_intent(action)
+                self._failed(action, "api_rejected", _messages(exc))
+                return None
+            contact = answer.get("contact") or {}
+            if answer.get("reconciled"):
+                # the client's own duplicate lookup found *a* contact: ours only if it is new
+                if not _created_since(contact, since):
+                    found = await self._find_created(action, since, wait=True)
+                    if found is None:
+                        if attempt == 1:
+                            continue
+                        self._failed(action, "outcome_unknown", "the create was not reconciled")
+                        return None
+                    self.report.reconciled += 1
+                    self.report.created += 1
+                    return found
                 self.report.reconciled += 1
-                self.report.created += 1
-                return found
-            self.report.reconciled += 1
-        self.report.created += 1
-        tags_set = frozenset(tags)
-        return _Done(str(contact["id"]), True, tags_set, owned_now=tags_set)
+            self.report.created += 1
+            tags_set = frozenset(tags)
+            return _Done(str(contact["id"]), True, tags_set, owned_now=tags_set)
+        return None  # pragma: no cover - the loop returns
 
     def _clear_intent(self, action: Action) -> None:
         if action.entry is not None and action.entry.contact_id:
             return
         self.ledger.delete([action.key])
 
-    async def _find_created(self, action: Action, since: float, *, wait: bool) -> _Done | None:
+    async def _find_created(
+        self, action: Action, since: float, *, wait: bool, until: float | None = None
+    ) -> _Done | None:
         """The contact a create of ``action`` made at or after ``since``, if any: by search
         (email, else phone) for contacts added since then, polled until the index lag has
         passed (search shows writes seconds late, GHL-NOTES §4)."""
@@ -346,7 +355,7 @@ class LocationWriter:
             {"field": field_name, "operator": "eq", "value": value},
             {"field": "dateAdded", "operator": "range", "value": {"gte": cutoff}},
         ]
-        deadline = max(since, self._clock()) + self.options.index_lag_s
+        deadline = until if until is not None else self._clock() + self.options.index_lag_s
         while True:
             answer = await self._call(
                 lambda: self.client.contacts.search(
