@@ -319,7 +319,7 @@ class LocationWriter:
             contact = answer.get("contact") or {}
             if answer.get("reconciled"):
                 # the client's own duplicate lookup found *a* contact: ours only if it is new
-                if not _created_since(contact, since):
+                if not (_created_since(contact, since) and _is_ours(contact, action)):
                     found = await self._find_created(action, since, wait=True)
                     if found is None:
                         if attempt == 1:
@@ -350,7 +350,7 @@ class LocationWriter:
         field_name, value = ("email", email) if email else ("phone", phone)
         if not value:
             return None
-        cutoff = _iso(since - 2.0)
+        cutoff = _iso(since - 1.0)
         filters = [
             {"field": field_name, "operator": "eq", "value": value},
             {"field": "dateAdded", "operator": "range", "value": {"gte": cutoff}},
@@ -362,7 +362,7 @@ class LocationWriter:
                     self.location_id, filters=filters, page_limit=10
                 )
             )
-            contacts = answer.get("contacts") or []
+            contacts = [c for c in answer.get("contacts") or [] if _is_ours(c, action)]
             if contacts:
                 contact = min(contacts, key=lambda c: str(c.get("dateAdded") or ""))
                 tags = _tag_set(contact) or frozenset()
@@ -536,4 +536,17 @@ def _iso(epoch_s: float) -> str:
 
 def _created_since(contact: dict[str, Any], since: float) -> bool:
     added = str(contact.get("dateAdded") or "")
-    return bool(added) and added >= _iso(since - 2.0)
+    return bool(added) and added >= _iso(since - 1.0)
+
+
+_COMPARED = ("firstName", "lastName")  # in every contact shape, search rows included
+
+
+def _is_ours(contact: dict[str, Any], action: Action) -> bool:
+    """Whether ``contact`` carries what our create sent (names and tags, which search rows
+    carry too): a contact someone else made with the same email about then does not."""
+    for name in _COMPARED:
+        if name in action.fields and contact.get(name) != action.fields[name]:
+            return False
+    tags = contact.get("tags")
+    return action.contact.tags <= set(tags if isinstance(tags, list) else ())
