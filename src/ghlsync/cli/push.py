@@ -95,7 +95,7 @@ def push_command(
     from ghlsync.push import PushConfig, run_push
 
     try:
-        spec = load_mapping(mapping) if mapping is not None else ContactMappingSpec()
+        spec = load_mapping(mapping, check=False) if mapping is not None else ContactMappingSpec()
         cfg = PushConfig(
             source=source,
             mapping=spec,

@@ -119,8 +119,14 @@ def _unknown_standard(where: str, target: str) -> str:
     return f"{where}: {target!r} is not a HighLevel contact field{hint}{custom}"
 
 
-def parse_mapping(data: Mapping[str, Any] | None, *, source: str = "mapping") -> ContactMappingSpec:
+def parse_mapping(
+    data: Mapping[str, Any] | None, *, source: str = "mapping", check: bool = True
+) -> ContactMappingSpec:
     """A ``ContactMappingSpec`` from a dict, or ``ConfigError`` listing every problem at once.
+
+    ``check=False`` leaves the checks that need no location (unknown standard fields) to
+    ``compile_mapping``, which repeats them, so that they are listed together with the
+    location's (unknown custom fields, missing columns).
 
     Example::
 
@@ -149,13 +155,15 @@ def parse_mapping(data: Mapping[str, Any] | None, *, source: str = "mapping") ->
         )
         lines += [line for line in partial.problems() if line not in lines]
         raise mapping_error(source, lines) from None
-    problems = spec.problems()
+    problems = spec.problems() if check else []
     if problems:
         raise mapping_error(source, problems)
     return spec
 
 
-def load_mapping(path: str | Path, *, source: str | None = None) -> ContactMappingSpec:
+def load_mapping(
+    path: str | Path, *, source: str | None = None, check: bool = True
+) -> ContactMappingSpec:
     """Read a YAML (or JSON) mapping file into a ``ContactMappingSpec``."""
     import yaml
 
@@ -174,7 +182,7 @@ def load_mapping(path: str | Path, *, source: str | None = None) -> ContactMappi
         raise ConfigError(
             f"mapping file {path} is not valid YAML ({where})", hint="fix the YAML syntax"
         ) from None
-    return parse_mapping(data, source=name)
+    return parse_mapping(data, source=name, check=check)
 
 
 def mapping_error(source: str, problems: list[str]) -> ConfigError:
