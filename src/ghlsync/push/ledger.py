@@ -116,6 +116,22 @@ class Ledger:
                 found[row[0]] = _entry(row)
         return found
 
+    def hashes_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """``{key: raw_hash}`` of the entries of ``keys`` that are settled: written (a contact
+        id), nothing pending, no tag work left. Cheap: no JSON decoded (the unchanged path)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, raw_hash FROM entries WHERE sync = ? AND key IN ({marks})"  # noqa: S608
+                " AND contact_id IS NOT NULL AND pending_since IS NULL AND todo IS NULL"
+                " AND raw_hash IS NOT NULL",
+                (self.sync, *chunk),
+            )
+            found.update(rows)
+        return found
+
     def entries(self) -> Iterator[Entry]:
         rows = self._db.execute(
             "SELECT key, contact_id, raw_hash, out_hash, sent, tags_wanted, tags_owned,"

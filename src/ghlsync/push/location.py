@@ -15,7 +15,7 @@ from ghlsync.errors import APIError, AuthError, ConfigError, ForbiddenError, GHL
 from ghlsync.mapping import ContactMapping, FieldDef, compile_mapping
 from ghlsync.push.config import PushConfig
 from ghlsync.push.ledger import Ledger, ledger_path
-from ghlsync.push.plan import BatchPlan, key_function, plan_batch
+from ghlsync.push.plan import BatchPlan, key_function, plan_batch, split_unchanged
 from ghlsync.push.readers import Source, SourceRow
 from ghlsync.push.report import LocationReport
 from ghlsync.push.stage import Deduplicated, after_cursor, cursor_key
@@ -221,16 +221,26 @@ def _plan(
     config: PushConfig,
     keep: Any,
 ) -> BatchPlan:
+    unchanged: list[str] = []
+    skipped = 0
+    if not config.force:
+        unchanged, rows, skipped = split_unchanged(
+            rows, key_of, mapping.fingerprint, ledger.hashes_many, keep=keep
+        )
+        keep = None  # applied
     keys = []
     for row in rows:
         if row.malformed is None:
             key = key_of(row.values)
             if key is not None:
                 keys.append(key)
-    entries = ledger.get_many(keys)
-    return plan_batch(
+    entries = ledger.get_many(keys) if keys else {}
+    plan = plan_batch(
         rows, mapping, key_of, entries, managed_tag=config.tag, force=config.force, keep=keep
     )
+    plan.unchanged += unchanged
+    plan.skipped += skipped
+    return plan
 
 
 async def _batches(

@@ -88,8 +88,52 @@ def key_function(mapping: ContactMapping, primary_key: Sequence[str] = ()) -> Ke
 
 def raw_hash(values: Mapping[str, Any], fingerprint: str) -> str:
     """A digest of the row as read and of the mapping that would map it."""
-    blob = f"{fingerprint}\x1e{tuple(values.items())!r}".encode()
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+    try:  # all text (CSV): a join is ~5x faster than a repr
+        text = "\x1e".join((fingerprint, "\x1f".join(values), "\x1f".join(values.values())))
+    except TypeError:  # typed values (JSONL, Parquet, databases)
+        text = f"{fingerprint}\x1d{tuple(values.items())!r}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def split_unchanged(
+    rows: Sequence[SourceRow],
+    key_of: KeyOf,
+    fingerprint: str,
+    settled: Callable[[list[str]], Mapping[str, str]],
+    *,
+    keep: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> tuple[list[str], list[SourceRow], int]:
+    """The fast path of a rerun: ``(unchanged keys, rows left to plan, rows skipped)``.
+
+    A row is unchanged when its raw hash (the row as read plus the mapping's fingerprint)
+    equals the settled ledger entry's: nothing is mapped or decoded for it. ``settled(keys)``
+    returns ``{key: raw_hash}`` (``Ledger.hashes_many``).
+    """
+    keyed: list[tuple[str, SourceRow]] = []
+    rest: list[SourceRow] = []
+    skipped = 0
+    for row in rows:
+        if row.malformed is not None:
+            rest.append(row)
+            continue
+        if keep is not None and not keep(row.values):
+            skipped += 1
+            continue
+        key = key_of(row.values)
+        if key is None:
+            rest.append(row)
+        else:
+            keyed.append((key, row))
+    hashes = settled([key for key, _ in keyed])
+    unchanged: list[str] = []
+    for key, row in keyed:
+        known = hashes.get(key)
+        if known is not None and known == raw_hash(row.values, fingerprint):
+            unchanged.append(key)
+        else:
+            rest.append(row)
+    rest.sort(key=lambda r: r.number)  # source order: the later of two rows wins
+    return unchanged, rest, skipped
 
 
 def field_changes(new: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
