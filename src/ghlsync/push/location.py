@@ -188,7 +188,18 @@ async def _run(
                 ledger.put_many(plan.refreshed)
             await writer.write(plan)
         if mark_seen:
-            ledger.mark_seen([*plan.unchanged, *(e.key for e in plan.refreshed)], run)
+            # rows present in the source are not "gone", even if rejected or still planned
+            seen = [
+                *plan.unchanged,
+                *(e.key for e in plan.refreshed),
+                *(a.key for a in plan.actions),
+            ]
+            for rejected in plan.rejects:
+                if rejected.row.malformed is None:
+                    key = key_of(rejected.row.values)
+                    if key is not None:
+                        seen.append(key)
+            ledger.mark_seen(seen, run)
         done += len(rows)
         if progress is not None:
             known = writer.budget()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,7 @@ class RejectsFile:
     def __init__(self, path: str | None, columns: Sequence[str], *, with_location: bool) -> None:
         self.path = path
         self.count = 0
+        self._lock = threading.Lock()  # incremental_dedup stages (and rejects) in a thread
         self._handle: TextIO | None = None
         self._writer: Any = None
         if path is None:
@@ -55,6 +57,10 @@ class RejectsFile:
         self._with_location = with_location
 
     def __call__(self, location_id: str, rows: Sequence[RejectedRow]) -> None:
+        with self._lock:
+            self._write(location_id, rows)
+
+    def _write(self, location_id: str, rows: Sequence[RejectedRow]) -> None:
         self.count += len(rows)
         if self._writer is None:
             return

@@ -337,3 +337,18 @@ def test_location_column_routes_rows(server: EmulatorServer, tmp_path: Path, hom
     assert [r.created for r in result.locations] == [3, 3]
     assert "person1@push.example.com" in by_email(server, 1)
     assert "person1@push.example.com" not in by_email(server, 0)
+
+
+def test_a_row_rejected_this_run_is_not_mirrored_away(
+    server: EmulatorServer, tmp_path: Path, home: Path
+) -> None:
+    rows = people(20)
+    options = {"mirror": "delete", "max_delete_pct": 50.0}
+    push(server, write_csv(tmp_path / "p.csv", rows), home, **options)
+    rows[5]["membership_status"] = "not-an-option"  # rejected, but still in the source
+    result = push(server, write_csv(tmp_path / "p.csv", rows[:19]), home, **options)
+    report = result.locations[0]
+    assert report.rejected["not_an_option"] == 1
+    assert report.deleted == 1  # only person19, gone from the source
+    emails = set(by_email(server))
+    assert "person5@push.example.com" in emails and "person19@push.example.com" not in emails
