@@ -64,6 +64,10 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    emulator_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     too_many = sum(statuses.get("429", 0) for statuses in counts.values())
     print(f"machine: {machine()}")
     print(f"{args.locations} locations x {args.rows} rows, whole run {seconds:.1f} s, "
@@ -77,6 +81,9 @@ def main() -> None:
         used_all.append(used)
         print(f"| {report.location_id} | {report.status} | {report.created} | {calls} | "
               f"{report.seconds:.1f} | {calls / report.seconds:.2f} | {used:.1%} |")  # fmt: skip
+    print(f"CPU seconds: push process {own.ru_utime + own.ru_stime:.1f}, emulator process "
+          f"{emulator_cpu.ru_utime + emulator_cpu.ru_stime:.1f}, over {seconds:.1f} s wall; "
+          f"load average {__import__('os').getloadavg()[0]:.1f} on {__import__('os').cpu_count()} CPUs")  # fmt: skip
     print(f"lowest budget used: {min(used_all):.1%} (target >= 95%), 429s: {too_many} (target 0)")
 
 
