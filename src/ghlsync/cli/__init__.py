@@ -36,11 +36,13 @@ def _root(
 
 def _register() -> None:
     # Imported here so `ghlsync --help` stays fast and a broken group names itself.
-    from ghlsync.cli import auth, emulator, extract, sql
+    from ghlsync.cli import auth, emulator, extract, push, quickstart, sql
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(emulator.app, name="emulator")
     extract.register(app)
+    push.register(app)
+    quickstart.register(app)
     sql.register(app)
 
 

@@ -303,13 +303,17 @@ def quickstart_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Start the emulator with demo data (3 locations), extract it into DuckDB, answer 3 queries."""
-    from rich.table import Table
-
     from ghlsync.extract.quickstart import quickstart
 
-    result = quickstart(database, contacts=contacts)
+    show_quickstart(quickstart(database, contacts=contacts), as_json)
+
+
+def show_quickstart(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    """Render an extract quickstart's result (``extra``: more keys of the JSON payload)."""
+    from rich.table import Table
+
     if as_json:
-        payload = result.extract.to_dict()
+        payload = {**(extra or {}), **result.extract.to_dict()}
         payload["answers"] = [
             {"title": t, "columns": c, "rows": [list(map(str, r)) for r in rows]}
             for t, _, c, rows in result.answers
@@ -370,4 +374,4 @@ def register(app: typer.Typer) -> None:
     _no_telemetry()
     app.command("extract")(extract_command)
     app.command("tap")(tap_command)
-    app.command("quickstart")(quickstart_command)
+    # `ghlsync quickstart` (push, then this extract) is registered by ghlsync.cli.quickstart

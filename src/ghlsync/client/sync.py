@@ -294,6 +294,11 @@ class GHLClient:
         """The ``AsyncGHLClient`` underneath (it lives on this client's loop thread)."""
         return self._client
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine that uses ``async_client`` on this client's loop and wait for it
+        (e.g. ``client.run(ghlsync.push.writeback.update_contact(client.async_client, ...))``)."""
+        return self._runner.run(coroutine)
+
     request = _blocking_method(AsyncGHLClient.request)
 
     def __getattr__(self, name: str) -> Any:
