@@ -34,11 +34,12 @@ def _root(
 
 def _register() -> None:
     # Imported here so `ghlsync --help` stays fast and a broken group names itself.
-    from ghlsync.cli import auth, emulator, extract
+    from ghlsync.cli import auth, emulator, events, extract
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(emulator.app, name="emulator")
     extract.register(app)
+    events.register(app)
 
 
 def main() -> None:
