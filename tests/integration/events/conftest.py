@@ -16,7 +16,7 @@ import uvicorn
 
 from ghlsync.config import Settings
 from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions
-from ghlsync.events import EventService, EventsConfig
+from ghlsync.events import EventsConfig, EventService
 from ghlsync.events.worker import Backoff
 
 WRITE_KEY = "wk-test-0123456789"

@@ -151,5 +151,5 @@ def test_duplicate_message_ids_are_stored_once(make_service: Any) -> None:
         assert answer.status_code == 200
     metrics = httpx.get(f"{running.url}/metrics").text
     assert "ghlsync_events_duplicate_total{location=" in metrics
-    line = next(l for l in metrics.splitlines() if l.startswith("ghlsync_events_duplicate_total"))
+    line = next(x for x in metrics.splitlines() if x.startswith("ghlsync_events_duplicate_total"))
     assert line.endswith(" 2.0")
