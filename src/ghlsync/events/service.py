@@ -34,6 +34,7 @@ from ghlsync.events.config import EventsConfig
 from ghlsync.events.metrics import Metrics
 from ghlsync.events.openapi import openapi_document
 from ghlsync.events.queue import EventQueue
+from ghlsync.events.webhooks_in import WebhookReceiver, webhook_routes
 from ghlsync.events.worker import Backoff, DeliveryWorker
 
 log = logging.getLogger("ghlsync.events")
@@ -94,11 +95,11 @@ class EventService:
         self.stop = asyncio.Event()
         self.ready = False
         self._worker_task: asyncio.Task[None] | None = None
+        self.webhook_receiver: WebhookReceiver | None = None
         self.app = self._build_app()
 
     def routes(self) -> list[BaseRoute]:
         from ghlsync.events.debug import debug_routes
-        from ghlsync.events.webhooks_in import webhook_routes
 
         return [
             Route("/healthz", self.healthz, methods=["GET"]),
@@ -140,6 +141,8 @@ class EventService:
         if self._worker_task is not None:
             await self._worker_task
         await self.queue.close()
+        if self.webhook_receiver is not None:
+            self.webhook_receiver.close()
         if self._owns_client:
             await self.client.aclose()
         log.info("collector drained")
