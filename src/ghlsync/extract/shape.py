@@ -12,28 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ghlsync.mapping.custom_fields import column_keys, custom_value
+
 #: Columns every record gets.
 LOCATION_ID = "location_id"
 DELETED = "_ghlsync_deleted"
 
-_VALUE_KEYS = ("value", "fieldValue", "field_value", "fieldValueString", "fieldValueNumber")
-
 
 def field_keys(definitions: list[Mapping[str, Any]]) -> dict[str, str]:
-    """``{field id: short key}`` from custom field definitions."""
-    keys: dict[str, str] = {}
-    for definition in definitions:
-        fid, key = definition.get("id"), definition.get("fieldKey") or definition.get("name")
-        if isinstance(fid, str) and isinstance(key, str) and key:
-            keys[fid] = key.split(".", 1)[1] if "." in key else key
-    return keys
-
-
-def custom_value(item: Mapping[str, Any]) -> Any:
-    for name in _VALUE_KEYS:
-        if name in item:
-            return item[name]
-    return None
+    """``{field id: short key}`` from custom field definitions: by ``fieldKey`` only, the one
+    rule of ``ghlsync.mapping`` (a field without a key gets no readable column)."""
+    return column_keys(definitions)
 
 
 def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
