@@ -7,12 +7,6 @@ is none of these: the run's ``Report`` records it.
 
 from __future__ import annotations
 
-from ghlsync.errors import GHLSyncError
+from ghlsync.errors import DestinationError, ExtractFailed
 
-
-class DestinationError(GHLSyncError):
-    """The destination refused or could not be reached (dlt's step failed)."""
-
-
-class ExtractFailed(GHLSyncError):
-    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
+__all__ = ["DestinationError", "ExtractFailed"]
