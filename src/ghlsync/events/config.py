@@ -29,7 +29,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ghlsync.client.connection import Connection
 from ghlsync.errors import ConfigError
+from ghlsync.mapping import ContactMappingSpec
 
 #: HighLevel's published Ed25519 webhook key (SPKI DER, base64; GHL-NOTES §8)
 HIGHLEVEL_ED25519_KEY = "MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg="
@@ -78,11 +80,24 @@ class Consent(_Frozen):
     dnd_channels: tuple[Literal["Call", "Email", "SMS", "WhatsApp", "GMB", "FB"], ...] = ()
 
 
-class CustomFieldTarget(_Frozen):
-    """A custom field addressed by its per-location ``id`` or its ``key``."""
-
-    id: str | None = None
-    key: str | None = None
+#: seeds/001's Default preset: HighLevel field -> canonical trait
+DEFAULT_CONTACT = ContactMappingSpec(
+    fields={
+        "email": "email",
+        "phone": "phone",
+        "firstName": "first_name",
+        "lastName": "last_name",
+        "name": "name",
+        "companyName": "company",
+        "address1": "address",
+        "city": "city",
+        "state": "state",
+        "postalCode": "postal_code",
+        "country": "country",
+        "website": "website",
+    },
+    auto_match=False,
+)
 
 
 class EventMapping(_Frozen):
@@ -99,31 +114,12 @@ class EventMapping(_Frozen):
             ),
         }
     )
-    #: Segment trait -> contact field, as ``AsyncGHLClient.contacts.upsert`` names it (seeds/001
-    #: "Identity Signals"; ``company_name`` goes out as ``companyName``)
-    traits: dict[str, str] = Field(
-        default_factory=lambda: {
-            "email": "email",
-            "phone": "phone",
-            "first_name": "first_name",
-            "firstName": "first_name",
-            "last_name": "last_name",
-            "lastName": "last_name",
-            "name": "name",
-            "company": "company_name",
-            "address": "address1",
-            "city": "city",
-            "state": "state",
-            "postal_code": "postal_code",
-            "postalCode": "postal_code",
-            "country": "country",
-            "website": "website",
-        }
-    )
-    custom_fields: dict[str, CustomFieldTarget] = Field(default_factory=dict)
+    #: traits -> contact fields through the shared ``ghlsync.mapping`` spec (seeds/001
+    #: "Identity Signals"); trait names are canonical first (``firstName`` -> ``first_name``,
+    #: an ``address`` object -> ``address``/``city``/``state``/``postal_code``/``country``)
+    contact: ContactMappingSpec = Field(default_factory=lambda: DEFAULT_CONTACT)
     #: None: DND is left untouched (seeds/001: remove the dnd mapping)
     consent: Consent | None = Field(default_factory=Consent)
-    default_country: str | None = "US"
 
 
 class Webhooks(_Frozen):
@@ -148,6 +144,9 @@ class EventsConfig(_Frozen):
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     admin_key_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", repr=False)
     webhooks: Webhooks = Field(default_factory=Webhooks)
+    #: how to reach HighLevel (base URL, tokens per location, OAuth app, rate limits): the
+    #: shared ``Connection`` of ``ghlsync.client.session``; the sources' locations are added
+    connection: Connection | None = None
 
     @field_validator("queue")
     @classmethod

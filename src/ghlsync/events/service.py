@@ -26,7 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ghlsync.client.connection import Connection
 from ghlsync.client.core import AsyncGHLClient
+from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError
 from ghlsync.events.api import Collector, create_app
@@ -59,6 +61,18 @@ def open_queue(
     return SQLiteQueue(path)
 
 
+def connection_for(config: EventsConfig) -> Connection:
+    """The config's ``Connection`` with every source's location listed."""
+    base = config.connection or Connection()
+    listed = {entry.id for entry in base.locations}
+    extra = [{"id": s.location_id} for s in config.sources if s.location_id not in listed]
+    if not extra:
+        return base
+    entries = [entry.model_dump(mode="python") for entry in base.locations]
+    data = base.model_dump(mode="python", exclude={"locations"})
+    return Connection.model_validate({**data, "locations": [*entries, *extra]})
+
+
 class EventService:
     """The whole of ``ghlsync serve`` in one object (``app`` is its ASGI app)."""
 
@@ -77,8 +91,11 @@ class EventService:
         self.settings = settings
         self.metrics = Metrics()
         self.queue = queue or open_queue(config, settings)
-        self._owns_client = client is None
-        self.client = client or AsyncGHLClient.from_settings(settings)
+        self.session: RunSession | None = None
+        if client is None:
+            self.session = open_session(settings, connection_for(config))
+            client = self.session.client
+        self.client = client
         self.collector = Collector(config, self.queue, self.metrics)
         self.worker = (
             DeliveryWorker(
@@ -143,8 +160,8 @@ class EventService:
         await self.queue.close()
         if self.webhook_receiver is not None:
             self.webhook_receiver.close()
-        if self._owns_client:
-            await self.client.aclose()
+        if self.session is not None:
+            await self.session.aclose()
         log.info("collector drained")
 
     # -- ops routes ------------------------------------------------------------------------------

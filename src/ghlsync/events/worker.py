@@ -27,15 +27,16 @@ from ghlsync.errors import (
     AuthError,
     ForbiddenError,
     GHLSyncError,
+    InvalidRequestError,
     NotFoundError,
     RateLimitError,
     ServerError,
-    ValidationError,
 )
 from ghlsync.events.config import EventsConfig
 from ghlsync.events.metrics import Metrics
 from ghlsync.events.queue import EventQueue, Group
-from ghlsync.events.rules import plan_contact, profile_after
+from ghlsync.events.rules import plan_contact
+from ghlsync.mapping import ContactMapping, compile_mapping, field_defs
 
 log = logging.getLogger("ghlsync.events.worker")
 
@@ -57,7 +58,7 @@ def is_final(error: GHLSyncError) -> bool:
     """A refusal that resending cannot fix: straight to the dead-letter queue."""
     if isinstance(error, RateLimitError | ServerError | AuthError | ForbiddenError):
         return False  # wait, or fix the token and the retries succeed
-    return isinstance(error, ValidationError | NotFoundError) or (
+    return isinstance(error, InvalidRequestError | NotFoundError) or (
         isinstance(error, APIError) and 400 <= error.status < 500
     )
 
@@ -89,6 +90,21 @@ class DeliveryWorker:
         self.now = now
         self.busy: set[tuple[str, str]] = set()
         self.wake = asyncio.Event()
+        self._compiled: dict[str, ContactMapping] = {}
+
+    async def contact_mapping(self, location_id: str) -> ContactMapping:
+        """The shared contact mapping compiled for ``location_id`` (its custom fields fetched
+        once, only when the spec names custom fields)."""
+        compiled = self._compiled.get(location_id)
+        if compiled is None:
+            spec = self.config.mapping.contact
+            definitions = []
+            if spec.custom_fields or any("." in k for k in spec.defaults):
+                raw = await self.client.custom_fields.list(location_id)
+                definitions = list(field_defs(raw).values())
+            compiled = compile_mapping(spec, definitions, None, source="mapping.contact")
+            self._compiled[location_id] = compiled
+        return compiled
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: set[asyncio.Task[None]] = set()
@@ -140,27 +156,37 @@ class DeliveryWorker:
         """Send one identity's burst as one upsert (+ tags); record the outcome in the queue."""
         location = group.location_id
         profile = await self.queue.profile(location, group.identity)
-        plan = plan_contact(location, [e.body for e in group.events], self.config.mapping, profile)
-        for rejection in plan.rejections:
-            self.metrics.rejected_values.labels(location, rejection.field).inc()
+        try:
+            contact = await self.contact_mapping(location)
+        except GHLSyncError as error:
+            await self._failed(group, error, {"coalesced": len(group.events)})
+            return
+        plan = plan_contact(
+            location, [e.body for e in group.events], self.config.mapping, contact, profile
+        )
         result: dict[str, Any] = {
             "mapping": plan.request(),
             "tags": plan.tags,
-            "rejected": [r.__dict__ for r in plan.rejections],
             "coalesced": len(group.events),
         }
         if not plan.is_deliverable:
-            result["message"] = "no email or phone to match a contact by"
+            for problem in plan.problems:
+                self.metrics.rejected_values.labels(location, problem.field).inc()
+            result["message"] = f"rejected by the mapping: {plan.reasons()}"
+            result["rejected"] = [p.reason for p in plan.problems]
             dead = await self.queue.fail(group, result["message"], None, None, 0, result)
             self.metrics.dead.labels(location).inc(len(dead))
             log.warning(
-                "dead-lettered %d event(s) for location %s: no email or phone", len(dead), location
+                "dead-lettered %d event(s) for location %s: %s",
+                len(dead),
+                location,
+                ";".join(p.reason for p in plan.problems),
             )
             return
         try:
             answer = await self.client.contacts.upsert(location, **plan.fields)
-            contact = answer.get("contact") or {}
-            contact_id = str(contact.get("id", ""))
+            upserted = answer.get("contact") or {}
+            contact_id = str(upserted.get("id", ""))
             result.update(request="POST /contacts/upsert", status=200, contactId=contact_id)
             if plan.tags and contact_id:
                 await self.client.contacts.add_tags(contact_id, plan.tags, location_id=location)
@@ -169,7 +195,7 @@ class DeliveryWorker:
             await self._failed(group, error, result)
             return
         await self.queue.complete(group, result, 200)
-        await self.queue.remember(location, group.identity, profile_after(plan))
+        await self.queue.remember(location, group.identity, plan.traits)
         self.metrics.delivered.labels(location).inc(len(group.events))
         self.metrics.upserts.labels(location).inc()
 
