@@ -95,6 +95,9 @@ def serve_command(
     except GHLSyncError as error:
         _fail(error)
         return
+    from ghlsync.events.logs import configure_logging
+
+    configure_logging()
     typer.echo(
         f"collecting on http://{host}:{port} (queue: {events_config.queue.split('@')[-1]})",
         err=True,
