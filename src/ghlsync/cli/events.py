@@ -64,22 +64,11 @@ def serve_command(
     Example: ghlsync serve --location ve9EPM428h8vShlRW1KT --write-key "$WRITE_KEY"
     """
     from ghlsync.config import Settings
-    from ghlsync.events import EventsConfig, EventService, hash_key, load_config, serve
-    from ghlsync.events.config import parse_config
+    from ghlsync.events import EventsConfig, EventService, load_config, serve
 
     try:
         if config is not None:
-            loaded = load_config(config)
-            overrides: dict[str, Any] = {}
-            if queue:
-                overrides["queue"] = queue
-            if admin_key:
-                overrides["admin_key_sha256"] = hash_key(admin_key)
-            events_config = (
-                parse_config({**loaded.model_dump(mode="json"), **overrides})
-                if overrides
-                else loaded
-            )
+            events_config = load_config(config).with_options(queue=queue, admin_key=admin_key)
         elif location and write_key:
             events_config = EventsConfig.single(
                 location, write_key, admin_key=admin_key, **({"queue": queue} if queue else {})
@@ -209,6 +198,48 @@ def tail_command(
         _fail(error)
     except KeyboardInterrupt:
         return
+
+
+@app.command("work")
+def work_command(
+    queue: str = typer.Option(..., "--queue", help="redis://host:port/db (shared by the workers)."),
+    location: str | None = typer.Option(None, "--location", help="The location id."),
+    config: Path | None = _CONFIG,
+    consumer: str | None = typer.Option(None, help="This worker's name (default: random)."),
+) -> None:
+    """Run a delivery worker alone (no HTTP): N of them share a Redis queue and one budget.
+
+    Example: ghlsync events work --queue redis://127.0.0.1:6379/0 --config serve.yaml
+    """
+    import signal
+
+    from ghlsync.config import Settings
+    from ghlsync.errors import ConfigError
+    from ghlsync.events import EventsConfig, load_config
+    from ghlsync.events.logs import configure_logging
+    from ghlsync.events.service import run_worker
+
+    try:
+        if config is not None:
+            loaded = load_config(config)
+            events_config = loaded.with_options(queue=queue)
+        elif location:
+            events_config = EventsConfig.single(location, "-", queue=queue)
+        else:
+            raise ConfigError("give --location or --config", hint="ghlsync events work --help")
+    except GHLSyncError as error:
+        _fail(error)
+        return
+    configure_logging()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(events_config, Settings.from_env(), stop=stop, consumer=consumer)
+
+    asyncio.run(run())
 
 
 @app.command("hash-key")

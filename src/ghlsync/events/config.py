@@ -140,6 +140,8 @@ class EventsConfig(_Frozen):
     sources: tuple[Source, ...] = Field(min_length=1)
     mapping: EventMapping = Field(default_factory=EventMapping)
     queue: str = "sqlite"
+    #: key prefix on Redis (queue and rate limiter), so several deployments can share one Redis
+    redis_prefix: str = Field(default="ghlsync", pattern=r"^[A-Za-z0-9:_.-]{1,100}$")
     max_attempts: int = Field(default=8, ge=1, le=100)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     admin_key_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", repr=False)
@@ -154,6 +156,20 @@ class EventsConfig(_Frozen):
         if value == "sqlite" or value.startswith(("sqlite:", "redis://", "rediss://")):
             return value
         raise ValueError("queue must be sqlite, sqlite:/path/to/queue.sqlite3 or redis://...")
+
+    def with_options(
+        self, *, queue: str | None = None, admin_key: str | None = None
+    ) -> EventsConfig:
+        """This config with the CLI's ``--queue`` / ``--admin-key`` applied (validated)."""
+        update: dict[str, Any] = {}
+        if queue:
+            try:
+                update["queue"] = self._queue(queue)
+            except ValueError as exc:
+                raise ConfigError(f"--queue: {exc}") from None
+        if admin_key:
+            update["admin_key_sha256"] = hash_key(admin_key)
+        return self.model_copy(update=update) if update else self
 
     def source_for_key(self, write_key: str) -> Source | None:
         """The source whose write key this is (compared in constant time), or None."""

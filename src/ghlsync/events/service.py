@@ -28,9 +28,9 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.client.connection import Connection
 from ghlsync.client.core import AsyncGHLClient
+from ghlsync.client.limiter import Limiter
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
-from ghlsync.errors import ConfigError
 from ghlsync.events.api import Collector, create_app
 from ghlsync.events.config import EventsConfig
 from ghlsync.events.metrics import Metrics
@@ -48,9 +48,9 @@ def open_queue(
     """The queue ``config.queue`` names: SQLite under ``GHLSYNC_HOME`` by default, or Redis."""
     target = config.queue
     if target.startswith(("redis://", "rediss://")):
-        raise ConfigError(
-            "the Redis queue is not available in this build", hint="use --queue sqlite"
-        )
+        from ghlsync.events.queue.redis import RedisQueue
+
+        return RedisQueue(target, consumer=consumer, prefix=f"{config.redis_prefix}:events")
     from ghlsync.events.queue.sqlite import SQLiteQueue
 
     path = (
@@ -73,6 +73,22 @@ def connection_for(config: EventsConfig) -> Connection:
     return Connection.model_validate({**data, "locations": [*entries, *extra]})
 
 
+def limiter_for(config: EventsConfig) -> Limiter | None:
+    """With a Redis queue, the rate limiter is on the same Redis: one budget per location for
+    every worker process. Otherwise None: the session's own in-process limiter."""
+    if not config.queue.startswith(("redis://", "rediss://")):
+        return None
+    from ghlsync.client.limiter_redis import RedisLimiter
+
+    connection = config.connection or Connection()
+    return RedisLimiter(
+        config.queue,
+        burst=connection.burst,
+        interval=connection.interval,
+        prefix=f"{config.redis_prefix}:ratelimit",
+    )
+
+
 class EventService:
     """The whole of ``ghlsync serve`` in one object (``app`` is its ASGI app)."""
 
@@ -93,7 +109,9 @@ class EventService:
         self.queue = queue or open_queue(config, settings)
         self.session: RunSession | None = None
         if client is None:
-            self.session = open_session(settings, connection_for(config))
+            self.session = open_session(
+                settings, connection_for(config), limiter=limiter_for(config)
+            )
             client = self.session.client
         self.client = client
         self.collector = Collector(config, self.queue, self.metrics)
@@ -197,3 +215,22 @@ def serve(service: EventService, host: str = "127.0.0.1", port: int = 8080, **op
     import uvicorn
 
     uvicorn.run(service.app, host=host, port=port, log_level="warning", **options)
+
+
+async def run_worker(
+    config: EventsConfig, settings: Settings, *, stop: asyncio.Event, consumer: str | None = None
+) -> None:
+    """A delivery worker alone (no HTTP), for ``ghlsync events work``: runs until ``stop``."""
+    queue = open_queue(config, settings, consumer=consumer)
+    limiter = limiter_for(config)
+    session = open_session(settings, connection_for(config), limiter=limiter)
+    worker = DeliveryWorker(queue, session.client, config, Metrics())
+    log.info("worker %s started", consumer or "-")
+    try:
+        await worker.run(stop)
+    finally:
+        await queue.close()
+        await session.aclose()
+        if limiter is not None:
+            await limiter.aclose()
+        log.info("worker drained")
