@@ -206,6 +206,7 @@ def work_command(
     location: str | None = typer.Option(None, "--location", help="The location id."),
     config: Path | None = _CONFIG,
     consumer: str | None = typer.Option(None, help="This worker's name (default: random)."),
+    concurrency: int = typer.Option(16, min=1, max=256, help="Deliveries in flight at once."),
 ) -> None:
     """Run a delivery worker alone (no HTTP): N of them share a Redis queue and one budget.
 
@@ -237,7 +238,13 @@ def work_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(events_config, Settings.from_env(), stop=stop, consumer=consumer)
+        await run_worker(
+            events_config,
+            Settings.from_env(),
+            stop=stop,
+            consumer=consumer,
+            concurrency=concurrency,
+        )
 
     asyncio.run(run())
 

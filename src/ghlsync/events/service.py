@@ -230,3 +230,27 @@ def serve(service: EventService, host: str = "127.0.0.1", port: int = 8080, **op
 
     config = uvicorn.Config(service.app, log_level="warning", access_log=False, **options)
     uvicorn.Server(config).run(sockets=[bind_socket(host, port)])
+
+
+async def run_worker(
+    config: EventsConfig,
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    consumer: str | None = None,
+    concurrency: int = 16,
+) -> None:
+    """A delivery worker alone (no HTTP), for ``ghlsync events work``: runs until ``stop``."""
+    queue = open_queue(config, settings, consumer=consumer)
+    limiter = limiter_for(config)
+    session = open_session(settings, connection_for(config), limiter=limiter)
+    worker = DeliveryWorker(queue, session.client, config, Metrics(), concurrency=concurrency)
+    log.info("worker %s started", consumer or "-")
+    try:
+        await worker.run(stop)
+    finally:
+        await queue.close()
+        await session.aclose()
+        if limiter is not None:
+            await limiter.aclose()
+        log.info("worker drained")
