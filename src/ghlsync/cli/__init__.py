@@ -36,7 +36,7 @@ def _root(
 
 def _register() -> None:
     # Imported here so `ghlsync --help` stays fast and a broken group names itself.
-    from ghlsync.cli import auth, emulator, extract, push, quickstart, sql
+    from ghlsync.cli import auth, emulator, events, extract, push, quickstart, sql
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(emulator.app, name="emulator")
@@ -44,6 +44,7 @@ def _register() -> None:
     push.register(app)
     quickstart.register(app)
     sql.register(app)
+    events.register(app)
 
 
 def main() -> None:
