@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from ghlsync.client.session import RunSession, open_session
@@ -56,12 +56,12 @@ def discover() -> dict[str, Any]:
 
 
 def selected_streams(
-    catalog: Mapping[str, Any] | None, configured: list[str] | None = None
+    catalog: Mapping[str, Any] | None, configured: Sequence[str] | None = None
 ) -> list[Stream]:
     """Streams the catalog selects (root breadcrumb ``selected``); no catalog: the config's
     ``streams``, else the defaults."""
     if catalog is None:
-        return select(configured)
+        return select(tuple(configured) if configured is not None else None)
     names = []
     for entry in catalog.get("streams", []):
         for item in entry.get("metadata", []):
