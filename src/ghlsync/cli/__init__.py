@@ -12,6 +12,7 @@ import typer
 from ghlsync import __version__
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="ghlsync",
     help="Move data in and out of HighLevel: API client, local emulator, warehouse extract.",
     no_args_is_help=True,

@@ -10,7 +10,9 @@ from typing import Any, NoReturn
 import typer
 
 app = typer.Typer(
-    help="A faithful local HighLevel API for tests and rehearsals.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="A faithful local HighLevel API for tests and rehearsals.",
+    no_args_is_help=True,
 )
 
 

@@ -17,9 +17,11 @@ from ghlsync.errors import GHLSyncError
 EXIT_BAD_INPUT = 2
 
 app = typer.Typer(
-    help="The event collector's queue: dead letters, live tail.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="The event collector's queue: dead letters, live tail.",
+    no_args_is_help=True,
 )
-dlq_app = typer.Typer(help="The dead-letter queue.", no_args_is_help=True)
+dlq_app = typer.Typer(rich_markup_mode=None, help="The dead-letter queue.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
 _CONFIG = typer.Option(None, "--config", help="Sources, mapping, queue: YAML or JSON.")

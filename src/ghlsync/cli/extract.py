@@ -364,7 +364,9 @@ def _no_telemetry() -> None:
 def tap_app() -> typer.Typer:
     """An app whose only command is the tap: ``tap-ghlsync --config c.json [--discover]``."""
     _no_telemetry()
-    app = typer.Typer(add_completion=False, help="ghlsync's Singer tap for HighLevel.")
+    app = typer.Typer(
+        rich_markup_mode=None, add_completion=False, help="ghlsync's Singer tap for HighLevel."
+    )
     app.command()(tap_command)
     return app
 

@@ -15,7 +15,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-contact_app = typer.Typer(help="Write back to single contacts.", no_args_is_help=True)
+contact_app = typer.Typer(
+    rich_markup_mode=None, help="Write back to single contacts.", no_args_is_help=True
+)
 
 
 def _bad_input(error: GHLSyncError) -> typer.Exit:
