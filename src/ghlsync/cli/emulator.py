@@ -74,7 +74,6 @@ def serve_command(
         2000,
         "--search-delay-ms",
         "--search-delay",
-        min=0,
         help="Writes reach POST /contacts/search this many ms later (HighLevel: a few "
         "seconds); 0 turns the lag off.",
     ),
