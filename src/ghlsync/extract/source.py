@@ -65,31 +65,31 @@ def _resource(
             ]
             batch: Batch
             pending: list[dict[str, Any]] = []
+            # The bookmarks of the records in ``pending``: they join the resource state only
+            # once dlt has taken the item holding those records and asked for the next (the
+            # code after a ``yield`` runs only then). dlt commits the state with the load
+            # package, so a resource closed early (``add_limit``, an error) never leaves a
+            # bookmark past the records it loaded.
+            staged: dict[str, Any] = {}
             async for batch in merge(producers):
-                if router is not None:
-                    pending.extend(batch.records)
-                    if len(pending) >= ARROW_ROWS:
-                        for item in router.items(pending):
-                            yield item
-                        pending = []
-                elif shaper is None:
+                if router is None and shaper is None:
                     if batch.records:
                         yield batch.records
-                else:
-                    pending.extend(batch.records)
-                    if len(pending) >= ARROW_ROWS:
-                        yield _table(shaper, pending)
-                        pending = []
-                # dlt commits the resource state with the whole load package, after every
-                # item above (pending included) is extracted: a bookmark set here never
-                # outruns its records
+                    if batch.bookmark is not None:
+                        bookmarks[batch.location_id] = batch.bookmark
+                    continue
+                pending.extend(batch.records)
                 if batch.bookmark is not None:
-                    bookmarks[batch.location_id] = batch.bookmark
-            if pending and router is not None:
-                for item in router.items(pending):
-                    yield item
-            elif pending and shaper is not None:
-                yield _table(shaper, pending)
+                    staged[batch.location_id] = batch.bookmark
+                if len(pending) >= ARROW_ROWS:
+                    for item in _items(router, shaper, pending):
+                        yield item
+                    pending = []
+                    bookmarks.update(staged)
+                    staged = {}
+            for item in _items(router, shaper, pending):
+                yield item
+            bookmarks.update(staged)
 
     return dlt.resource(
         read,
@@ -162,6 +162,18 @@ class _Router:
             columns=columns,
         )
         return dlt.mark.with_hints(data, hints, create_table_variant=True)
+
+
+def _items(
+    router: _Router | None, shaper: TableShaper | None, records: list[dict[str, Any]]
+) -> list[Any]:
+    """What dlt gets for ``records``: one Arrow table, or one per custom object's table."""
+    if not records:
+        return []
+    if router is not None:
+        return router.items(records)
+    assert shaper is not None
+    return [_table(shaper, records)]
 
 
 class _QuietArrowHints(logging.Filter):
