@@ -121,3 +121,27 @@ def test_a_run_enters_its_config_once(
     assert result.ok
     assert built == []
     assert (repr(config), config.connection) == before
+
+
+def test_the_tap_uses_stored_tokens_too(emulator: EmulatorServer, tmp_path: Path) -> None:
+    ids = [loc["id"] for loc in emulator.state.locations]
+    for location in emulator.state.locations:
+        stored = CliRunner().invoke(
+            auth_app, ["add-token", "--location", location["id"]], input=location["token"] + "\n"
+        )
+        assert stored.exit_code == 0, stored.output
+    config = tmp_path / "tap.json"
+    config.write_text(
+        json.dumps({"base_url": emulator.base_url, "locations": ids, "rate_limit": False})
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from ghlsync.cli import main; main()", "tap", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "GHL_TOKEN": WRONG},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    contacts = [m for m in messages if m["type"] == "RECORD" and m["stream"] == "contacts"]
+    assert len(contacts) == sum(len(emulator_items(emulator, i, "contacts")) for i in ids)
