@@ -466,13 +466,17 @@ class LocationWriter:
         )
         if final:
             entry.tags_wanted = action.contact.tags
-            entry.tags_owned = (owned_before - action.tags_remove) | result.owned_now
+            claimed = action.tags_add - result.tags_now if result.tags_now is not None else set()
+            entry.tags_owned = (owned_before - action.tags_remove) | result.owned_now | claimed
             entry.todo = None
         else:
             entry.tags_wanted = previous.tags_wanted if previous else frozenset()
             if result.created and result.owned_now:
                 entry.tags_wanted = entry.tags_wanted | result.owned_now
-            entry.tags_owned = owned_before | result.owned_now
+            # tags about to be added that the contact did not have are ours: claimed now, so a
+            # crash before the tag call's answer is recorded does not disown them
+            claimed = action.tags_add - result.tags_now if result.tags_now is not None else set()
+            entry.tags_owned = owned_before | result.owned_now | claimed
             entry.todo = {"add": sorted(action.tags_add), "remove": sorted(action.tags_remove)}
         return entry
 
