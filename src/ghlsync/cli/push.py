@@ -77,6 +77,9 @@ def push_command(
     force: bool = typer.Option(False, "--force", help="Resend every row (ignore the ledger)."),
     batch_size: int = typer.Option(2000, "--batch-size"),
     concurrency: int = typer.Option(8, "--concurrency", help="Writes in flight per location."),
+    index_lag: float = typer.Option(
+        5.0, "--index-lag", help="Seconds search may lag writes (reconciling lost creates)."
+    ),
     config: Path | None = typer.Option(  # noqa: B008
         None, "--config", "-c", help="Connection JSON (locations, tokens, oauth, base_url)."
     ),
@@ -121,6 +124,7 @@ def push_command(
             fmt=fmt,
             batch_size=batch_size,
             concurrency=concurrency,
+            index_lag_s=index_lag,
             connection=_connection(config),
             token=token,
             base_url=base_url,

@@ -24,53 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ghlsync.errors import InvalidValueError
+from ghlsync.mapping.aliases import ALIASES
 from ghlsync.mapping.custom_fields import FieldDef, coerce_value
 from ghlsync.mapping.normalize import normalize_country, normalize_email, normalize_phone
 from ghlsync.mapping.spec import DND_TARGETS, STANDARD_FIELDS, ContactMappingSpec, mapping_error
-
-#: column names (folded: lower case, letters and digits only) matched to standard fields
-ALIASES: dict[str, str] = {
-    "email": "email",
-    "emailaddress": "email",
-    "mail": "email",
-    "phone": "phone",
-    "phonenumber": "phone",
-    "mobile": "phone",
-    "mobilephone": "phone",
-    "telephone": "phone",
-    "firstname": "firstName",
-    "givenname": "firstName",
-    "lastname": "lastName",
-    "surname": "lastName",
-    "familyname": "lastName",
-    "name": "name",
-    "fullname": "name",
-    "address1": "address1",
-    "address": "address1",
-    "street": "address1",
-    "streetaddress": "address1",
-    "addressline1": "address1",
-    "city": "city",
-    "state": "state",
-    "province": "state",
-    "postalcode": "postalCode",
-    "zip": "postalCode",
-    "zipcode": "postalCode",
-    "postcode": "postalCode",
-    "country": "country",
-    "countrycode": "country",
-    "companyname": "companyName",
-    "company": "companyName",
-    "website": "website",
-    "timezone": "timezone",
-    "dateofbirth": "dateOfBirth",
-    "dob": "dateOfBirth",
-    "birthday": "dateOfBirth",
-    "birthdate": "dateOfBirth",
-    "source": "source",
-    "assignedto": "assignedTo",
-    "dnd": "dnd",
-}
 
 _FOLD = re.compile(r"[^a-z0-9]")
 _TRUE = {"true", "yes", "y", "1", "on", "t"}

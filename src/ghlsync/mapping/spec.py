@@ -105,6 +105,11 @@ class ContactMappingSpec(BaseModel):
             if "." in target or target in self.custom_fields:
                 continue  # a custom field key or id, checked against the location
             found.append(_unknown_standard(f"defaults.{target}", target))
+        if self.default_region is not None:
+            import phonenumbers
+
+            if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
+                found.append(f"default_region: {self.default_region!r} is not a region (US, GB)")
         for target in self.fields:
             if target in ("tags", "customFields"):
                 found.append(f"fields.{target}: use the top-level `tags` / `custom_fields` keys")

@@ -13,10 +13,20 @@ from ghlsync.push.config import MODES, PushConfig
 from ghlsync.push.readers import open_source
 from ghlsync.push.report import Conflict, LocationReport, PushResult
 from ghlsync.push.run import push, run_push
+from ghlsync.push.writeback import (
+    ChangeResult,
+    ContactChange,
+    read_changes,
+    update_contact,
+    update_contact_sync,
+    update_contacts,
+)
 
 __all__ = [
     "MODES",
+    "ChangeResult",
     "Conflict",
+    "ContactChange",
     "ContactMappingSpec",
     "LocationReport",
     "PushConfig",
@@ -25,5 +35,9 @@ __all__ = [
     "open_source",
     "parse_mapping",
     "push",
+    "read_changes",
     "run_push",
+    "update_contact",
+    "update_contact_sync",
+    "update_contacts",
 ]

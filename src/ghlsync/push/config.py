@@ -78,6 +78,13 @@ class PushConfig:
             found.append("--batch-size and --concurrency must be positive")
         if not self.sync.strip():
             found.append("--sync must not be empty")
+        if self.default_region is not None:
+            import phonenumbers
+
+            if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
+                found.append(
+                    f"--default-region {self.default_region!r} is not a region code (US, GB, ...)"
+                )
         if self.duplicates not in ("auto", "allowed", "refused"):
             found.append("--duplicates must be auto, allowed or refused")
         return found

@@ -41,6 +41,7 @@ from ghlsync.errors import (
     RateLimitError,
 )
 from ghlsync.mapping import Problem
+from ghlsync.push._writes import created_since, is_gone, is_ours, iso, kw, messages, tag_set
 from ghlsync.push.ledger import Entry, Ledger
 from ghlsync.push.plan import Action, BatchPlan, RejectedRow
 from ghlsync.push.report import Conflict, LocationReport
@@ -192,10 +193,10 @@ class LocationWriter:
         fields = action.fields
         try:
             answer = await self._call(
-                lambda: self.client.contacts.upsert(self.location_id, **_kw(fields))
+                lambda: self.client.contacts.upsert(self.location_id, **kw(fields))
             )
         except InvalidRequestError as exc:
-            self._failed(action, "api_rejected", _messages(exc))
+            self._failed(action, "api_rejected", messages(exc))
             return None
         contact = answer.get("contact") or {}
         contact_id = str(contact.get("id") or "")
@@ -203,7 +204,7 @@ class LocationWriter:
             self._failed(action, "api_error", "the upsert answer has no contact id")
             return None
         created = bool(answer.get("new"))
-        done = _Done(contact_id, created, _tag_set(contact))
+        done = _Done(contact_id, created, tag_set(contact))
         await self._check_conflict(action, contact, done)
         if created:
             self.report.created += 1
@@ -246,7 +247,7 @@ class LocationWriter:
         try:
             answer = await self._call(
                 lambda: self.client.contacts.update(
-                    contact_id, location_id=self.location_id, **_kw(fields)
+                    contact_id, location_id=self.location_id, **kw(fields)
                 )
             )
         except DuplicateContactError as exc:
@@ -262,7 +263,7 @@ class LocationWriter:
             )
             return None
         except (NotFoundError, InvalidRequestError) as exc:
-            if _is_gone(exc):
+            if is_gone(exc):
                 # deleted in HighLevel since: write it again as a new row
                 action.kind = "create"
                 action.fields = dict(action.contact.fields)
@@ -273,10 +274,10 @@ class LocationWriter:
                     if self.options.duplicates_allowed
                     else self._upsert(action)
                 )
-            self._failed(action, "api_rejected", _messages(exc))
+            self._failed(action, "api_rejected", messages(exc))
             return None
         self.report.updated += 1
-        return _Done(contact_id, False, _tag_set(answer.get("contact") or {}))
+        return _Done(contact_id, False, tag_set(answer.get("contact") or {}))
 
     async def _create(self, action: Action) -> _Done | None:
         """``POST /contacts/`` with the tags (the contact is new); reconciled, never doubled."""
@@ -295,7 +296,7 @@ class LocationWriter:
             since = pending if pending is not None and attempt == 1 else self._clock()
             try:
                 answer = await self._call(
-                    lambda: self.client.contacts.create(self.location_id, tags=tags, **_kw(fields))
+                    lambda: self.client.contacts.create(self.location_id, tags=tags, **kw(fields))
                 )
             except OutcomeUnknownError:
                 found = await self._find_created(action, since, wait=True)
@@ -314,12 +315,12 @@ class LocationWriter:
                 return None
             except InvalidRequestError as exc:
                 self._clear_intent(action)
-                self._failed(action, "api_rejected", _messages(exc))
+                self._failed(action, "api_rejected", messages(exc))
                 return None
             contact = answer.get("contact") or {}
             if answer.get("reconciled"):
                 # the client's own duplicate lookup found *a* contact: ours only if it is new
-                if not (_created_since(contact, since) and _is_ours(contact, action)):
+                if not (created_since(contact, since) and is_ours(contact, action)):
                     found = await self._find_created(action, since, wait=True)
                     if found is None:
                         if attempt == 1:
@@ -350,7 +351,7 @@ class LocationWriter:
         field_name, value = ("email", email) if email else ("phone", phone)
         if not value:
             return None
-        cutoff = _iso(since - 1.0)
+        cutoff = iso(since - 1.0)
         filters = [
             {"field": field_name, "operator": "eq", "value": value},
             {"field": "dateAdded", "operator": "range", "value": {"gte": cutoff}},
@@ -362,10 +363,10 @@ class LocationWriter:
                     self.location_id, filters=filters, page_limit=10
                 )
             )
-            contacts = [c for c in answer.get("contacts") or [] if _is_ours(c, action)]
+            contacts = [c for c in answer.get("contacts") or [] if is_ours(c, action)]
             if contacts:
                 contact = min(contacts, key=lambda c: str(c.get("dateAdded") or ""))
-                tags = _tag_set(contact) or frozenset()
+                tags = tag_set(contact) or frozenset()
                 return _Done(str(contact["id"]), True, tags, owned_now=tags & action.contact.tags)
             if not wait or self._clock() >= deadline:
                 return None
@@ -466,13 +467,17 @@ class LocationWriter:
         )
         if final:
             entry.tags_wanted = action.contact.tags
-            entry.tags_owned = (owned_before - action.tags_remove) | result.owned_now
+            claimed = action.tags_add - result.tags_now if result.tags_now is not None else set()
+            entry.tags_owned = (owned_before - action.tags_remove) | result.owned_now | claimed
             entry.todo = None
         else:
             entry.tags_wanted = previous.tags_wanted if previous else frozenset()
             if result.created and result.owned_now:
                 entry.tags_wanted = entry.tags_wanted | result.owned_now
-            entry.tags_owned = owned_before | result.owned_now
+            # tags about to be added that the contact did not have are ours: claimed now, so a
+            # crash before the tag call's answer is recorded does not disown them
+            claimed = action.tags_add - result.tags_now if result.tags_now is not None else set()
+            entry.tags_owned = owned_before | result.owned_now | claimed
             entry.todo = {"add": sorted(action.tags_add), "remove": sorted(action.tags_remove)}
         return entry
 
@@ -490,63 +495,3 @@ class LocationWriter:
         self._rejects(
             self.location_id, [RejectedRow(action.row, (Problem(field, reason, detail),))]
         )
-
-
-def _kw(fields: dict[str, Any]) -> dict[str, Any]:
-    """Wire fields as keyword arguments of the contacts resource (which converts
-    snake_case back to the wire): ``customFields`` and the rest pass through as they are."""
-    out: dict[str, Any] = {}
-    for name, value in fields.items():
-        out[_SNAKE.get(name, name)] = value
-    return out
-
-
-_SNAKE = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "customFields": "custom_fields",
-    "postalCode": "postal_code",
-    "companyName": "company_name",
-    "dateOfBirth": "date_of_birth",
-    "assignedTo": "assigned_to",
-    "dndSettings": "dnd_settings",
-}
-
-
-def _tag_set(contact: dict[str, Any]) -> frozenset[str] | None:
-    tags = contact.get("tags")
-    return frozenset(str(t) for t in tags) if isinstance(tags, list) else None
-
-
-def _messages(exc: APIError) -> str:
-    return "; ".join(exc.messages) or str(exc)
-
-
-def _is_gone(exc: APIError) -> bool:
-    text = " ".join(exc.messages).lower()
-    return exc.status == 404 or "not found" in text or "deleted" in text
-
-
-def _iso(epoch_s: float) -> str:
-    import datetime as dt
-
-    moment = dt.datetime.fromtimestamp(epoch_s, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _created_since(contact: dict[str, Any], since: float) -> bool:
-    added = str(contact.get("dateAdded") or "")
-    return bool(added) and added >= _iso(since - 1.0)
-
-
-_COMPARED = ("firstName", "lastName")  # in every contact shape, search rows included
-
-
-def _is_ours(contact: dict[str, Any], action: Action) -> bool:
-    """Whether ``contact`` carries what our create sent (names and tags, which search rows
-    carry too): a contact someone else made with the same email about then does not."""
-    for name in _COMPARED:
-        if name in action.fields and contact.get(name) != action.fields[name]:
-            return False
-    tags = contact.get("tags")
-    return action.contact.tags <= set(tags if isinstance(tags, list) else ())

@@ -75,7 +75,7 @@ def test_kill_9_at_random_points_then_rerun_no_duplicate_no_loss(
     server: EmulatorServer, tmp_path: Path, home: Path
 ) -> None:
     set_duplicates(server, True)  # the hard case: a create resent would be a duplicate
-    admin(server, "PUT", "/settings", json={"faults": "slow:1.0@0.03s", "searchIndexDelayMs": 500})
+    admin(server, "PUT", "/settings", json={"faults": "slow:1.0@0.06s", "searchIndexDelayMs": 500})
     rows = people(80)
     source = write_csv(tmp_path / "p.csv", rows)
     mapping = tmp_path / "m.yaml"
