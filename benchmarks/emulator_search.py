@@ -182,6 +182,14 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--search-delay-ms",
+        type=int,
+        default=0,
+        help="the search index lag (HighLevel's, on by default in the emulator: 2000); 0 here "
+        "keeps figures comparable with earlier runs",
+    )
+    parser.add_argument("--no-socket", action="store_true", help="in-process figures only")
     args = parser.parse_args()
 
     print(
@@ -201,12 +209,17 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {location['token']}", "Version": "2021-07-28"}
     contacts = store.contacts(location["id"])
     mix = bodies(location["id"], samples_of(contacts), args.requests)
-    # the search index lag (on by default, as HighLevel's) off: figures stay comparable
     settings = EmulatorSettings(
-        seed=args.seed, rate_limit=None, daily_limit=None, search_index_delay_ms=0
+        seed=args.seed,
+        rate_limit=None,
+        daily_limit=None,
+        search_index_delay_ms=args.search_delay_ms,
     )
+    print(f"search index lag: {args.search_delay_ms} ms")
     app = create_app(store, settings)
     report("in-process (ASGITransport)", asyncio.run(in_process(app, headers, mix)))
+    if args.no_socket:
+        return
     with EmulatorServer(settings=settings, store=store) as server:
         report("real socket (uvicorn, keep-alive)", over_socket(server.base_url, headers, mix))
 

@@ -208,6 +208,7 @@ SAMPLES: dict[str, Sample] = {
     "payments.iterate_transactions": lambda c: c.payments.iterate_transactions(L),
     "objects.list": lambda c: c.objects.list(L),
     "objects.get": lambda c: c.objects.get("custom_objects.pet", L, fetch_properties=True),
+    "objects.fields": lambda c: c.objects.fields("custom_objects.pet", L),
     "objects.record_pages": lambda c: c.objects.record_pages("custom_objects.pet", L),
     "objects.iterate_records": lambda c: c.objects.iterate_records("custom_objects.pet", L),
     "objects.get_record": lambda c: c.objects.get_record("custom_objects.pet", "r1", L),

@@ -23,6 +23,7 @@ REQUIRED_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/calendars/"): "calendars.readonly",
     ("GET", "/calendars/events"): "calendars/events.readonly",
     ("GET", "/campaigns/"): "campaigns.readonly",
+    ("GET", "/custom-fields/object-key/{objectKey}"): "locations/customFields.readonly",
     ("GET", "/contacts/"): "contacts.readonly",
     ("POST", "/contacts/"): "contacts.write",
     ("POST", "/contacts/search"): "contacts.readonly",

@@ -31,6 +31,16 @@ async def read_custom_objects(ctx: ReadContext) -> AsyncIterator[Page]:
     yield Page([s for s in schemas if isinstance(s, Mapping) and not s.get("standard")])
 
 
+async def read_object_fields(ctx: ReadContext) -> AsyncIterator[Page]:
+    """The fields of every custom object (custom fields v2), object by object."""
+    keys = await _custom_keys(ctx)
+    yield Page([])  # the objects list
+    for key in keys:
+        answer = await ctx.client.objects.fields(key, ctx.location_id)
+        fields = answer.get("fields") if isinstance(answer, Mapping) else None
+        yield Page(list(fields) if isinstance(fields, list) else [])
+
+
 async def _records(ctx: ReadContext) -> AsyncIterator[tuple[bool, list[Any]]]:
     """(first page of an object?, records) for every custom object, object by object."""
     page_size = min(ctx.options.page_size, 100)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ghlsync.extract import readers_objects as ro
-from ghlsync.extract.stream_types import _B, _DT, _N, _OBJ, _S, _STR_LIST, Stream, obj
+from ghlsync.extract.stream_types import _ARR, _B, _DT, _N, _OBJ, _S, _STR_LIST, Stream, obj
 
 
 def object_table(record: Mapping[str, Any]) -> str | None:
@@ -48,6 +48,31 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
                 "primaryDisplayProperty": _S,
                 "searchableProperties": _STR_LIST,
                 "standard": _B,
+                "dateAdded": _DT,
+                "dateUpdated": _DT,
+            }
+        ),
+    ),
+    Stream(
+        name="object_fields",
+        endpoint="GET /custom-fields/object-key/{objectKey} (per custom object)",
+        resource_method="objects.fields",
+        paginator="single (per custom object)",
+        scope="locations/customFields.readonly",
+        also_needs=("objects/schema.readonly",),
+        mode="full",
+        reader=ro.read_object_fields,
+        json_schema=obj(
+            {
+                "name": _S,
+                "fieldKey": _S,
+                "objectKey": _S,
+                "dataType": _S,
+                "parentId": _S,
+                "description": _S,
+                "placeholder": _S,
+                "showInForms": _B,
+                "options": _ARR,
                 "dateAdded": _DT,
                 "dateUpdated": _DT,
             }

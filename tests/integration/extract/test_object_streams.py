@@ -18,6 +18,7 @@ from tests.integration.extract.conftest import config_for, emulator_items
 
 STREAMS = [
     "custom_objects",
+    "object_fields",
     "custom_object_records",
     "associations",
     "relations",
@@ -53,6 +54,7 @@ def test_object_streams_land_in_duckdb_and_follow_changes(
     for location_id in config.locations:
         for kind, table in (
             ("object_records", "object_pet"),
+            ("object_fields", "object_fields"),
             ("associations", "associations"),
             ("relations", "relations"),
             ("custom_values", "custom_values"),

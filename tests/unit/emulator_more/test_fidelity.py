@@ -77,6 +77,7 @@ async def test_contact_list_answers_count(emu: Emu) -> None:
     )
     body = response.json()
     assert body["count"] == len(emu.store.contacts(emu.loc())) and len(body["contacts"]) == 5
+    assert body["traceId"]
 
 
 # --------------------------------------------------------------------------- §4 index lag

@@ -167,3 +167,15 @@ async def test_followers_are_a_contact_write_and_memberships_need_the_target(emu
     members = list(emu.store.collection(emu.loc(), "workflow_members"))
     assert [(m["contactId"], m["workflowId"]) for m in members] == [(contact["id"], workflow["id"])]
     assert members[0]["eventStartTime"] == "2026-06-23T02:30:00.000Z"
+
+
+async def test_literal_segments_are_not_taken_for_ids(emu: Emu) -> None:
+    for method, path in (
+        ("GET", "/associations/relations"),
+        ("PUT", "/associations/key"),
+        ("GET", "/custom-fields/folder"),
+        ("DELETE", "/custom-fields/object-key"),
+    ):
+        response = await _call(emu, method, path, json={})
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["message"] == f"Cannot {method} {path}"

@@ -92,6 +92,15 @@ class ObjectsResource(Resource):
         )
         return cast(dict[str, Any], response)
 
+    async def fields(self, object_key: str, location_id: str) -> dict[str, Any]:
+        """``GET /custom-fields/object-key/{objectKey}``: ``{fields, folders}`` of one object
+        (custom fields v2)."""
+        path = f"/custom-fields/object-key/{segment(object_key)}"
+        response = await self._call(
+            "GET", path, params={"locationId": location_id}, location_id=location_id
+        )
+        return cast(dict[str, Any], response)
+
     def record_pages(
         self, schema_key: str, location_id: str, *, query: str = "", page_size: int = 100
     ) -> PageStream:

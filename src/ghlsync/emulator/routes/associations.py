@@ -190,6 +190,9 @@ async def associations_by_object(request: Request) -> Response:
 
 
 def _association(request: Request, scope: str) -> tuple[Store, str, Entity]:
+    if request.path_params["associationId"] in ("relations", "key", "objectKey"):
+        # a literal path of another route, not an id: HighLevel serves no such route (404)
+        raise ApiError(404, f"Cannot {request.method} {request.url.path}")
     require(request, scope=scope)
     store = store_of(request)
     found = store.find("associations", request.path_params["associationId"])

@@ -633,6 +633,7 @@ async def list_contacts(request: Request) -> Response:
             "contacts": [contact_view(contact) for contact in found],
             # the spec's ContactsSearchSuccessfulResponseDto names ``count`` (GHL-NOTES §4)
             "count": total,
+            "traceId": _trace(),
             "meta": {
                 "total": total,
                 "nextPageUrl": next_url,

@@ -217,6 +217,9 @@ async def create_field(request: Request) -> Response:
 
 
 def _find_field(request: Request, scope: str) -> tuple[Store, str, Entity]:
+    if request.path_params["id"] in ("folder", "object-key"):
+        # a literal path of another route, not an id: HighLevel serves no such route (404)
+        raise ApiError(404, f"Cannot {request.method} {request.url.path}")
     require(request, scope=scope)
     store = store_of(request)
     found = store.find("object_fields", request.path_params["id"])
