@@ -224,50 +224,65 @@ class RedisQueue:
         await self._balance(now, busy_partitions)
         found: dict[tuple[str, str], Group] = {}
         blocked: set[tuple[str, str]] = set(busy)
-        for p in sorted(self._held):
-            stream = self._k("stream", p)
-            entries: list[tuple[str, int]] = []
-            for start in ("0", ">"):
-                answer: Any = await self._redis.xreadgroup(
-                    GROUP, self.consumer, {stream: start}, count=per_group * max(groups, 1)
-                )
-                for _, rows in answer or []:
-                    for entry_id, fields in rows:
-                        eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                        entries.append((eid, int(fields[b"seq"])))
-                if len(entries) >= per_group * groups:
-                    break
-            records = await self._records([seq for _, seq in entries])
-            for (entry_id, _), record in zip(entries, records, strict=True):
-                if record is None or record.state != "pending":
-                    await self._redis.xack(stream, GROUP, entry_id)
+        if not self._held:
+            return []
+        wanted = min(200, per_group * max(groups, 1))
+        entries: list[tuple[int, str, int]] = []  # (partition, entry id, seq)
+        # one round trip per read for every held partition: this worker's pending entries
+        # first (older: retries, a dead worker's claimed entries), then new ones only when the
+        # pending ones do not fill the claim (so the pending list stays short)
+        for start in ("0", ">"):
+            if start == ">" and len(entries) >= wanted + len(busy) * 4:
+                break
+            streams: dict[Any, Any] = {self._k("stream", p): start for p in sorted(self._held)}
+            count = (
+                max(1, wanted // len(streams)) if start == ">" else wanted + len(busy) * per_group
+            )
+            answer: Any = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count)
+            for stream_name, rows in answer or []:
+                name = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
+                partition = int(name.rsplit(":", 1)[1])
+                for entry_id, fields in rows:
+                    eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                    entries.append((partition, eid, int(fields[b"seq"])))
+        records = await self._records([seq for _, _, seq in entries])
+        stale = self._redis.pipeline(transaction=False)
+        has_stale = False
+        for (partition, entry_id, _), record in zip(entries, records, strict=True):
+            if record is None or record.state != "pending":
+                stale.xack(self._k("stream", partition), GROUP, entry_id)
+                has_stale = True
+                continue
+            key = (record.location_id, record.identity)
+            if key in blocked:
+                continue
+            if record.next_at > now:
+                blocked.add(key)  # its oldest event waits: so do the later ones
+                continue
+            record.handle = f"{partition}/{entry_id}"
+            group = found.get(key)
+            if group is None:
+                if len(found) >= groups:
                     continue
-                key = (record.location_id, record.identity)
-                if key in blocked:
-                    continue
-                if record.next_at > now:
-                    blocked.add(key)  # its oldest event waits: so do the later ones
-                    continue
-                record.handle = f"{p}/{entry_id}"
-                group = found.get(key)
-                if group is None:
-                    if len(found) >= groups:
-                        continue
-                    group = found[key] = Group(record.location_id, record.identity, [])
-                if len(group.events) < per_group:
-                    group.events.append(record)
+                group = found[key] = Group(record.location_id, record.identity, [])
+            if len(group.events) < per_group:
+                group.events.append(record)
+        if has_stale:
+            await stale.execute()
         return list(found.values())
 
     async def _settle(self, events: list[QueuedEvent]) -> None:
-        """Acknowledge and remove the stream entries of finished events."""
+        """Acknowledge and remove the stream entries of finished events (one round trip)."""
+        pipe = self._redis.pipeline(transaction=False)
         for event in events:
             if not event.handle:
                 continue
             partition, entry_id = event.handle.split("/", 1)
             stream = self._k("stream", partition)
-            await self._redis.xack(stream, GROUP, entry_id)
-            await self._redis.xdel(stream, entry_id)
-            await self._redis.zrem(self._k("pending", event.location_id), event.seq)
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
+            pipe.zrem(self._k("pending", event.location_id), event.seq)
+        await pipe.execute()
 
     async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
         now = time.time()
