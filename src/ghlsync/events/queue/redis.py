@@ -235,9 +235,7 @@ class RedisQueue:
             if start == ">" and len(entries) >= wanted + len(busy) * 4:
                 break
             streams: dict[Any, Any] = {self._k("stream", p): start for p in sorted(self._held)}
-            count = (
-                max(1, wanted // len(streams)) if start == ">" else wanted + len(busy) * per_group
-            )
+            count = max(1, wanted // len(streams)) if start == ">" else wanted + len(busy) * 4
             answer: Any = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count)
             for stream_name, rows in answer or []:
                 name = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
