@@ -7,13 +7,15 @@
 synchronous=FULL: every 200 is on disk); this process is the load, over loopback: ``--concurrency``
 keep-alive connections each posting ``/v1/batch`` requests of ``--batch`` identify events (the
 SDKs send batches) for ``--seconds``, after a warm-up. Reported: events/s acknowledged,
-requests/s, p50/p99 time to acknowledge a request, and a run with single ``/v1/track`` calls.
+requests/s, p50/p99 time to acknowledge a request, the server process's CPU per event (from
+``/proc``: what the figure would be on an idle core), and a run with single ``/v1/identify`` calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -58,6 +60,12 @@ async def load(url: str, seconds: float, batch: int, concurrency: int) -> tuple[
     return sent, latencies
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -71,14 +79,17 @@ def main() -> int:
         try:
             asyncio.run(load(url, 2.0, args.batch, args.concurrency))  # warm-up
             for batch, concurrency in ((args.batch, args.concurrency), (1, args.concurrency)):
+                cpu_before = cpu_seconds(serve.pid)
                 started = time.perf_counter()
                 sent, latencies = asyncio.run(load(url, args.seconds, batch, concurrency))
                 elapsed = time.perf_counter() - started
+                cpu = cpu_seconds(serve.pid) - cpu_before
                 print(
                     f"batch={batch:<3} concurrency={concurrency}: {sent / elapsed:,.0f} events/s, "
                     f"{len(latencies) / elapsed:,.0f} requests/s, ack p50 "
                     f"{percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms "
-                    f"({sent} events in {elapsed:.1f} s)"
+                    f"({sent} events in {elapsed:.1f} s); server CPU {cpu / sent * 1e6:.0f} us/event "
+                    f"= {sent / cpu:,.0f} events per CPU-second"
                 )
         finally:
             stop(serve)
