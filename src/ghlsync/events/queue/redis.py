@@ -378,6 +378,29 @@ class RedisQueue:
             await self._redis.srem(self._k("dead"), record.seq)
         return len(records)
 
+    async def prune(self, older_than: float) -> int:
+        """Forget delivered and dropped records received before ``older_than`` (epoch s),
+        walking up from a stored low-water mark; pending and dead records are kept."""
+        low = int(await self._redis.get(self._k("pruned")) or 0)
+        top = int(await self._redis.get(self._k("seq")) or 0)
+        removed = 0
+        while low < top:
+            seqs = list(range(low + 1, min(top, low + 1000) + 1))
+            records = await self._records(seqs)
+            done = [
+                r.seq
+                for r in records
+                if r and r.state in ("delivered", "dropped") and r.received_at < older_than
+            ]
+            young = next((r for r in records if r and r.received_at >= older_than), None)
+            if done:
+                removed += int(await self._redis.hdel(self._k("events"), *map(str, done)))
+            if young is not None:
+                break
+            low = seqs[-1]
+            await self._redis.set(self._k("pruned"), low)
+        return removed
+
     async def close(self) -> None:
         for p in list(self._held):
             await self._release(keys=[self._k("lease", p)], args=[self.consumer])
