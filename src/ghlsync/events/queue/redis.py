@@ -226,23 +226,32 @@ class RedisQueue:
         blocked: set[tuple[str, str]] = set(busy)
         if not self._held:
             return []
-        wanted = min(200, per_group * max(groups, 1))
+        held = sorted(self._held)
         entries: list[tuple[int, str, int]] = []  # (partition, entry id, seq)
-        # one round trip per read for every held partition: this worker's pending entries
-        # first (older: retries, a dead worker's claimed entries), then new ones only when the
-        # pending ones do not fill the claim (so the pending list stays short)
-        for start in ("0", ">"):
-            if start == ">" and len(entries) >= wanted + len(busy) * 4:
-                break
-            streams: dict[Any, Any] = {self._k("stream", p): start for p in sorted(self._held)}
-            count = max(1, wanted // len(streams)) if start == ">" else wanted + len(busy) * 4
-            answer: Any = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count)
+        # this worker's pending entries first (older: retries, a dead worker's claimed entries),
+        # a few per partition; then new entries, only from partitions whose pending list was
+        # read to its end (per-identity order), and only about as many as the claim can take,
+        # so the pending lists stay short and a claim parses tens of entries, not thousands
+        pending_count = max(8, math.ceil((groups * 8 + len(busy) * 4) / len(held)))
+        drained: list[int] = []
+        answer: Any = await self._redis.xreadgroup(
+            GROUP, self.consumer, {self._k("stream", p): "0" for p in held}, count=pending_count
+        )
+        returned: dict[int, int] = {}
+        for stream_name, rows in answer or []:
+            partition = self._partition(stream_name)
+            returned[partition] = len(rows)
+            for entry_id, fields in rows:
+                entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
+        drained = [p for p in held if returned.get(p, 0) < pending_count]
+        if drained:
+            new_count = max(1, math.ceil(groups * 4 / len(drained)))
+            streams: dict[Any, Any] = {self._k("stream", p): ">" for p in drained}
+            answer = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=new_count)
             for stream_name, rows in answer or []:
-                name = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
-                partition = int(name.rsplit(":", 1)[1])
+                partition = self._partition(stream_name)
                 for entry_id, fields in rows:
-                    eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                    entries.append((partition, eid, int(fields[b"seq"])))
+                    entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
         records = await self._records([seq for _, _, seq in entries])
         stale = self._redis.pipeline(transaction=False)
         has_stale = False
@@ -268,6 +277,13 @@ class RedisQueue:
         if has_stale:
             await stale.execute()
         return list(found.values())
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def _partition(self, stream_name: Any) -> int:
+        return int(self._text(stream_name).rsplit(":", 1)[1])
 
     async def _settle(self, events: list[QueuedEvent]) -> None:
         """Acknowledge and remove the stream entries of finished events (one round trip)."""
