@@ -4,8 +4,9 @@ Each bucket (rate-limit owner, resource) is a sorted set of call times in Redis;
 drops the entries older than the window and either records the call (there is room) or answers
 how long to wait, atomically, with Redis' own clock (``TIME``), so processes on machines whose
 clocks differ still agree. The window is ``interval + margin_s``: a call is counted when its
-budget is taken, HighLevel counts it when it arrives, a little later; the margin keeps the two
-windows from overlapping into a 429. The daily count is a per-UTC-day counter that expires. When an answer says
+budget is taken, HighLevel counts it when it arrives, a little later: when the answer comes the
+call's stamp moves to the answer time, and the margin covers calls still in flight, so the two
+windows do not overlap into a 429. The daily count is a per-UTC-day counter that expires. When an answer says
 ``X-RateLimit-Remaining: 0`` (HighLevel's window, by its clock, is full), a shared hold makes
 every process wait one interval.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,11 +60,22 @@ local spent = tonumber(redis.call('GET', KEYS[2]) or '0')
 if spent >= daily then
   return {2, 0, spent}
 end
-redis.call('ZADD', KEYS[1], now_ms, ARGV[4] .. ':' .. now_ms)
+redis.call('ZADD', KEYS[1], now_ms, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window * 2)
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], 172800)
 return {0, 0, used + 1}
+"""
+
+
+# KEYS[1] window zset; ARGV member: move the call's stamp to now (its answer time)
+_ANSWERED = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local now = redis.call('TIME')
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('ZADD', KEYS[1], 'XX', now_ms, ARGV[1])
+end
+return 0
 """
 
 
@@ -94,6 +107,8 @@ class RedisLimiter:
         self.margin_s = margin_s
         self.prefix = prefix
         self._script = self._redis.register_script(_ACQUIRE)
+        self._answered = self._redis.register_script(_ANSWERED)
+        self._outstanding: dict[BucketKey, deque[str]] = {}
         self._member = uuid.uuid4().hex[:12]
         self._counter = 0
         self._snapshots: dict[BucketKey, BudgetSnapshot] = {}
@@ -111,11 +126,12 @@ class RedisLimiter:
         window_ms = int((self.interval + self.margin_s) * 1000)
         while True:
             self._counter += 1
+            member = f"{self._member}:{self._counter}"
             verdict, wait_ms, used = await self._script(
-                keys=self._keys(key),
-                args=[self.burst, window_ms, self.daily, f"{self._member}:{self._counter}"],
+                keys=self._keys(key), args=[self.burst, window_ms, self.daily, member]
             )
             if int(verdict) == 0:
+                self._outstanding.setdefault(key, deque()).append(member)
                 known = self._snapshots.get(key)
                 self._snapshots[key] = BudgetSnapshot(
                     remaining=max(0, self.burst - int(used)),
@@ -131,7 +147,12 @@ class RedisLimiter:
             await asyncio.sleep(max(0.001, int(wait_ms) / 1000.0))
 
     async def observe(self, key: BucketKey, headers: Mapping[str, str]) -> None:
-        """Keep what HighLevel says for ``snapshot``; the shared window stays authoritative."""
+        """Move the oldest outstanding call's stamp to its answer time (HighLevel counted it on
+        arrival, between the two: the shared window stays on the safe side), keep what the
+        headers say for ``snapshot``, and hold every process when they say 0 remaining."""
+        waiting = self._outstanding.get(key)
+        if waiting:
+            await self._answered(keys=self._keys(key)[:1], args=[waiting.popleft()])
         lowered = {k.lower(): v for k, v in headers.items()}
 
         def number(name: str, default: int) -> int:

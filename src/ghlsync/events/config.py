@@ -190,11 +190,14 @@ class EventsConfig(_Frozen):
         cls, location_id: str, write_key: str, *, admin_key: str | None = None, **options: Any
     ) -> EventsConfig:
         """The one-source config of ``ghlsync serve --location ID --write-key KEY``."""
-        source = Source(
-            name="default", location_id=location_id, write_key_sha256=hash_key(write_key)
-        )
+        source = {
+            "name": "default",
+            "location_id": location_id,
+            "write_key_sha256": hash_key(write_key),
+        }
         admin = hash_key(admin_key) if admin_key else None
-        return cls(sources=(source,), admin_key_sha256=admin, **options)
+        raw = {"sources": [source], "admin_key_sha256": admin, **options}
+        return parse_config(raw, where="options")
 
 
 def load_config(path: Path) -> EventsConfig:

@@ -235,8 +235,13 @@ class WebhookReceiver:
         if not self.service.settings.token_store_path.exists():
             return "no token store"
         store = TokenStore.from_settings(self.service.settings)
+        removed = 0
         try:
-            removed = store.delete("location", location_id=location)
+            for info in store.list():
+                if info.kind == "location" and info.location_id == location:
+                    removed += store.delete(
+                        "location", company_id=info.company_id, location_id=location
+                    )
         finally:
             store.close()
         return "location token removed" if removed else "no location token"

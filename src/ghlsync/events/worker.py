@@ -40,6 +40,10 @@ from ghlsync.mapping import ContactMapping, compile_mapping, field_defs
 
 log = logging.getLogger("ghlsync.events.worker")
 
+#: delivered and dropped events are kept this long (messageId dedupe, the debugger), then pruned
+RETENTION_S = 7 * 86400
+PRUNE_EVERY_S = 600.0
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -108,7 +112,11 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks: set[asyncio.Task[None]] = set()
+        pruned_at = 0.0
         while not stop.is_set():
+            if self.now() - pruned_at > PRUNE_EVERY_S:
+                pruned_at = self.now()
+                await self._prune()
             free = self.concurrency - len(tasks)
             groups = []
             if free > 0:
@@ -136,6 +144,19 @@ class DeliveryWorker:
                     waiter.cancel()
         if tasks:  # graceful drain: finish what was sent, claim nothing new
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _prune(self) -> None:
+        """Forget delivered/dropped events past ``RETENTION_S`` (the dedupe window)."""
+        prune = getattr(self.queue, "prune", None)
+        if prune is None:
+            return
+        try:
+            removed = await prune(self.now() - RETENTION_S)
+        except Exception:
+            log.exception("pruning old events failed")
+            return
+        if removed:
+            log.info("forgot %d delivered/dropped event(s) older than 7 days", removed)
 
     async def _deliver_guarded(self, group: Group) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def test_debug_page_shows_calls_mapping_and_dlq_live(
             shown = detail.inner_text()
             assert "page@example.com" in shown and "POST /contacts/upsert" in shown
             assert "firstName" in shown
-            shot = tmp_path / "debugger.png"
+            shot = Path(os.environ.get("GHLSYNC_DEBUG_SHOT", tmp_path / "debugger.png"))
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
             assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -128,9 +128,10 @@ def test_three_workers_one_killed(
             what="every accepted event",
         )
     finally:
-        for worker in workers[1:]:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers[1:]:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
             try:
                 worker.wait(timeout=20)
             except subprocess.TimeoutExpired:

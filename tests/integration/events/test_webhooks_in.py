@@ -185,3 +185,30 @@ def test_rsa_signature_alone_verifies(emulator: EmulatorServer, make_service: An
     assert httpx.post(url, content=body, headers={"x-wh-signature": signature}).status_code == 200
     other = json.dumps(_event()).encode()
     assert httpx.post(url, content=other, headers={"x-wh-signature": signature}).status_code == 401
+
+
+def test_uninstall_removes_the_location_token(
+    emulator: EmulatorServer, make_service: Any, tmp_path: Path
+) -> None:
+    from ghlsync.client.token_store import TokenRecord, TokenStore
+
+    running: RunningService = make_service(_config(emulator))
+    settings = running.service.settings
+    store = TokenStore.from_settings(settings)
+    store.put(
+        TokenRecord(kind="location", company_id="C1", location_id="LOC-X", access_token="tok-x")
+    )
+    store.close()
+    body, headers = _signed(_event(type="UNINSTALL", locationId="LOC-X", companyId="C1"))
+    assert (
+        httpx.post(f"{running.url}/webhooks/ghl", content=body, headers=headers).status_code == 200
+    )
+
+    def gone() -> bool:
+        reopened = TokenStore.from_settings(settings)
+        try:
+            return reopened.get("location", company_id="C1", location_id="LOC-X") is None
+        finally:
+            reopened.close()
+
+    wait_for(gone, what="the location token removed")

@@ -224,50 +224,79 @@ class RedisQueue:
         await self._balance(now, busy_partitions)
         found: dict[tuple[str, str], Group] = {}
         blocked: set[tuple[str, str]] = set(busy)
-        for p in sorted(self._held):
-            stream = self._k("stream", p)
-            entries: list[tuple[str, int]] = []
-            for start in ("0", ">"):
-                answer: Any = await self._redis.xreadgroup(
-                    GROUP, self.consumer, {stream: start}, count=per_group * max(groups, 1)
-                )
-                for _, rows in answer or []:
-                    for entry_id, fields in rows:
-                        eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                        entries.append((eid, int(fields[b"seq"])))
-                if len(entries) >= per_group * groups:
-                    break
-            records = await self._records([seq for _, seq in entries])
-            for (entry_id, _), record in zip(entries, records, strict=True):
-                if record is None or record.state != "pending":
-                    await self._redis.xack(stream, GROUP, entry_id)
+        if not self._held:
+            return []
+        held = sorted(self._held)
+        entries: list[tuple[int, str, int]] = []  # (partition, entry id, seq)
+        # this worker's pending entries first (older: retries, a dead worker's claimed entries),
+        # a few per partition; then new entries, only from partitions whose pending list was
+        # read to its end (per-identity order), and only about as many as the claim can take,
+        # so the pending lists stay short and a claim parses tens of entries, not thousands
+        pending_count = max(8, math.ceil((groups * 8 + len(busy) * 4) / len(held)))
+        drained: list[int] = []
+        answer: Any = await self._redis.xreadgroup(
+            GROUP, self.consumer, {self._k("stream", p): "0" for p in held}, count=pending_count
+        )
+        returned: dict[int, int] = {}
+        for stream_name, rows in answer or []:
+            partition = self._partition(stream_name)
+            returned[partition] = len(rows)
+            for entry_id, fields in rows:
+                entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
+        drained = [p for p in held if returned.get(p, 0) < pending_count]
+        if drained:
+            new_count = max(1, math.ceil(groups * 4 / len(drained)))
+            streams: dict[Any, Any] = {self._k("stream", p): ">" for p in drained}
+            answer = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=new_count)
+            for stream_name, rows in answer or []:
+                partition = self._partition(stream_name)
+                for entry_id, fields in rows:
+                    entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
+        records = await self._records([seq for _, _, seq in entries])
+        stale = self._redis.pipeline(transaction=False)
+        has_stale = False
+        for (partition, entry_id, _), record in zip(entries, records, strict=True):
+            if record is None or record.state != "pending":
+                stale.xack(self._k("stream", partition), GROUP, entry_id)
+                has_stale = True
+                continue
+            key = (record.location_id, record.identity)
+            if key in blocked:
+                continue
+            if record.next_at > now:
+                blocked.add(key)  # its oldest event waits: so do the later ones
+                continue
+            record.handle = f"{partition}/{entry_id}"
+            group = found.get(key)
+            if group is None:
+                if len(found) >= groups:
                     continue
-                key = (record.location_id, record.identity)
-                if key in blocked:
-                    continue
-                if record.next_at > now:
-                    blocked.add(key)  # its oldest event waits: so do the later ones
-                    continue
-                record.handle = f"{p}/{entry_id}"
-                group = found.get(key)
-                if group is None:
-                    if len(found) >= groups:
-                        continue
-                    group = found[key] = Group(record.location_id, record.identity, [])
-                if len(group.events) < per_group:
-                    group.events.append(record)
+                group = found[key] = Group(record.location_id, record.identity, [])
+            if len(group.events) < per_group:
+                group.events.append(record)
+        if has_stale:
+            await stale.execute()
         return list(found.values())
 
+    @staticmethod
+    def _text(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def _partition(self, stream_name: Any) -> int:
+        return int(self._text(stream_name).rsplit(":", 1)[1])
+
     async def _settle(self, events: list[QueuedEvent]) -> None:
-        """Acknowledge and remove the stream entries of finished events."""
+        """Acknowledge and remove the stream entries of finished events (one round trip)."""
+        pipe = self._redis.pipeline(transaction=False)
         for event in events:
             if not event.handle:
                 continue
             partition, entry_id = event.handle.split("/", 1)
             stream = self._k("stream", partition)
-            await self._redis.xack(stream, GROUP, entry_id)
-            await self._redis.xdel(stream, entry_id)
-            await self._redis.zrem(self._k("pending", event.location_id), event.seq)
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
+            pipe.zrem(self._k("pending", event.location_id), event.seq)
+        await pipe.execute()
 
     async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
         now = time.time()
@@ -364,6 +393,29 @@ class RedisQueue:
             await self._redis.xadd(self._k("stream", partition), {"seq": record.seq})
             await self._redis.srem(self._k("dead"), record.seq)
         return len(records)
+
+    async def prune(self, older_than: float) -> int:
+        """Forget delivered and dropped records received before ``older_than`` (epoch s),
+        walking up from a stored low-water mark; pending and dead records are kept."""
+        low = int(await self._redis.get(self._k("pruned")) or 0)
+        top = int(await self._redis.get(self._k("seq")) or 0)
+        removed = 0
+        while low < top:
+            seqs = list(range(low + 1, min(top, low + 1000) + 1))
+            records = await self._records(seqs)
+            done = [
+                r.seq
+                for r in records
+                if r and r.state in ("delivered", "dropped") and r.received_at < older_than
+            ]
+            young = next((r for r in records if r and r.received_at >= older_than), None)
+            if done:
+                removed += int(await self._redis.hdel(self._k("events"), *map(str, done)))
+            if young is not None:
+                break
+            low = seqs[-1]
+            await self._redis.set(self._k("pruned"), low)
+        return removed
 
     async def close(self) -> None:
         for p in list(self._held):

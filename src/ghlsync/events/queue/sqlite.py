@@ -213,7 +213,7 @@ class SQLiteQueue:
                         continue
                     group = found[key] = Group(row[2], row[4], [])
                 if len(group.events) < per_group:
-                    group.events.append(_row(row))
+                    group.events.append(_row(row))  # bodies decoded only for claimed rows
             return list(found.values())
 
         return await self._call(read)

@@ -1,0 +1,44 @@
+"""``ghlsync serve`` / ``ghlsync events`` refuse bad input with one line and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ghlsync.cli import app as root_app
+from ghlsync.cli import events as events_cli
+from ghlsync.events import hash_key
+
+
+def _cli(*args: str) -> object:
+    if not any(c.name == "events" for c in root_app.registered_groups):
+        events_cli.register(root_app)
+    return CliRunner().invoke(root_app, list(args))
+
+
+def test_serve_without_a_source_is_one_line_exit_2() -> None:
+    result = _cli("serve")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    output = result.output  # type: ignore[attr-defined]
+    assert "nothing to serve" in output and "--write-key" in output and "Traceback" not in output
+
+
+def test_serve_config_with_unknown_key_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "serve.yaml"
+    config.write_text(
+        "sources:\n  - {name: web, location_id: L, write_key_sha256: "
+        f"{hash_key('k')}, colour: blue}}\n"
+    )
+    result = _cli("serve", "--config", str(config))
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "sources.0.colour" in result.output and "Traceback" not in result.output  # type: ignore[attr-defined]
+    missing = _cli("serve", "--config", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 2 and "cannot read" in missing.output  # type: ignore[attr-defined]
+    bad_queue = _cli("serve", "--location", "L", "--write-key", "k", "--queue", "kafka://x")
+    assert bad_queue.exit_code == 2 and "queue" in bad_queue.output  # type: ignore[attr-defined]
+
+
+def test_hash_key_prints_the_digest() -> None:
+    result = _cli("events", "hash-key", "my-key")
+    assert result.exit_code == 0 and result.output.strip() == hash_key("my-key")  # type: ignore[attr-defined]
