@@ -118,6 +118,33 @@ def command(config: Path, destination: Destination, pipelines: Path, refresh: bo
     return cmd
 
 
+def pipeline_lock_file(destination: Destination, pipelines: Path) -> Path:
+    from ghlsync.extract.run import destination_for, pipeline_name_for
+
+    name = pipeline_name_for(destination_for(destination.url).identity, destination.dataset)
+    return pipelines / f"{name}.lock"
+
+
+def holder_of(
+    pair: list[subprocess.Popen[bytes]], lock_files: set[Path], timeout: float = 120.0
+) -> subprocess.Popen[bytes] | None:
+    """The run of ``pair`` that took the pipeline's lock (its pid is in the lock file)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in lock_files:
+            try:
+                pid = json.loads(path.read_text() or "{}").get("pid")
+            except (OSError, ValueError):
+                pid = None
+            for process in pair:
+                if process.pid == pid and process.poll() is None:
+                    return process
+        if all(process.poll() is not None for process in pair):
+            return None
+        time.sleep(0.02)
+    return None
+
+
 def verify(base_url: str, locations: list[str], destination: Destination) -> dict[str, int]:
     contacts = upstream(base_url, locations, "contacts")
     opportunities = upstream(base_url, locations, "opportunities")
@@ -167,6 +194,9 @@ def main() -> None:
     exits: collections.Counter[str] = collections.Counter()
     totals: collections.Counter[str] = collections.Counter()
     needed_hand, kills, durations = 0, 0, []
+    held: list[float] = []  # seconds from taking the pipeline's lock to exit 0
+    kill_moments: list[float] = []  # seconds after the victim took the lock
+    lock_files = {pipeline_lock_file(destination, d) for d in pipelines}
     started = time.monotonic()
     try:
         first = subprocess.run(
@@ -187,12 +217,22 @@ def main() -> None:
                 )
                 for i in range(2)
             ]
-            if rng.random() < args.kill_rate:
-                victim = rng.choice(pair)
-                time.sleep(rng.uniform(0.5, 7.0))
-                if victim.poll() is None:
-                    victim.send_signal(signal.SIGKILL)
+            holder = holder_of(pair, lock_files)
+            if rng.random() < args.kill_rate and holder is not None:
+                # a random moment of the run that holds the pipeline (its dlt phases, not
+                # Python's start-up): up to 1.2x how long earlier holders held it
+                held_for = 1.2 * (sorted(held)[len(held) // 2] if held else 6.0)
+                moment = rng.uniform(0.0, held_for)
+                time.sleep(moment)
+                if holder.poll() is None:
+                    holder.send_signal(signal.SIGKILL)
                     kills += 1
+                    kill_moments.append(moment)
+            elif holder is not None:
+                t_lock = time.monotonic()
+                holder.wait(timeout=600)
+                if holder.returncode == 0:
+                    held.append(time.monotonic() - t_lock)
             for process in pair:
                 _, stderr = process.communicate(timeout=600)
                 code = process.returncode
@@ -230,7 +270,11 @@ def main() -> None:
         f"runs in pairs: {sum(exits.values())}, exit codes: {dict(sorted(exits.items()))} "
         "(4 = the pipeline was held by the other run, -9 = killed)"
     )
-    print(f"kill -9 landed: {kills}")
+    print(
+        f"kill -9 landed: {kills}, at {', '.join(f'{m:.1f}' for m in sorted(kill_moments))} s "
+        f"after the victim took the lock (a run held it {min(held, default=0):.1f}-"
+        f"{max(held, default=0):.1f} s when not killed)"
+    )
     print(
         f"rows lost: {totals['lost']}, duplicated: {totals['duplicated']}, "
         f"stale: {totals['stale']}, not upstream: {totals['extra']}"

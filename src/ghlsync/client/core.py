@@ -49,9 +49,9 @@ from ghlsync.config import DEFAULT_BASE_URL, Settings
 from ghlsync.errors import (
     APIError,
     AuthError,
-    ConnectError,
     GHLSyncError,
     MalformedResponseError,
+    NetworkFailureError,
     OutcomeUnknownError,
     RateLimitError,
     RequestTimeoutError,
@@ -462,7 +462,7 @@ def _transport_failure(
             status=status,
         )
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return Failure.UNSENDABLE, ConnectError(
+        return Failure.UNSENDABLE, NetworkFailureError(
             f"{text}: the URL scheme is not http or https",
             method=method,
             path=path,
@@ -477,10 +477,12 @@ def _transport_failure(
             f"{text} waiting for the answer", method=method, path=path
         )
     if isinstance(exc, httpx.ConnectError):
-        return Failure.NOT_SENT, ConnectError(
+        return Failure.NOT_SENT, NetworkFailureError(
             f"{text}: could not connect", method=method, path=path
         )
-    return Failure.MAYBE_SENT, ConnectError(f"{text}: connection lost", method=method, path=path)
+    return Failure.MAYBE_SENT, NetworkFailureError(
+        f"{text}: connection lost", method=method, path=path
+    )
 
 
 def _unknown(

@@ -8,15 +8,9 @@ the pipeline, so this one did not start.
 
 from __future__ import annotations
 
-from ghlsync.errors import GHLSyncError
+from ghlsync.errors import DestinationError, ExtractFailed, GHLSyncError
 
-
-class DestinationError(GHLSyncError):
-    """The destination refused or could not be reached (dlt's step failed)."""
-
-
-class ExtractFailed(GHLSyncError):
-    """Reading failed as a whole (not one location, which the report records): nothing loaded."""
+__all__ = ["DestinationError", "ExtractFailed", "PipelineLocked"]
 
 
 class PipelineLocked(GHLSyncError):

@@ -10,7 +10,7 @@ import pytest
 
 from ghlsync.client import AsyncGHLClient, RetryPolicy
 from ghlsync.client.outage import OutageWatch
-from ghlsync.errors import ConnectError
+from ghlsync.errors import NetworkFailureError
 from tests.unit.client_core.conftest import Script, fail, reply
 
 POLICY = RetryPolicy(max_attempts=5, base_delay=0.5, outage_window_s=300.0)
@@ -67,7 +67,7 @@ async def test_the_run_gives_up_when_the_window_is_over() -> None:
     watch = OutageWatch(lines.append, clock=clock)
     script = Script([fail(httpx.ConnectError)])
     async with _client(script, clock, watch) as client:
-        with pytest.raises(ConnectError):
+        with pytest.raises(NetworkFailureError):
             await client.request("GET", "/users/", location_id="L1")
     waited = clock.now - 1000.0
     assert POLICY.outage_window_s <= waited < POLICY.outage_window_s + POLICY.outage_poll_s
