@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ghlsync.errors import GHLSyncError
 
+__all__ = ["DestinationError", "ExtractFailed", "PipelineLocked"]
+
 
 class DestinationError(GHLSyncError):
     """The destination refused or could not be reached (dlt's step failed)."""

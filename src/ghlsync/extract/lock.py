@@ -110,7 +110,11 @@ def postgres_lock(dsn: str, dataset: str, holder: Holder) -> Iterator[None]:
 
     ``dsn`` holds the password, if any: it is never shown (errors name the dataset only).
     """
-    psycopg2: Any = importlib.import_module("psycopg2")  # dlt's driver (ghlsync[postgres])
+    try:
+        psycopg2: Any = importlib.import_module("psycopg2")  # dlt's driver (ghlsync[postgres])
+    except ImportError:
+        yield  # dlt names the missing driver next, with its install hint
+        return
 
     name = f"ghlsync {holder.pid}@{holder.host} {holder.since}"
     if len(name) > 63:  # PostgreSQL cuts application_name at 63 bytes: keep the time whole
