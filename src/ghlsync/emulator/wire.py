@@ -63,6 +63,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def _max_body_bytes(request: Request) -> int:
+    if request.url.path.startswith("/_emulator/"):
+        # the setting is HighLevel's limit; the admin API that changes it keeps its own
+        return DEFAULT_MAX_BODY_BYTES
     settings = getattr(request.app.state, "settings", None)
     limit = getattr(settings, "max_body_bytes", None)
     return DEFAULT_MAX_BODY_BYTES if limit is None else int(limit)
