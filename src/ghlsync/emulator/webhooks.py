@@ -44,9 +44,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ghlsync.emulator.common import int_param, json_body
+from ghlsync.emulator.common import ApiError, int_param, json_body
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import Store
+from ghlsync.emulator.wire import number_field, string_field
 
 RSA_HEADER = "x-wh-signature"
 ED25519_HEADER = "x-ghl-signature"
@@ -346,23 +347,31 @@ async def config_endpoint(request: Request) -> Response:
         body = await json_body(
             request, allowed={"url", "maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"}
         )
+        # checked before any is applied (422): a wrong type was a 500 (issue 11)
+        url = string_field(body, "url")
+        if url and not url.startswith(("http://", "https://")):
+            raise ApiError(422, ["url must be an http(s) URL"])
+        attempts = number_field(body, "maxAttempts", minimum=1, maximum=100, integer=True)
+        base_ms = number_field(body, "baseDelayMs", minimum=0, maximum=86_400_000)
+        max_ms = number_field(body, "maxDelayMs", minimum=0, maximum=86_400_000)
+        timeout_ms = number_field(body, "timeoutMs", minimum=1, maximum=600_000)
         if "url" in body:
-            config.url = body["url"] or None
+            config.url = url or None
             request.app.state.settings.webhook_url = config.url
-        if "maxAttempts" in body:
-            config.max_attempts = max(1, int(body["maxAttempts"]))
-        if "baseDelayMs" in body:
-            config.base_delay_s = max(0.0, float(body["baseDelayMs"]) / 1000)
-        if "maxDelayMs" in body:
-            config.max_delay_s = max(0.0, float(body["maxDelayMs"]) / 1000)
-        if "timeoutMs" in body:
-            config.timeout_s = max(0.001, float(body["timeoutMs"]) / 1000)
+        if attempts is not None:
+            config.max_attempts = attempts
+        if base_ms is not None:
+            config.base_delay_s = base_ms / 1000
+        if max_ms is not None:
+            config.max_delay_s = max_ms / 1000
+        if timeout_ms is not None:
+            config.timeout_s = timeout_ms / 1000
     return JSONResponse(_config_view(config, dispatcher.settings))
 
 
 async def flush_endpoint(request: Request) -> Response:
     body = await json_body(request, allowed={"timeoutMs"})
-    timeout_s = float(body.get("timeoutMs", 10_000)) / 1000
+    timeout_s = number_field(body, "timeoutMs", minimum=0, maximum=600_000, default=10_000) / 1000
     dispatcher = dispatcher_of(request)
     # wait off the event loop: the delivery thread may be posting back to this very server
     idle = await asyncio.to_thread(dispatcher.wait_idle, timeout_s)
