@@ -140,6 +140,8 @@ def parse_json(raw: bytes | str) -> Any:
     >>> parse_json(b'{"a": [1, 2]}')
     {'a': [1, 2]}
     """
+    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    shallow = raw_bytes.count(b"[") + raw_bytes.count(b"{") <= MAX_DEPTH
     try:
         data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
@@ -150,7 +152,8 @@ def parse_json(raw: bytes | str) -> Any:
         raise ApiError(
             400, f"Unexpected token in JSON body: {reason}", error="Bad Request"
         ) from None
-    if depth_of(data) > MAX_DEPTH:
+    # fewer brackets than the limit cannot nest past it (brackets in strings only overcount)
+    if not shallow and depth_of(data) > MAX_DEPTH:
         raise _too_deep()
     return data
 
