@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghlsync.emulator.admin import (
+from ghlsync.emulator.admin_checks import (
     CLOCK_RANGE_S,
     MAX_ANCHOR_MS,
     MAX_SEED_LOCATIONS,
