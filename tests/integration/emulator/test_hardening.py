@@ -235,3 +235,20 @@ def test_admin_token_flag_on_loopback(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
+
+
+@pytest.mark.parametrize("argv", [["extract", "--bogus"], ["auth", "status", "--nope"]])
+def test_a_bad_flag_of_any_command_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """The entry point turns click's usage block into one line for every command group."""
+    from ghlsync.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["ghlsync", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    stderr = capsys.readouterr().err
+    assert exited.value.code == 2
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: No such option"), stderr
+    assert f"Hint: see 'ghlsync {argv[0]}" in lines[0]
