@@ -139,7 +139,8 @@ def _after(template: dict[str, Any], status: int, payload: Any, cursors: dict[st
     assert status in (200, 201), payload
     walk = template.get("_walk")
     if walk:
-        cursors[walk] = payload["searchAfter"]
+        rows = payload["contacts"]
+        cursors[walk] = rows[-1]["searchAfter"] if rows else None  # the last row's cursor
 
 
 async def in_process(
@@ -200,7 +201,10 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {location['token']}", "Version": "2021-07-28"}
     contacts = store.contacts(location["id"])
     mix = bodies(location["id"], samples_of(contacts), args.requests)
-    settings = EmulatorSettings(seed=args.seed, rate_limit=None, daily_limit=None)
+    # the search index lag (on by default, as HighLevel's) off: figures stay comparable
+    settings = EmulatorSettings(
+        seed=args.seed, rate_limit=None, daily_limit=None, search_index_delay_ms=0
+    )
     app = create_app(store, settings)
     report("in-process (ASGITransport)", asyncio.run(in_process(app, headers, mix)))
     with EmulatorServer(settings=settings, store=store) as server:

@@ -48,16 +48,15 @@ def start_emulator(
 def config_for(
     locations: list[dict[str, str]], base_url: str, *, rate: tuple[int, float] | None, **kw: Any
 ) -> ExtractConfig:
-    config = ExtractConfig(
-        locations=[loc["id"] for loc in locations],
+    if rate is not None:
+        kw["burst"], kw["interval"] = rate
+    return ExtractConfig.of(
+        [loc["id"] for loc in locations],
         tokens={loc["id"]: loc["token"] for loc in locations},
         base_url=base_url,
         rate_limit=rate is not None,
         **kw,
     )
-    if rate is not None:
-        config.burst, config.interval = rate
-    return config
 
 
 def counts(base_url: str) -> dict[str, Any]:

@@ -36,11 +36,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def read_only(config: object) -> int:
+    from ghlsync.client.session import open_session
+    from ghlsync.config import Settings
     from ghlsync.extract.config import ExtractConfig
 
     assert isinstance(config, ExtractConfig)
     n = 0
-    async with config.client() as client:
+    async with open_session(Settings.from_env(), config.connection) as session:
+        client = session.client
         for location_id in config.locations:
             async for batch in guarded(
                 client, STREAMS["contacts"], location_id, None, ReadOptions(), FieldKeys(), Report()

@@ -44,13 +44,36 @@ def setup() -> None:
     pyproject = ROOT / "pyproject.toml"
     if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
         target_jsonl()
+        chromium()
         return
     run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
     spec = ["-e", f"{ROOT}[dev]"]
-    if run(BIN / "uv", "pip", "install", "--quiet", "--python", PY, *spec, check=False) != 0:
+    # bytecode compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
+    # run would otherwise recompile ~930 modules (issue 17)
+    uv = [BIN / "uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", PY, *spec]
+    if run(*uv, check=False) != 0:
         run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *spec)
+    # the editable install leaves our own modules uncompiled: compile them too
+    run(PY, "-m", "compileall", "-q", ROOT / "src", check=False)
     STAMP.touch()
     target_jsonl()
+    chromium()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium() -> None:
+    """Debian's ``chromium`` for the event debugger's browser test (Playwright drives it through
+    ``executable_path``); installed with apt-get when missing and possible (root, Debian)."""
+    if CHROMIUM.exists() or os.name == "nt" or not Path("/usr/bin/apt-get").exists():
+        return
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if prefix and run("sudo", "-n", "true", check=False) != 0:
+        print("chromium is missing and apt-get needs root: the browser test will be skipped")
+        return
+    run(*prefix, "apt-get", "update", "-qq", check=False)
+    run(*prefix, "apt-get", "install", "-y", "-qq", "chromium", check=False)
 
 
 def target_jsonl() -> Path:

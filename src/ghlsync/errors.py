@@ -1,23 +1,30 @@
 """The one error tree of ghlsync.
 
-    GHLSyncError                      root of everything ghlsync raises on purpose
-    ├── ConfigError                   bad settings, missing credentials, unreadable state
+    GHLSyncError                      root of everything ghlsync raises on purpose (.hint)
+    ├── ConfigError                   bad settings, config, CLI input or credentials; before I/O
     │   └── RateLimitStateError       the daily rate-limit counts file cannot be read or written
     ├── TokenStoreError               the token store cannot be read, written or decrypted
-    ├── TransportError                no HTTP answer at all (the request may or may not have arrived)
-    │   ├── RequestTimeoutError           connect/read/write/pool timeout
-    │   └── ConnectError              refused, reset, DNS, TLS
-    ├── APIError                      HighLevel answered with an error status
-    │   ├── ValidationError           400 / 422: the server's messages say which field
+    ├── TransportError                no HTTP answer at all: .method .path (may have arrived)
+    │   ├── RequestTimeoutError       connect/read/write/pool timeout
+    │   └── NetworkFailureError       refused, reset, DNS, TLS, a base URL that is not http(s)
+    ├── APIError                      HighLevel answered >= 400: .status .method .path .trace_id
+    │   ├── InvalidRequestError       400 / 422: the server's messages say which field
     │   │   └── DuplicateContactError 400 on create: a contact with that email/phone exists
-    │   ├── AuthError                 401: expired / invalid token, or missing scope
+    │   ├── AuthError                 401: expired / invalid token, or missing scope (.reason)
     │   ├── ForbiddenError            403: token belongs to another sub-account
     │   ├── NotFoundError             404
     │   ├── RateLimitError            429 after retries, or the daily budget is spent
     │   └── ServerError               5xx after retries
     ├── MalformedResponseError        a 2xx whose body is not the JSON promised
+    │   ├── PaginationLoopError       the server repeated a page or a cursor (paging never ends)
+    │   └── PaginationError           paging cannot go on without losing records
     ├── InvalidValueError             a value ghlsync refuses before sending (bad email, phone...)
-    └── OutcomeUnknownError           a non-idempotent write may or may not have happened
+    ├── OutcomeUnknownError           a non-idempotent write may or may not have happened
+    ├── DestinationError              extract: the warehouse refused or was unreachable (dlt step)
+    └── ExtractFailed                 extract: reading failed as a whole; nothing was loaded
+
+``DestinationError`` and ``ExtractFailed`` live in ``ghlsync.extract.failures`` (the extract's
+run-level errors); every other class is here. ``ghlsync`` exports them all.
 
 Every error carries a one-line ``hint`` a user can act on. No error message, ``repr`` or
 ``str`` may contain a token, secret or Authorization header: build messages from method, path,
@@ -138,7 +145,9 @@ class RequestTimeoutError(TransportError):
     default_hint = "HighLevel did not answer in time; raise the timeout or retry later"
 
 
-class ConnectError(TransportError):
+class NetworkFailureError(TransportError):
+    """Refused, reset, DNS or TLS failure: no connection carried the request (or it broke)."""
+
     default_hint = "could not connect; check GHL_BASE_URL and that the server is reachable"
 
 
@@ -170,11 +179,13 @@ class APIError(GHLSyncError):
         super().__init__(f"{method} {path} -> {status}: {detail}{trace}", hint=hint)
 
 
-class ValidationError(APIError):
+class InvalidRequestError(APIError):
+    """400 / 422: HighLevel refused the request's content; ``messages`` name the fields."""
+
     default_hint = "fix the fields the server names (a contact needs an email or a phone)"
 
 
-class DuplicateContactError(ValidationError):
+class DuplicateContactError(InvalidRequestError):
     """Create refused because a contact with the same email or phone exists."""
 
     default_hint = "use upsert, or update the existing contact named in the error"
@@ -296,6 +307,22 @@ class OutcomeUnknownError(GHLSyncError):
         super().__init__(f"{method} {path}: outcome unknown: {message}")
 
 
+class PaginationLoopError(MalformedResponseError):
+    """The server handed back a cursor it had already given, or the same page again (it
+    ignored ``skip``/``page``): paging would never end."""
+
+    default_hint = (
+        "HighLevel repeated a page (or its cursor); the records read so far are complete up to"
+        " it. Report it with the path and page shown"
+    )
+
+
+class PaginationError(MalformedResponseError):
+    """Paging cannot go on without losing records (e.g. no ``searchAfter`` past 10,000)."""
+
+    default_hint = "the response lacks the cursor needed for the next page; nothing was skipped"
+
+
 def error_for_status(
     *,
     status: int,
@@ -328,7 +355,7 @@ def error_for_status(
                 matching_field=str(meta.get("matchingField") or "") or None,
                 **common,
             )
-        return ValidationError(**common)
+        return InvalidRequestError(**common)
     if status == 401:
         text = " ".join(messages).lower()
         if "scope" in text:

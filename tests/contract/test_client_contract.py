@@ -206,6 +206,33 @@ SAMPLES: dict[str, Sample] = {
     "payments.iterate_orders": lambda c: c.payments.iterate_orders(L),
     "payments.transaction_pages": lambda c: c.payments.transaction_pages(L, until=NOW.date()),
     "payments.iterate_transactions": lambda c: c.payments.iterate_transactions(L),
+    "objects.list": lambda c: c.objects.list(L),
+    "objects.get": lambda c: c.objects.get("custom_objects.pet", L, fetch_properties=True),
+    "objects.record_pages": lambda c: c.objects.record_pages("custom_objects.pet", L),
+    "objects.iterate_records": lambda c: c.objects.iterate_records("custom_objects.pet", L),
+    "objects.get_record": lambda c: c.objects.get_record("custom_objects.pet", "r1", L),
+    "objects.create_record": lambda c: c.objects.create_record(
+        "custom_objects.pet", L, {"name": "Rex"}, owner=["u1"], followers=[]
+    ),
+    "objects.update_record": lambda c: c.objects.update_record(
+        "custom_objects.pet", "r1", L, {"age": 5}
+    ),
+    "objects.delete_record": lambda c: c.objects.delete_record("custom_objects.pet", "r1", L),
+    "associations.pages": lambda c: c.associations.pages(L, page_size=10),
+    "associations.iterate": lambda c: c.associations.iterate(L),
+    "associations.get": lambda c: c.associations.get("a1", location_id=L),
+    "associations.relation_pages": lambda c: c.associations.relation_pages(
+        "r1", L, association_ids=["a1"]
+    ),
+    "associations.iterate_relations": lambda c: c.associations.iterate_relations("r1", L),
+    "associations.create_relation": lambda c: c.associations.create_relation(L, "a1", "c1", "r1"),
+    "associations.delete_relation": lambda c: c.associations.delete_relation("rel1", L),
+    "custom_values.list": lambda c: c.custom_values.list(L),
+    "custom_values.get": lambda c: c.custom_values.get(L, "v1"),
+    "custom_values.create": lambda c: c.custom_values.create(L, name="Hotline", value="1"),
+    "custom_values.update": lambda c: c.custom_values.update(L, "v1", name="Hotline", value="2"),
+    "custom_values.delete": lambda c: c.custom_values.delete(L, "v1"),
+    "workflows.list": lambda c: c.workflows.list(L),
 }
 
 # -- spec quirks, patched here and nowhere else ------------------------------------------------------
@@ -242,6 +269,11 @@ QUIRKS: dict[tuple[str, str], Quirk] = {
     ("POST", "/contacts/search"): Quirk(
         "SearchBodyV2DTO is empty; check against GHL-NOTES 'Contacts' (page/searchAfter rules)",
         body_schema=CONTACT_SEARCH_BODY,
+    ),
+    ("POST", "/objects/{schemaKey}/records/search"): Quirk(
+        "SearchRecordsBody requires page, pageLimit, query and searchAfter together; page and "
+        "searchAfter are alternatives (the search pages as contact search does, GHL-NOTES §4)",
+        not_required=frozenset({"page", "searchAfter"}),
     ),
     ("GET", "/payments/orders"): Quirk(
         "the spec omits altType, which HighLevel's own examples send with altId (seeds/004)",
@@ -373,6 +405,7 @@ class Sent:
 # not be (docs/client-resources.md "Retry safety").
 RESENDABLE_POSTS = {
     "/contacts/search",
+    "/objects/{schemaKey}/records/search",
     "/contacts/upsert",
     "/opportunities/upsert",
     "/contacts/{contactId}/tags",
@@ -408,6 +441,12 @@ _COLLECTIONS = [
     "pipelines",
     "notes",
     "tasks",
+    "objects",
+    "records",
+    "associations",
+    "relations",
+    "customValues",
+    "workflows",
 ]
 _SINGLES = [
     "contact",
@@ -420,6 +459,8 @@ _SINGLES = [
     "note",
     "task",
     "product",
+    "record",
+    "customValue",
 ]
 
 

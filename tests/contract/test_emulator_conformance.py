@@ -27,6 +27,7 @@ import pytest
 from starlette.routing import Route
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
+from tests.contract._scenario_objects import OBJECT_QUIRKS, exercise_objects
 
 APPS = Path(__file__).resolve().parents[2].parent / "shared" / "ghl-api" / "apps"
 #: the shared schemas the specs' ``../common/common-schemas.json`` refs name (error bodies)
@@ -60,6 +61,9 @@ EXTRA_SPECS = (
     "products",
     "payments",
     "custom-fields",
+    "objects",
+    "associations",
+    "workflows",
 )
 
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -177,6 +181,7 @@ SPEC_QUIRKS: list[tuple[str, tuple[str | int, ...], Any, str]] = [
         for spec in ("forms", "surveys")
         for name in ("nextPage", "prevPage")
     ],
+    *OBJECT_QUIRKS,
 ]
 
 #: emulator routes that are not HighLevel API operations of any spec, with the reason
@@ -343,7 +348,14 @@ def world() -> tuple[Any, Scenario, Any]:
     """A small seeded emulator and the scenario's recorded calls (run once per module)."""
     options = SeedOptions(locations=2, contacts=30, opportunities=20, seed=3)
     store, state = build(options)
-    app = create_app(store, EmulatorSettings(seed=3, rate_limit=None))
+    app = create_app(
+        store,
+        # the scenario writes and reads back at once (no search lag), and drives the filter
+        # search HighLevel closes to public tokens so its 2xx body is checked too
+        EmulatorSettings(
+            seed=3, rate_limit=None, search_index_delay_ms=0, opportunity_filter_search=True
+        ),
+    )
 
     async def run() -> Scenario:
         async with _client(app) as client:
@@ -819,6 +831,7 @@ async def _exercise(s: Scenario, state: Any) -> None:
         headers=agency,
     )
     await s.call("DELETE", c_path, headers=h, contactId=cid)
+    await exercise_objects(s, state)
 
 
 def test_the_validator_checks_error_bodies(specs: Specs) -> None:
@@ -958,14 +971,9 @@ NOT_IMPLEMENTED: list[str] = [
     "DELETE /calendars/schedules/{id}",
     "DELETE /calendars/schedules/{id}/associations/{calendarId}",
     "DELETE /calendars/{calendarId}/notifications/{notificationId}",
-    "DELETE /contacts/{contactId}/campaigns/removeAll",
-    "DELETE /contacts/{contactId}/campaigns/{campaignId}",
-    "DELETE /contacts/{contactId}/followers",
-    "DELETE /contacts/{contactId}/workflow/{workflowId}",
     "DELETE /conversations/messages/email/{emailMessageId}/schedule",
     "DELETE /conversations/messages/{messageId}/schedule",
     "DELETE /locations/{locationId}",
-    "DELETE /locations/{locationId}/customValues/{id}",
     "DELETE /locations/{locationId}/recurring-tasks/{id}",
     "DELETE /locations/{locationId}/templates/{id}",
     "GET /calendars/appointments/{appointmentId}/notes",
@@ -984,8 +992,6 @@ NOT_IMPLEMENTED: list[str] = [
     "GET /conversations/messages/{messageId}/locations/{locationId}/recording",
     "GET /conversations/preferences/custom-subtypes",
     "GET /conversations/preferences/unsubscriptions/status",
-    "GET /locations/{locationId}/customValues",
-    "GET /locations/{locationId}/customValues/{id}",
     "GET /locations/{locationId}/recurring-tasks/{id}",
     "GET /locations/{locationId}/templates",
     "GET /locations/{locationId}/timezones",
@@ -997,9 +1003,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /calendars/schedules",
     "POST /calendars/{calendarId}/notifications",
     "POST /contacts/bulk/business",
-    "POST /contacts/{contactId}/campaigns/{campaignId}",
-    "POST /contacts/{contactId}/followers",
-    "POST /contacts/{contactId}/workflow/{workflowId}",
     "POST /conversations/messages/outbound",
     "POST /conversations/messages/review-reply",
     "POST /conversations/messages/upload",
@@ -1010,7 +1013,6 @@ NOT_IMPLEMENTED: list[str] = [
     "POST /conversations/providers/live-chat/typing",
     "POST /locations/",
     "POST /locations/{locationId}/customFields/upload",
-    "POST /locations/{locationId}/customValues",
     "POST /locations/{locationId}/recurring-tasks",
     "PUT /calendars/appointments/{appointmentId}/notes/{noteId}",
     "PUT /calendars/events/block-slots/{eventId}",
@@ -1023,7 +1025,6 @@ NOT_IMPLEMENTED: list[str] = [
     "PUT /conversations/messages/{messageId}/attachments",
     "PUT /conversations/messages/{messageId}/status",
     "PUT /conversations/preferences/custom-subtypes/{id}",
-    "PUT /locations/{locationId}/customValues/{id}",
     "PUT /locations/{locationId}/recurring-tasks/{id}",
 ]
 
@@ -1205,3 +1206,24 @@ def test_every_operation_refuses_a_bad_token_and_a_bad_version(world: Any, specs
         return problems
 
     assert asyncio.run(run()) == []
+
+
+def test_filter_opportunity_search_answers_the_iam_401_by_default(specs: Specs) -> None:
+    """GHL-NOTES §5 (hl-docs#74): HighLevel's default; the body is a valid documented 401."""
+    store, state = build(SeedOptions(locations=1, contacts=3, opportunities=2, seed=4))
+    app = create_app(store, EmulatorSettings(seed=4, rate_limit=None))
+    headers = {"Authorization": f"Bearer {state.locations[0]['token']}", "Version": "2021-07-28"}
+
+    async def run() -> httpx.Response:
+        async with _client(app) as client:
+            return await client.post(
+                "/opportunities/search",
+                json={"locationId": state.locations[0]["id"], "filters": []},
+                headers=headers,
+            )
+
+    response = asyncio.run(run())
+    assert response.status_code == 401
+    assert "not yet supported by the IAM Service" in response.json()["message"]
+    operation = specs.loaded["opportunities"]["/opportunities/search"]["POST"]
+    assert validates(operation, response) == []

@@ -7,8 +7,8 @@ from ghlsync import errors
 
 def test_status_maps_to_the_right_class() -> None:
     cases = {
-        400: errors.ValidationError,
-        422: errors.ValidationError,
+        400: errors.InvalidRequestError,
+        422: errors.InvalidRequestError,
         401: errors.AuthError,
         403: errors.ForbiddenError,
         404: errors.NotFoundError,

@@ -12,6 +12,7 @@ import typer
 from ghlsync import __version__
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="ghlsync",
     help="Move data in and out of HighLevel: API client, local emulator, warehouse extract.",
     no_args_is_help=True,
@@ -36,11 +37,15 @@ def _root(
 
 def _register() -> None:
     # Imported here so `ghlsync --help` stays fast and a broken group names itself.
-    from ghlsync.cli import auth, emulator, extract
+    from ghlsync.cli import auth, emulator, events, extract, push, quickstart, sql
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(emulator.app, name="emulator")
     extract.register(app)
+    push.register(app)
+    quickstart.register(app)
+    sql.register(app)
+    events.register(app)
 
 
 def main() -> None:

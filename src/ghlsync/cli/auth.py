@@ -13,18 +13,30 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ghlsync.client import admin
 from ghlsync.errors import GHLSyncError
 
-app = typer.Typer(help="Tokens: status, login, location tokens.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from ghlsync.client import admin
+
+app = typer.Typer(
+    rich_markup_mode=None, help="Tokens: status, login, location tokens.", no_args_is_help=True
+)
 
 
 def _fail(exc: GHLSyncError) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(1)
+
+
+def _admin() -> Any:
+    """``ghlsync.client.admin``, imported when a command runs (``--help`` stays fast)."""
+    from ghlsync.client import admin
+
+    return admin
 
 
 def _line(status: admin.TokenStatus) -> str:
@@ -38,7 +50,7 @@ def _line(status: admin.TokenStatus) -> str:
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Which tokens are stored: kind, company, location, expiry and scopes (never the token)."""
     try:
-        rows = admin.token_status()
+        rows = _admin().token_status()
     except GHLSyncError as exc:
         _fail(exc)
         return
@@ -64,7 +76,7 @@ def add_token(
     else:
         token = sys.stdin.readline()
     try:
-        row = admin.add_private_token(location, token, scopes=scopes)
+        row = _admin().add_private_token(location, token, scopes=scopes)
     except GHLSyncError as exc:
         _fail(exc)
         return
@@ -80,7 +92,7 @@ def login(
     """Exchange an OAuth authorization code for tokens (needs GHL_CLIENT_ID/SECRET)."""
     try:
         row = asyncio.run(
-            admin.login_with_code(code, user_type=user_type, redirect_uri=redirect_uri)
+            _admin().login_with_code(code, user_type=user_type, redirect_uri=redirect_uri)
         )
     except GHLSyncError as exc:
         _fail(exc)
@@ -95,7 +107,7 @@ def installed(
 ) -> None:
     """List the location ids where the OAuth app is installed, one per line."""
     try:
-        ids = asyncio.run(admin.installed_locations(company, app_id))
+        ids = asyncio.run(_admin().installed_locations(company, app_id))
     except GHLSyncError as exc:
         _fail(exc)
         return

@@ -10,7 +10,9 @@ from typing import Any, NoReturn
 import typer
 
 app = typer.Typer(
-    help="A faithful local HighLevel API for tests and rehearsals.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="A faithful local HighLevel API for tests and rehearsals.",
+    no_args_is_help=True,
 )
 
 
@@ -69,9 +71,18 @@ def serve_command(
     daily_limit: str = typer.Option("200000", help="Daily requests per app per location, or off."),
     faults: str = typer.Option("", help='Faults, e.g. "429:0.05,500:0.02,slow:0.05@2s".'),
     search_delay_ms: int = typer.Option(
-        0, min=0, help="Writes reach POST /contacts/search this many ms later (HighLevel: seconds)."
+        2000,
+        "--search-delay-ms",
+        "--search-delay",
+        help="Writes reach POST /contacts/search this many ms later (HighLevel: a few "
+        "seconds); 0 turns the lag off.",
     ),
     webhook_url: str | None = typer.Option(None, help="Deliver webhook events to this URL."),
+    webhook_time_scale: float = typer.Option(
+        1.0,
+        help="Multiply the waits between webhook retries after a 429 (HighLevel: ~10 min); "
+        "0.001 for tests.",
+    ),
     state_out: Path | None = _STATE_OUT,
     count: list[str] | None = _COUNTS,
     admin_token: str | None = _ADMIN_TOKEN,
@@ -81,6 +92,8 @@ def serve_command(
     from ghlsync.emulator.admin_checks import anchor_ms
     from ghlsync.emulator.settings import parse_faults, parse_rate_limit
 
+    if search_delay_ms < 0 or webhook_time_scale < 0:
+        raise typer.BadParameter("--search-delay-ms and --webhook-time-scale must be >= 0")
     try:
         settings = EmulatorSettings(
             seed=seed,
@@ -88,6 +101,7 @@ def serve_command(
             daily_limit=_daily_limit(daily_limit),
             faults=parse_faults(faults),
             webhook_url=webhook_url,
+            webhook_time_scale=webhook_time_scale,
             search_index_delay_ms=search_delay_ms,
             admin_token=admin_token or None,
         )

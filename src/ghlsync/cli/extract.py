@@ -16,18 +16,19 @@ EXIT_OK = 0
 EXIT_LOCATION_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DESTINATION_FAILED = 3
+EXIT_PIPELINE_LOCKED = 4
 
 
 def _config(
     config: Path | None,
     locations: list[str],
-    token: str | None,
     base_url: str | None,
     streams: list[str],
     start_date: str | None,
     overlap_seconds: float | None,
     no_rate_limit: bool,
     installed: bool = False,
+    outage_window: float | None = None,
 ) -> Any:
     from ghlsync.extract.config import ExtractConfig, read_json
 
@@ -39,7 +40,7 @@ def _config(
         data = loaded
     if locations:
         data["locations"] = locations
-    for key, value in (("token", token), ("base_url", base_url), ("start_date", start_date)):
+    for key, value in (("base_url", base_url), ("start_date", start_date)):
         if value:
             data[key] = value
     if streams:
@@ -48,10 +49,12 @@ def _config(
         data["overlap_seconds"] = overlap_seconds
     if no_rate_limit:
         data["rate_limit"] = False
+    if outage_window is not None:
+        data["outage_window_seconds"] = outage_window
     if installed:
         data["installed"] = True
         data.setdefault("oauth", {})  # client id / secret may come from GHL_CLIENT_ID/SECRET
-    cfg = ExtractConfig.from_mapping(data)
+    cfg = ExtractConfig.from_mapping(data)  # the one time the command enters its config
     if cfg.streams:
         from ghlsync.extract.streams import select
 
@@ -72,7 +75,7 @@ def _console(stderr: bool = False) -> Any:
     return console
 
 
-def _summary(result: Any, config: Any = None) -> None:
+def _summary(result: Any, session: Any = None) -> None:
     from rich.table import Table
 
     from ghlsync.extract.progress import budget_text, summary_rows
@@ -97,9 +100,9 @@ def _summary(result: Any, config: Any = None) -> None:
             style=None,
         )
     console.print(table)
-    if config is not None:
+    if session is not None:
         for location_id in sorted({r.location_id for r in result.report.results.values()}):
-            snapshot = config.budget(location_id)
+            snapshot = session.budget(location_id)
             if snapshot is not None:
                 console.print(
                     f"budget left {location_id}: {budget_text(snapshot)}", highlight=False
@@ -112,12 +115,13 @@ def _summary(result: Any, config: Any = None) -> None:
         console.print(f"[red]failed locations:[/] {', '.join(result.report.failed_locations)}")
 
 
-def _payload(result: Any, config: Any) -> dict[str, Any]:
+def _payload(result: Any, session: Any) -> dict[str, Any]:
     from ghlsync.extract.progress import budgets
 
     payload: dict[str, Any] = result.to_dict()
     payload["exit_code"] = EXIT_OK if result.ok else EXIT_LOCATION_FAILED
-    payload["budget"] = budgets(config, config.locations)
+    read = sorted({r.location_id for r in result.report.results.values()})
+    payload["budget"] = budgets(session, read)
     return payload
 
 
@@ -135,8 +139,15 @@ def extract_command(
     installed: bool = typer.Option(
         False, "--installed", help="Every location the OAuth app is installed in (agency)."
     ),
-    token: str | None = typer.Option(None, "--token", envvar="GHL_TOKEN", help="Default token."),
-    base_url: str | None = typer.Option(None, "--base-url", envvar="GHL_BASE_URL"),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="Token for every location (first in the order: --token, config, `auth add-token`"
+        " store, GHL_TOKEN, OAuth).",
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="API base URL (else the config's, else GHL_BASE_URL)."
+    ),
     stream: list[str] = typer.Option([], "--stream", "-s", help="Stream to extract (repeat)."),  # noqa: B008
     dataset: str = typer.Option("highlevel", "--dataset", help="Schema / dataset name."),
     full_refresh: bool = typer.Option(
@@ -153,41 +164,56 @@ def extract_command(
     no_rate_limit: bool = typer.Option(
         False, "--no-rate-limit", help="Only for unlimited servers."
     ),
+    outage_window: float | None = typer.Option(
+        None,
+        "--outage-window",
+        help="Seconds to keep retrying while HighLevel does not answer (default 300).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    keep_staging: bool = typer.Option(
+        False, "--keep-staging", help="Keep the rows of the merge's <dataset>_staging tables."
+    ),
 ) -> None:
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
 
     Exit codes: 0 ok, 1 a location failed (the others completed), 2 bad input,
-    3 the destination failed (nothing committed by the failed step).
+    3 the destination failed (nothing committed by the failed step), 4 another run holds this
+    pipeline (nothing ran).
     """
     from ghlsync.extract.engine import Report
-    from ghlsync.extract.failures import DestinationError
+    from ghlsync.extract.failures import DestinationError, PipelineLocked
 
     report = Report()
+    session: Any = None
     try:
         cfg = _config(
             config,
             location,
-            token,
             base_url,
             stream,
             start_date,
             overlap_seconds,
             no_rate_limit,
             installed,
+            outage_window,
         )
+        from ghlsync.client.session import open_session
+        from ghlsync.config import Settings
         from ghlsync.extract.progress import LiveProgress
         from ghlsync.extract.run import run_extract  # imports dlt: after the input is checked
 
+        session = open_session(Settings.from_env(), cfg.connection, token=token)
         kwargs: dict[str, Any] = {
             "to": to,
             "dataset": dataset,
             "full_refresh": full_refresh,
             "pipelines_dir": pipelines_dir,
             "report": report,
+            "keep_staging": keep_staging,
+            "session": session,
         }
         if not as_json and sys.stderr.isatty():
-            with LiveProgress(cfg) as live:
+            with LiveProgress(session) as live:
                 report.on_change = live.changed
                 result = run_extract(cfg, on_phase=live.phase, **kwargs)
         else:
@@ -200,6 +226,12 @@ def extract_command(
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except PipelineLocked as error:
+        typer.echo(f"error: {error}", err=True)
+        if as_json:
+            payload = {"ok": False, "exit_code": EXIT_PIPELINE_LOCKED, "error": str(error)}
+            typer.echo(json.dumps(payload, indent=2))
+        raise typer.Exit(EXIT_PIPELINE_LOCKED) from None
     except DestinationError as error:
         typer.echo(f"error: {error}", err=True)
         if as_json:
@@ -212,10 +244,13 @@ def extract_command(
             payload = {"exit_code": EXIT_LOCATION_FAILED, "error": str(error)}
             typer.echo(json.dumps({**payload, **report.to_dict(), "ok": False}, indent=2))
         raise typer.Exit(EXIT_LOCATION_FAILED) from None
+    finally:
+        if session is not None:
+            session.close()
     if as_json:
-        typer.echo(json.dumps(_payload(result, cfg), indent=2))
+        typer.echo(json.dumps(_payload(result, session), indent=2))
     else:
-        _summary(result, cfg)
+        _summary(result, session)
     if not result.ok:
         raise typer.Exit(EXIT_LOCATION_FAILED)
 
@@ -227,6 +262,8 @@ def tap_command(
     state: Path | None = typer.Option(None, "--state", help="State JSON (per-location bookmarks)."),  # noqa: B008
 ) -> None:
     """Singer tap: SCHEMA / RECORD / STATE messages on stdout (pipe into any Singer target)."""
+    from ghlsync.client.session import open_session
+    from ghlsync.config import Settings
     from ghlsync.extract import singer
     from ghlsync.extract.config import ExtractConfig, read_json
 
@@ -235,13 +272,14 @@ def tap_command(
         return
     try:
         cfg = ExtractConfig.from_file(config)
-        cfg.resolve_locations()
-        report = singer.tap(
-            cfg,
-            sys.stdout,
-            catalog=read_json(catalog, "catalog") if catalog else None,
-            state=read_json(state, "state") if state else None,
-        )
+        with open_session(Settings.from_env(), cfg.connection) as session:
+            report = singer.tap(
+                cfg,
+                sys.stdout,
+                catalog=read_json(catalog, "catalog") if catalog else None,
+                state=read_json(state, "state") if state else None,
+                session=session,
+            )
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -265,13 +303,17 @@ def quickstart_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Start the emulator with demo data (3 locations), extract it into DuckDB, answer 3 queries."""
-    from rich.table import Table
-
     from ghlsync.extract.quickstart import quickstart
 
-    result = quickstart(database, contacts=contacts)
+    show_quickstart(quickstart(database, contacts=contacts), as_json)
+
+
+def show_quickstart(result: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    """Render an extract quickstart's result (``extra``: more keys of the JSON payload)."""
+    from rich.table import Table
+
     if as_json:
-        payload = result.extract.to_dict()
+        payload = {**(extra or {}), **result.extract.to_dict()}
         payload["answers"] = [
             {"title": t, "columns": c, "rows": [list(map(str, r)) for r in rows]}
             for t, _, c, rows in result.answers
@@ -288,9 +330,30 @@ def quickstart_command(
             for row in rows:
                 table.add_row(*(str(v) for v in row))
             console.print(table)
-        console.print(f"Explore further: duckdb {result.database}")
+        command = _own_command()
+        console.print("Explore further (read-only SQL; tables resolve in schema highlevel):")
+        example = '"SELECT source, count(*) FROM contacts GROUP BY 1"'
+        console.print(
+            f"  {command} sql --database {result.database} {example}",
+            markup=False,
+            highlight=False,
+        )
     if not result.extract.ok:
         raise typer.Exit(1)
+
+
+def _own_command() -> str:
+    """How the user can run ``ghlsync`` again: by name when it is on PATH, else by its path
+    (a fresh clone's ``.venv/bin/ghlsync``)."""
+    import shutil
+
+    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("ghlsync")
+    if here is None or not here.name.startswith("ghlsync"):
+        return "ghlsync"
+    if found is not None and Path(found).resolve() == here:
+        return "ghlsync"
+    return str(here)
 
 
 def _no_telemetry() -> None:
@@ -301,7 +364,9 @@ def _no_telemetry() -> None:
 def tap_app() -> typer.Typer:
     """An app whose only command is the tap: ``tap-ghlsync --config c.json [--discover]``."""
     _no_telemetry()
-    app = typer.Typer(add_completion=False, help="ghlsync's Singer tap for HighLevel.")
+    app = typer.Typer(
+        rich_markup_mode=None, add_completion=False, help="ghlsync's Singer tap for HighLevel."
+    )
     app.command()(tap_command)
     return app
 
@@ -311,4 +376,4 @@ def register(app: typer.Typer) -> None:
     _no_telemetry()
     app.command("extract")(extract_command)
     app.command("tap")(tap_command)
-    app.command("quickstart")(quickstart_command)
+    # `ghlsync quickstart` (push, then this extract) is registered by ghlsync.cli.quickstart

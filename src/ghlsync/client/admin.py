@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ghlsync.client.core import AsyncGHLClient
-from ghlsync.client.oauth import OAuthAuth
+from ghlsync.client.resolution import OAuthCredentials
 from ghlsync.client.token_store import TokenInfo, TokenRecord, TokenStore
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError
@@ -119,15 +119,11 @@ async def login_with_code(
     """Exchange an OAuth authorization ``code`` and store the tokens (needs GHL_CLIENT_ID and
     GHL_CLIENT_SECRET)."""
     settings = settings or Settings.from_env()
-    if not settings.client_id or not settings.client_secret:
+    credentials = OAuthCredentials.of(None, settings)
+    if credentials is None:
         raise ConfigError("OAuth login needs GHL_CLIENT_ID and GHL_CLIENT_SECRET")
     store = TokenStore.from_settings(settings)
-    auth = OAuthAuth(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        store=store,
-        redirect_uri=redirect_uri,
-    )
+    auth = credentials.auth(store, redirect_uri=redirect_uri)
     try:
         async with AsyncGHLClient(auth, settings=settings, transport=transport, limiter=None):
             record = await auth.exchange_code(code, user_type=user_type)
@@ -145,16 +141,11 @@ async def installed_locations(
 ) -> list[str]:
     """Ids of the locations where the OAuth app is installed (uses the stored agency token)."""
     settings = settings or Settings.from_env()
-    if not settings.client_id or not settings.client_secret:
+    credentials = OAuthCredentials.of(None, settings)
+    if credentials is None:
         raise ConfigError("listing installed locations needs GHL_CLIENT_ID and GHL_CLIENT_SECRET")
     store = TokenStore.from_settings(settings)
-    auth = OAuthAuth(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        store=store,
-        company_id=company_id,
-        app_id=app_id,
-    )
+    auth = credentials.auth(store, company_id=company_id, app_id=app_id)
     try:
         async with AsyncGHLClient(auth, settings=settings, transport=transport):
             return [location async for location in auth.installed_locations()]

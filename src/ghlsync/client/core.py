@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, Unpack
 
 import httpx
 import msgspec
 
 from ghlsync import __version__
-from ghlsync.client._protocol import JSON, Params
+from ghlsync.client._protocol import JSON, REQUEST_OPTIONS, Params, RequestOptions
 from ghlsync.client.auth import Auth, PrivateTokenAuth, Scope
 from ghlsync.client.limiter import (
     BucketKey,
@@ -31,6 +31,7 @@ from ghlsync.client.limiter import (
     NoLimiter,
     location_key,
 )
+from ghlsync.client.outage import OutageWatch
 from ghlsync.client.resources import ResourceSet
 from ghlsync.client.retry import (
     Decision,
@@ -48,9 +49,9 @@ from ghlsync.config import DEFAULT_BASE_URL, Settings
 from ghlsync.errors import (
     APIError,
     AuthError,
-    ConnectError,
     GHLSyncError,
     MalformedResponseError,
+    NetworkFailureError,
     OutcomeUnknownError,
     RateLimitError,
     RequestTimeoutError,
@@ -86,7 +87,10 @@ class AsyncGHLClient(ResourceSet):
     token string. ``transport`` (an ``httpx.AsyncBaseTransport``) replaces the network, e.g.
     ``httpx.MockTransport`` in tests. ``limiter=None`` turns client-side limiting off; the
     default is an ``InMemoryLimiter`` with HighLevel's published budgets. Use as
-    ``async with AsyncGHLClient(...) as client:`` or call ``aclose()``.
+    ``async with AsyncGHLClient(...) as client:`` or call ``aclose()``. A call that gets no
+    answer is retried for ``retry.outage_window_s`` (default 5 minutes); ``outage`` (an
+    ``OutageWatch``, shareable between clients) says so once, not once per attempt; ``clock``
+    and ``sleep`` are injectable for tests.
     """
 
     def __init__(
@@ -104,6 +108,8 @@ class AsyncGHLClient(ResourceSet):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
         owned: tuple[Limiter | Closeable, ...] = (),
+        outage: OutageWatch | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         resolved = settings if settings is not None else Settings.from_env()
@@ -119,6 +125,9 @@ class AsyncGHLClient(ResourceSet):
         self.limiter: Limiter = NoLimiter() if limiter is None else limiter
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._clock = clock
+        #: shared by clients that should say "waiting for HighLevel" once between them
+        self.outage = outage if outage is not None else OutageWatch(clock=clock)
         self._owned = owned
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -157,26 +166,26 @@ class AsyncGHLClient(ResourceSet):
 
     # -- the pipeline --------------------------------------------------------------------------
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: JSON = None,
-        data: Mapping[str, str] | None = None,
-        location_id: str | None = None,
-        company_id: str | None = None,
-        idempotent: bool | None = None,
-        authenticated: bool = True,
-        retry: RetryPolicy | None = None,
-        http_timeout: float | None = None,
-    ) -> JSON:
+    async def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> JSON:
         """Send one API call and return its decoded JSON (``None`` for an empty body).
 
-        See ``ghlsync.client._protocol.Requester``. Retries 429, 5xx and transport failures
-        when safe; refreshes once on a 401 saying the token expired.
+        ``options``: ``RequestOptions`` (``params``, ``json``, ``data``, ``location_id``,
+        ``company_id``, ``idempotent``, ``authenticated``, ``retry``, ``http_timeout``).
+        Retries 429, 5xx and transport failures when safe; refreshes once on a 401 saying the
+        token expired.
         """
+        if not options.keys() <= REQUEST_OPTIONS:
+            unknown = sorted(options.keys() - REQUEST_OPTIONS)
+            raise TypeError(f"request() got unexpected keyword arguments {unknown}")
+        params = options.get("params")
+        json = options.get("json")
+        data = options.get("data")
+        location_id = options.get("location_id")
+        company_id = options.get("company_id")
+        idempotent = options.get("idempotent")
+        authenticated = options.get("authenticated", True)
+        retry = options.get("retry")
+        http_timeout = options.get("http_timeout")
         method = method.upper()
         policy = retry or self.retry
         scope = Scope(location_id, company_id)
@@ -194,6 +203,7 @@ class AsyncGHLClient(ResourceSet):
         key = (self.auth.identity, scope.bucket)
         refreshed = False
         attempt = 0
+        failing_since: float | None = None  # the clock's time of this call's first failure
         while True:
             attempt += 1
             headers = dict(base_headers)
@@ -209,10 +219,25 @@ class AsyncGHLClient(ResourceSet):
                 )
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 failure, error = _transport_failure(exc, method, path)
-                decision = should_retry(policy, attempt=attempt, idempotent=safe, failure=failure)
+                now = self._clock()
+                failing_since = now if failing_since is None else failing_since
+                decision = should_retry(
+                    policy,
+                    attempt=attempt,
+                    idempotent=safe,
+                    failure=failure,
+                    failing_s=now - failing_since,
+                )
                 if decision is Decision.RETRY:
                     delay = backoff_for(policy, attempt)
-                    log.warning(
+                    if attempt >= 2 and failure is not Failure.UNDECODABLE:  # no answer, twice
+                        self.outage.failed(
+                            self.base_url,
+                            f"{type(exc).__name__} on {method} {path}",
+                            policy.outage_window_s,
+                            policy.max_attempts,
+                        )
+                    log.debug(
                         "%s %s: %s; retry %d in %.2fs",
                         method,
                         path,
@@ -226,6 +251,7 @@ class AsyncGHLClient(ResourceSet):
                     raise _unknown(error, method, path, scope, attempt) from exc
                 raise error from exc
             elapsed_ms = (time.perf_counter() - started) * 1000
+            self.outage.answered(self.base_url)
             status = response.status_code
             if authenticated:
                 await self.limiter.observe(key, response.headers)
@@ -429,14 +455,14 @@ def _transport_failure(
         # the server answered but the body could not be decoded (bad gzip/deflate/brotli)
         status = exc.status if isinstance(exc, _UndecodableBody) else None
         shown = f" -> {status}" if status is not None else ""
-        return Failure.MAYBE_SENT, MalformedResponseError(
+        return Failure.UNDECODABLE, MalformedResponseError(
             f"{method} {path}{shown}: the body could not be decoded ({exc})",
             method=method,
             path=path,
             status=status,
         )
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return Failure.NOT_SENT, ConnectError(
+        return Failure.UNSENDABLE, NetworkFailureError(
             f"{text}: the URL scheme is not http or https",
             method=method,
             path=path,
@@ -451,10 +477,12 @@ def _transport_failure(
             f"{text} waiting for the answer", method=method, path=path
         )
     if isinstance(exc, httpx.ConnectError):
-        return Failure.NOT_SENT, ConnectError(
+        return Failure.NOT_SENT, NetworkFailureError(
             f"{text}: could not connect", method=method, path=path
         )
-    return Failure.MAYBE_SENT, ConnectError(f"{text}: connection lost", method=method, path=path)
+    return Failure.MAYBE_SENT, NetworkFailureError(
+        f"{text}: connection lost", method=method, path=path
+    )
 
 
 def _unknown(

@@ -5,10 +5,11 @@ per 10 s and 200,000 calls a day, and reports the state on every answer in five 
 ``Limiter`` keeps one bucket per ``BucketKey`` = (rate-limit owner, resource), so a bucket
 waiting for location A never holds up location B.
 
-The budget arithmetic (``BurstWindow``, ``DailyBudget``) is pure: it takes ``now`` as an
-argument and is tested without sleeping. ``InMemoryLimiter`` wires it to a clock and a sleep
-function (both injectable) and persists the daily count in a small SQLite file
-(``DailyCountStore``, by default ``$GHLSYNC_HOME/ratelimit.sqlite3``, written in a worker
+The module is split by job: the budget arithmetic (``BurstWindow``, ``DailyBudget``) in
+``budget.py`` is pure (it takes ``now`` as an argument and is tested without sleeping); the
+SQLite counts file is ``daily_store.py``; this module is the limiter. ``InMemoryLimiter`` wires
+the arithmetic to a clock and a sleep function (both injectable) and persists the daily count
+with ``DailyCountStore`` (by default ``$GHLSYNC_HOME/ratelimit.sqlite3``, written in a worker
 thread) so that a restart does not forget what today already spent. A shared (e.g. Redis)
 limiter for several processes implements the same ``Limiter`` protocol, which is async
 throughout for that reason.
@@ -19,68 +20,60 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import sqlite3
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import httpx
-
+from ghlsync.client.budget import (
+    DEFAULT_BURST,
+    DEFAULT_DAILY,
+    DEFAULT_INTERVAL,
+    H_DAILY_REMAINING,
+    H_INTERVAL_MS,
+    H_LIMIT_DAILY,
+    H_MAX,
+    H_REMAINING,
+    BucketKey,
+    BudgetSnapshot,
+    BurstWindow,
+    DailyBudget,
+    DailyBudgetExhausted,
+    day_of,
+    location_key,
+    next_utc_midnight,
+    parse_rate_headers,
+)
+from ghlsync.client.daily_store import DailyCountStore
 from ghlsync.config import Settings
-from ghlsync.errors import RateLimitStateError
 
-#: (rate-limit owner such as the app id, resource such as ``location:abc``)
-BucketKey = tuple[str, str]
-
-DEFAULT_BURST = 100
-DEFAULT_INTERVAL = 10.0
-DEFAULT_DAILY = 200_000
-
-H_LIMIT_DAILY = "x-ratelimit-limit-daily"
-H_DAILY_REMAINING = "x-ratelimit-daily-remaining"
-H_INTERVAL_MS = "x-ratelimit-interval-milliseconds"
-H_MAX = "x-ratelimit-max"
-H_REMAINING = "x-ratelimit-remaining"
-
-
-def location_key(owner: str, location_id: str) -> BucketKey:
-    """The bucket of ``location_id`` for the rate-limit owner ``owner`` (the client's
-    ``auth.identity``, e.g. ``"private"`` or the OAuth app id): ``(owner, "location:<id>")``.
-
-    ``AsyncGHLClient.bucket_key(location_id)`` builds the same key with the client's owner.
-    """
-    return (owner, f"location:{location_id}")
-
-
-@dataclass(frozen=True)
-class BudgetSnapshot:
-    """What a limiter last knew of one bucket's budget, for progress displays.
-
-    ``remaining`` calls are left in the current burst window of ``burst`` calls;
-    ``daily_remaining`` of ``daily_limit`` today. Values come from the last ``X-RateLimit-*``
-    headers when they are fresher than the limiter's own count, else from that count.
-    """
-
-    remaining: int
-    burst: int
-    daily_remaining: int
-    daily_limit: int
-
-
-class DailyBudgetExhausted(Exception):
-    """Raised by ``Limiter.acquire`` when a bucket's daily budget is spent.
-
-    The client turns it into ``RateLimitError`` naming the location and the reset time.
-    """
-
-    def __init__(self, key: BucketKey, reset_at: dt.datetime, limit: int) -> None:
-        self.key = key
-        self.reset_at = reset_at
-        self.limit = limit
-        super().__init__(f"daily budget of {limit} calls spent for {key[1]}")
+#: the budget arithmetic and the counts file, importable from here as before the split
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_DAILY",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MARGIN",
+    "DEFAULT_STORE",
+    "H_DAILY_REMAINING",
+    "H_INTERVAL_MS",
+    "H_LIMIT_DAILY",
+    "H_MAX",
+    "H_REMAINING",
+    "BucketKey",
+    "BudgetSnapshot",
+    "BurstWindow",
+    "DailyBudget",
+    "DailyBudgetExhausted",
+    "DailyCountStore",
+    "InMemoryLimiter",
+    "Limiter",
+    "NoLimiter",
+    "day_of",
+    "location_key",
+    "next_utc_midnight",
+    "parse_rate_headers",
+]
 
 
 @runtime_checkable
@@ -130,222 +123,6 @@ class NoLimiter:
 
     def __repr__(self) -> str:
         return "NoLimiter()"
-
-
-# -- pure budget arithmetic ---------------------------------------------------------------------
-
-
-@dataclass
-class BurstWindow:
-    """A sliding window: at most ``limit`` calls in any ``interval`` seconds."""
-
-    limit: int = DEFAULT_BURST
-    interval: float = DEFAULT_INTERVAL
-    sent: deque[float] = field(default_factory=deque)
-    #: send stamps of calls not answered yet (oldest first)
-    in_flight: deque[float] = field(default_factory=deque)
-
-    def _expire(self, now: float) -> None:
-        horizon = now - self.interval
-        while self.sent and self.sent[0] <= horizon:
-            self.sent.popleft()
-        while self.in_flight and self.in_flight[0] <= horizon:
-            self.in_flight.popleft()  # unanswered for a whole window (failed): nothing to restamp
-
-    def delay(self, now: float) -> float:
-        """Seconds until one more call fits (0 when it fits now)."""
-        self._expire(now)
-        if len(self.sent) < self.limit:
-            return 0.0
-        # The call that frees a slot is the ``len - limit + 1``-th oldest.
-        index = len(self.sent) - self.limit
-        return max(0.0, self.sent[index] + self.interval - now)
-
-    def record(self, now: float) -> None:
-        """A call is sent at ``now``: it holds a slot, stamped ``now`` until it is answered."""
-        self.sent.append(now)
-        self.in_flight.append(now)
-
-    def answered(self, now: float) -> None:
-        """One call in flight got its answer at ``now``. HighLevel stamped it on arrival,
-        somewhere between our send stamp and ``now``; restamping it ``now`` means a slot is
-        reused only a full window after the server can have counted it (a first call over a
-        fresh connection can arrive 100 ms after it was stamped)."""
-        self._expire(now)
-        if not self.in_flight:
-            return
-        stamp = self.in_flight.popleft()
-        try:
-            self.sent.remove(stamp)
-        except ValueError:
-            return
-        self.sent.append(now)
-
-    def correct(
-        self, now: float, *, limit: int | None, interval: float | None, remaining: int | None
-    ) -> None:
-        """Adopt the server's limit/interval; if it counts more calls than we sent (another
-        process shares the bucket), add the difference as calls made now."""
-        if limit is not None and limit > 0:
-            self.limit = limit
-        if interval is not None and interval > 0:
-            self.interval = interval
-        self._expire(now)
-        if remaining is not None:
-            used_by_server = self.limit - max(0, remaining)
-            missing = used_by_server - len(self.sent)
-            for _ in range(max(0, missing)):
-                self.sent.append(now)
-
-
-def next_utc_midnight(now: float) -> float:
-    """Default daily reset: 00:00 UTC after ``now`` (HighLevel does not document it)."""
-    day = dt.datetime.fromtimestamp(now, dt.UTC).date() + dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
-
-
-def day_of(now: float) -> str:
-    return dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
-
-
-@dataclass
-class DailyBudget:
-    """Calls spent today against ``limit``; the day rolls over at ``reset_at`` (wall clock)."""
-
-    limit: int = DEFAULT_DAILY
-    used: int = 0
-    day: str = ""
-    reset_at: float = 0.0
-
-    def roll(self, now: float) -> None:
-        if not self.day or now >= self.reset_at:
-            self.day = day_of(now)
-            self.reset_at = next_utc_midnight(now)
-            self.used = 0
-
-    def exhausted(self, now: float) -> bool:
-        self.roll(now)
-        return self.used >= self.limit
-
-    def record(self, now: float) -> None:
-        self.roll(now)
-        self.used += 1
-
-    def correct(self, now: float, *, limit: int | None, remaining: int | None) -> None:
-        self.roll(now)
-        if limit is not None and limit > 0:
-            self.limit = limit
-        if remaining is not None:
-            self.used = max(self.used, self.limit - max(0, remaining))
-
-
-def parse_rate_headers(headers: Mapping[str, str]) -> dict[str, int | None]:
-    """HighLevel's five headers as integers (``None`` when absent or unreadable)."""
-    if not isinstance(headers, httpx.Headers):
-        headers = {name.lower(): value for name, value in headers.items()}
-
-    def number(name: str) -> int | None:
-        value = headers.get(name)
-        if value is None:
-            return None
-        try:
-            return int(float(value))
-        except ValueError:
-            return None
-
-    return {
-        "limit_daily": number(H_LIMIT_DAILY),
-        "daily_remaining": number(H_DAILY_REMAINING),
-        "interval_ms": number(H_INTERVAL_MS),
-        "max": number(H_MAX),
-        "remaining": number(H_REMAINING),
-    }
-
-
-# -- persistence of the daily count ------------------------------------------------------------
-
-
-class DailyCountStore:
-    """Today's count per bucket in a small SQLite file (WAL), shared by processes.
-
-    ``add`` adds a delta (so several processes' counts sum) and returns the stored total. The
-    methods block (SQLite); ``InMemoryLimiter`` calls them in a worker thread, one at a time.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS daily_usage (owner TEXT NOT NULL, bucket TEXT NOT NULL,"
-                " day TEXT NOT NULL, used INTEGER NOT NULL, daily_limit INTEGER NOT NULL,"
-                " updated_at REAL NOT NULL, PRIMARY KEY (owner, bucket))"
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise RateLimitStateError(
-                f"cannot open the rate-limit counts file {self.path}: {exc}"
-            ) from exc
-
-    def load(self, key: BucketKey, day: str) -> tuple[int, int | None]:
-        """(calls counted for ``day``, the daily limit last seen or ``None``)."""
-        try:
-            row = self._db.execute(
-                "SELECT day, used, daily_limit FROM daily_usage WHERE owner=? AND bucket=?", key
-            ).fetchone()
-        except sqlite3.Error as exc:
-            raise RateLimitStateError(f"cannot read {self.path}: {exc}") from exc
-        if row is None:
-            return 0, None
-        return (int(row[1]) if row[0] == day else 0), int(row[2])
-
-    def add(self, key: BucketKey, day: str, delta: int, floor: int, limit: int) -> int:
-        """Add ``delta`` calls for ``day`` (at least ``floor`` in total); the new total."""
-        return self.add_many([(key, day, delta, floor, limit)])[0]
-
-    def add_many(self, items: list[tuple[BucketKey, str, int, int, int]]) -> list[int]:
-        """``add`` for several buckets ``(key, day, delta, floor, limit)`` in one transaction
-        (one worker-thread hop and one commit per flush, however many locations)."""
-        totals: list[int] = []
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for key, day, delta, floor, limit in items:
-                    row = self._db.execute(
-                        "SELECT day, used FROM daily_usage WHERE owner=? AND bucket=?", key
-                    ).fetchone()
-                    used = int(row[1]) if row is not None and row[0] == day else 0
-                    total = max(used + delta, floor)
-                    self._db.execute(
-                        "INSERT INTO daily_usage (owner, bucket, day, used, daily_limit,"
-                        " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, bucket) DO"
-                        " UPDATE SET day=excluded.day, used=excluded.used,"
-                        " daily_limit=excluded.daily_limit, updated_at=excluded.updated_at",
-                        (*key, day, total, limit, time.time()),
-                    )
-                    totals.append(total)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise RateLimitStateError(f"cannot write {self.path}: {exc}") from exc
-        return totals
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __repr__(self) -> str:
-        return f"DailyCountStore({str(self.path)!r})"
-
-
-# -- the in-memory limiter -----------------------------------------------------------------------
 
 
 @dataclass

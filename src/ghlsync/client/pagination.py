@@ -38,28 +38,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from ghlsync.client._protocol import Requester
-from ghlsync.errors import MalformedResponseError
+from ghlsync.errors import MalformedResponseError, PaginationError, PaginationLoopError
 
 Record = dict[str, Any]
 
 #: ``page`` + ``pageLimit`` on ``POST /contacts/search`` reach at most this many records.
 SEARCH_WINDOW: Final = 10_000
-
-
-class PaginationLoopError(MalformedResponseError):
-    """The server handed back a cursor it had already given, or the same page again (it
-    ignored ``skip``/``page``): paging would never end."""
-
-    default_hint = (
-        "HighLevel repeated a page (or its cursor); the records read so far are complete up to"
-        " it. Report it with the path and page shown"
-    )
-
-
-class PaginationError(MalformedResponseError):
-    """Paging cannot go on without losing records (e.g. no ``searchAfter`` past 10,000)."""
-
-    default_hint = "the response lacks the cursor needed for the next page; nothing was skipped"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,11 @@ from functools import cache
 
 #: (method, path template) -> the scope HighLevel's spec lists for it
 REQUIRED_SCOPES: dict[tuple[str, str], str] = {
+    ("GET", "/associations/"): "associations.readonly",
+    ("GET", "/associations/{associationId}"): "associations.readonly",
+    ("POST", "/associations/relations"): "associations/relation.write",
+    ("GET", "/associations/relations/{recordId}"): "associations/relation.readonly",
+    ("DELETE", "/associations/relations/{relationId}"): "associations/relation.write",
     ("GET", "/businesses/"): "businesses.readonly",
     ("GET", "/businesses/{businessId}"): "businesses.readonly",
     ("GET", "/calendars/"): "calendars.readonly",
@@ -48,11 +53,17 @@ REQUIRED_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/invoices/"): "invoices.readonly",
     ("GET", "/locations/search"): "locations.readonly",
     ("GET", "/locations/{locationId}"): "locations.readonly",
+    ("GET", "/locations/{locationId}/customValues"): "locations/customValues.readonly",
+    ("POST", "/locations/{locationId}/customValues"): "locations/customValues.write",
     ("GET", "/locations/{locationId}/customFields"): "locations/customFields.readonly",
     ("POST", "/locations/{locationId}/customFields"): "locations/customFields.write",
     ("GET", "/locations/{locationId}/tags"): "locations/tags.readonly",
     ("POST", "/locations/{locationId}/tags"): "locations/tags.write",
     ("GET", "/oauth/installedLocations"): "oauth.readonly",
+    ("GET", "/objects/"): "objects/schema.readonly",
+    ("GET", "/objects/{key}"): "objects/schema.readonly",
+    ("POST", "/objects/{schemaKey}/records"): "objects/record.write",
+    ("POST", "/objects/{schemaKey}/records/search"): "objects/record.readonly",
     ("POST", "/opportunities/"): "opportunities.write",
     ("GET", "/opportunities/pipelines"): "opportunities.readonly",
     ("GET", "/opportunities/search"): "opportunities.readonly",
@@ -70,6 +81,7 @@ REQUIRED_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/users/"): "users.readonly",
     ("GET", "/users/search"): "users.readonly",
     ("GET", "/users/{userId}"): "users.readonly",
+    ("GET", "/workflows/"): "workflows.readonly",
 }
 
 

@@ -15,41 +15,40 @@ import dataclasses
 import inspect
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-import httpx
-
-from ghlsync.client._protocol import JSON, Params
-from ghlsync.client.auth import Auth
-from ghlsync.client.core import DEFAULT, DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncGHLClient, Closeable
-from ghlsync.client.core import _Default as _DefaultLimiter
-from ghlsync.client.limiter import Limiter
-from ghlsync.client.retry import RetryPolicy
+from ghlsync.client.core import AsyncGHLClient
+from ghlsync.client.pagination import Page, RecordStream
 from ghlsync.config import Settings
 
 if TYPE_CHECKING:
     from ghlsync.client._sync_types import (
+        SyncAssociationsResource,
         SyncBusinessesResource,
         SyncCalendarsResource,
         SyncCampaignsResource,
         SyncContactsResource,
         SyncConversationsResource,
         SyncCustomFieldsResource,
+        SyncCustomValuesResource,
         SyncFormsResource,
         SyncInvoicesResource,
         SyncLocationsResource,
         SyncLocationTagsResource,
+        SyncObjectsResource,
         SyncOpportunitiesResource,
         SyncPaymentsResource,
         SyncPipelinesResource,
         SyncProductsResource,
         SyncSurveysResource,
         SyncUsersResource,
+        SyncWorkflowsResource,
     )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: Classes whose objects are passed through as they are (plain data).
 _PLAIN = (str, bytes, int, float, bool, type(None), dict, list, tuple, set, frozenset)
@@ -116,6 +115,37 @@ class _SyncIterator(Iterator[Any]):
         return f"sync({self._target!r})"
 
 
+class _SyncRecords(Iterator[Any]):
+    """A blocking iterator over a ``RecordStream`` that crosses the thread boundary a page at
+    a time (one loop hop per page, not per record); ``page``, ``progress`` and the rest pass
+    through the proxy."""
+
+    def __init__(self, runner: _LoopThread, target: RecordStream) -> None:
+        self._target = target
+        self._pages = _SyncIterator(runner, target.pages)
+        self._runner = runner
+        self._records: Iterator[Any] = iter(())
+
+    def __iter__(self) -> _SyncRecords:
+        return self
+
+    def __next__(self) -> Any:
+        for record in self._records:
+            return record
+        while True:
+            page: Page = next(self._pages)  # StopIteration ends the records too
+            self._target.page = page
+            self._records = iter(page.records)
+            for record in self._records:
+                return record
+
+    def __getattr__(self, name: str) -> Any:
+        return _wrap(self._runner, getattr(self._target, name))
+
+    def __repr__(self) -> str:
+        return f"sync({self._target!r})"
+
+
 class _SyncProxy:
     """Blocking view of an object living on the loop thread."""
 
@@ -138,6 +168,8 @@ def _wrap(runner: _LoopThread, value: Any) -> Any:
         return value  # plain data (Page, Progress, BudgetSnapshot...): no coroutine to run
     if inspect.iscoroutine(value):
         return _wrap(runner, runner.run(value))
+    if isinstance(value, RecordStream) and value.page is None:  # not started: by pages
+        return _SyncRecords(runner, value)
     if _is_async_iterator(value):
         return _SyncIterator(runner, value)
     if inspect.iscoroutinefunction(value) or inspect.ismethod(value) or inspect.isfunction(value):
@@ -160,6 +192,38 @@ def _blocking(runner: _LoopThread, function: Callable[..., Any]) -> Callable[...
 
     call.__name__ = getattr(function, "__name__", "call")
     call.__doc__ = getattr(function, "__doc__", None)
+    return call
+
+
+def _same_arguments(
+    source: Callable[Concatenate[Any, P], None],
+) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """Give the decorated ``__init__`` ``source``'s parameters (for type checkers and
+    ``inspect.signature``): the arguments are written once, on ``AsyncGHLClient``."""
+
+    def decorate(function: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
+        function.__signature__ = inspect.signature(source)  # type: ignore[attr-defined]
+        function.__doc__ = function.__doc__ or source.__doc__
+        return function
+
+    return decorate
+
+
+def _blocking_method(
+    source: Callable[Concatenate[Any, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[GHLClient, P], T]:
+    """A ``GHLClient`` method running the ``AsyncGHLClient`` method ``source`` on the loop
+    thread, with ``source``'s parameters (nothing written twice)."""
+    name = source.__name__
+
+    def call(self: GHLClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        method: Callable[..., Coroutine[Any, Any, T]] = getattr(self._client, name)
+        return self._runner.run(method(*args, **kwargs))
+
+    call.__name__ = name
+    call.__qualname__ = f"GHLClient.{name}"
+    call.__doc__ = f"Blocking ``AsyncGHLClient.{name}``.\n\n{source.__doc__ or ''}"
+    call.__signature__ = inspect.signature(source)  # type: ignore[attr-defined]
     return call
 
 
@@ -188,44 +252,21 @@ class GHLClient:
         invoices: SyncInvoicesResource
         products: SyncProductsResource
         payments: SyncPaymentsResource
+        objects: SyncObjectsResource
+        associations: SyncAssociationsResource
+        custom_values: SyncCustomValuesResource
+        workflows: SyncWorkflowsResource
         base_url: str
         api_version: str
 
-    def __init__(
-        self,
-        auth: Auth | str | None = None,
-        *,
-        base_url: str | None = None,
-        api_version: str | None = None,
-        settings: Settings | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        limiter: Limiter | _DefaultLimiter | None = DEFAULT,
-        retry: RetryPolicy | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        user_agent: str | None = None,
-        owned: tuple[Limiter | Closeable, ...] = (),
-    ) -> None:
+    @_same_arguments(AsyncGHLClient.__init__)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The arguments of ``AsyncGHLClient`` (``transport`` is an async one: the client runs
         on this object's loop thread)."""
         self._runner = _LoopThread()
 
         async def build() -> AsyncGHLClient:
-            return AsyncGHLClient(
-                auth,
-                base_url=base_url,
-                api_version=api_version,
-                settings=settings,
-                transport=transport,
-                limiter=limiter,
-                retry=retry,
-                timeout=timeout,
-                limits=limits,
-                sleep=sleep,
-                user_agent=user_agent,
-                owned=owned,
-            )
+            return AsyncGHLClient(*args, **kwargs)
 
         try:
             self._client = self._runner.run(build())
@@ -253,37 +294,12 @@ class GHLClient:
         """The ``AsyncGHLClient`` underneath (it lives on this client's loop thread)."""
         return self._client
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: JSON = None,
-        data: Mapping[str, str] | None = None,
-        location_id: str | None = None,
-        company_id: str | None = None,
-        idempotent: bool | None = None,
-        authenticated: bool = True,
-        retry: RetryPolicy | None = None,
-        http_timeout: float | None = None,
-    ) -> JSON:
-        """Blocking ``AsyncGHLClient.request``."""
-        return self._runner.run(
-            self._client.request(
-                method,
-                path,
-                params=params,
-                json=json,
-                data=data,
-                location_id=location_id,
-                company_id=company_id,
-                idempotent=idempotent,
-                authenticated=authenticated,
-                retry=retry,
-                http_timeout=http_timeout,
-            )
-        )
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine that uses ``async_client`` on this client's loop and wait for it
+        (e.g. ``client.run(ghlsync.push.writeback.update_contact(client.async_client, ...))``)."""
+        return self._runner.run(coroutine)
+
+    request = _blocking_method(AsyncGHLClient.request)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -21,9 +21,9 @@ from ghlsync.emulator.common import ApiError
 from ghlsync.emulator.contact_model import (
     DATE_FIELDS,
     as_iso,
-    contact_view,
     full_name,
     normalize_phone,
+    search_row,
 )
 from ghlsync.emulator.state import (
     ContactCollection,
@@ -37,6 +37,16 @@ MAX_WINDOW = 10_000
 MAX_PAGE_LIMIT = 500
 SEARCH_FIELDS = {"locationId", "page", "pageLimit", "searchAfter", "filters", "sort", "query"}
 OPERATORS = ("eq", "not_eq", "contains", "not_contains", "exists", "not_exists", "range")
+#: filter values are at most 75 characters (GHL-NOTES §4, hoopai copy of HighLevel's doc)
+MAX_VALUE_LENGTH = 75
+#: ``contains``/``not_contains`` take no special characters (GHL-NOTES §4). Which characters
+#: count as special is unconfirmed: letters, digits, spaces and ``@ . - _ +`` (emails, phones,
+#: names) are accepted, everything else is refused.
+CONTAINS_PUNCTUATION = frozenset("@.-_+ ")
+
+
+def _special(value: str) -> bool:
+    return any(not (char.isalnum() or char in CONTAINS_PUNCTUATION) for char in value)
 
 
 class _Query:
@@ -168,6 +178,8 @@ class _Query:
         if getter is None:
             self.messages.append(f"{where}.field {field} is not supported")
             return _never
+        if not self._valid_value(operator, item, where):
+            return _never
         if operator == "exists":
             return lambda c: _present(getter(c))
         if operator == "not_exists":
@@ -185,6 +197,29 @@ class _Query:
         if operator.startswith("not_"):
             return lambda c: not test(c)
         return test
+
+    def _valid_value(self, operator: str, item: dict[str, Any], where: str) -> bool:
+        """HighLevel's value rules (GHL-NOTES §4): no value with ``exists``/``not_exists``,
+        at most 75 characters, no special characters in ``contains``/``not_contains``."""
+        value = item.get("value")
+        if operator in ("exists", "not_exists"):
+            if value is not None:
+                self.messages.append(f"{where}.value must not be given with operator {operator}")
+                return False
+            return True
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        texts = [text for text in texts if isinstance(text, str)]
+        if any(len(text) > MAX_VALUE_LENGTH for text in texts):
+            self.messages.append(
+                f"{where}.value must be shorter than or equal to {MAX_VALUE_LENGTH} characters"
+            )
+            return False
+        if operator in ("contains", "not_contains") and any(_special(text) for text in texts):
+            self.messages.append(
+                f"{where}.value must not contain special characters with operator {operator}"
+            )
+            return False
+        return True
 
     def _range(
         self, getter: Callable[[Entity], Any], field: str, value: Any, where: str
@@ -262,6 +297,11 @@ def _getter(field: str) -> Callable[[Entity], Any] | None:
         return lambda c: c.get(field)
     if field in ("name", "contactName", "fullNameLowerCase"):
         return lambda c: full_name(c) or None
+    if field in ("firstNameLowerCase", "lastNameLowerCase"):
+        source = field.removesuffix("LowerCase")
+        return lambda c: (c.get(source) or "").lower() or None
+    if field == "address":  # the search rows' name of address1 (hl-docs#314)
+        return lambda c: c.get("address1")
     if field.startswith(("customFields.", "customField.")):
         field_id = field.split(".", 1)[1]
 
@@ -458,32 +498,49 @@ def search_contacts_in(
     if known_total is not None:
         total = known_total
     if index_delay_s > 0:
-        found = _as_indexed(contacts, found, now - index_delay_s)
+        found, total = _as_indexed(contacts, found, total, now - index_delay_s, query.full)
     records = []
-    for contact in found:
-        view = contact_view(contact)
-        view["searchAfter"] = [_cursor_value(field, contact), contact["id"]]
-        records.append(view)
-    return {
-        "contacts": records,
-        "total": total,
-        "count": total,
-        "searchAfter": records[-1]["searchAfter"] if records else None,
+    businesses = {
+        str(item["id"]): str(item.get("name") or "")
+        for item in location.collection("businesses")
+        if "id" in item
     }
+    for contact in found:
+        row = search_row(contact, businesses)
+        row["searchAfter"] = [_cursor_value(field, contact), contact["id"]]
+        records.append(row)
+    # HighLevel's answer is {contacts, total, traceId} (GHL-NOTES §4, hl-docs#289); the
+    # caller adds traceId
+    return {"contacts": records, "total": total}
 
 
-def _as_indexed(contacts: ContactCollection, found: list[Entity], cutoff: float) -> list[Entity]:
+def _as_indexed(
+    contacts: ContactCollection,
+    found: list[Entity],
+    total: int,
+    cutoff: float,
+    matches: Callable[[Entity], bool],
+) -> tuple[list[Entity], int]:
+    """The page and total as the lagging index shows them: a contact written after ``cutoff``
+    is missing when new and shows its previous version (if that matched) when updated."""
     recent = contacts.recent
     for contact_id in [key for key, (at, _) in recent.items() if at <= cutoff]:
         del recent[contact_id]
+    for contact_id, (_, before) in recent.items():
+        current = contacts.items.get(contact_id)
+        if current is None:  # deleted since: deletes reach search at once
+            continue
+        now_matches = matches(current)
+        was_matching = before is not None and matches(before)
+        total += int(was_matching) - int(now_matches)
     shown: list[Entity] = []
     for contact in found:
         pending = recent.get(contact["id"])
         if pending is None:
             shown.append(contact)
-        elif pending[1] is not None:
+        elif pending[1] is not None and matches(pending[1]):
             shown.append(pending[1])
-    return shown
+    return shown, max(total, 0)
 
 
 def _needs_matching(query: _Query, field: str) -> bool:

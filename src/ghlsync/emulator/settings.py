@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+#: HighLevel's search lags writes by "a few seconds" (GHL-NOTES §4; the figure is unconfirmed)
+SEARCH_INDEX_DELAY_MS = 2000
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -43,9 +46,16 @@ class EmulatorSettings:
     #: (required when the emulator listens beyond loopback: see ``server.check_exposure``)
     admin_token: str | None = field(default=None, repr=False)
     webhook_url: str | None = None
+    #: multiplies the waits between webhook retries (HighLevel: ~10 minutes after a 429;
+    #: GHL-NOTES §8); 0.001 makes them 0.6 s for tests
+    webhook_time_scale: float = 1.0
     #: writes show up in ``POST /contacts/search`` only this long after they happen (HighLevel
-    #: indexes "within a few seconds"); 0 = at once
-    search_index_delay_ms: int = 0
+    #: indexes "within a few seconds": GHL-NOTES §4); 0 = at once. The exact delay is
+    #: unconfirmed: 2 s by default
+    search_index_delay_ms: int = SEARCH_INDEX_DELAY_MS
+    #: ``POST /opportunities/search`` (the filter search) answers 401 "not yet supported by the
+    #: IAM Service" as HighLevel does (GHL-NOTES §5, hl-docs#74); True serves it per the spec
+    opportunity_filter_search: bool = False
     #: send ``Retry-After`` (seconds until the window frees a slot) on rate-limit 429s
     retry_after: bool = True
     #: bodies past this many bytes are refused with 413 before they are read (HighLevel's own

@@ -55,6 +55,10 @@ KINDS: tuple[str, ...] = (
 #: Every scope a default token carries (``docs/oauth/Scopes.md``).
 ALL_SCOPES: frozenset[str] = frozenset(
     [
+        "associations.readonly",
+        "associations.write",
+        "associations/relation.readonly",
+        "associations/relation.write",
         "businesses.readonly",
         "businesses.write",
         "calendars.readonly",

@@ -6,15 +6,18 @@ both base64. The emulator holds its own key pairs (generated when first needed; 
 derives from the seed) and publishes the public halves at ``GET /_emulator/webhooks/keys``, so a
 receiver under test verifies deliveries exactly as it would verify HighLevel's.
 
-Deliveries run on one background thread: each event is POSTed, and a connection failure or a
-5xx is retried with exponential backoff up to ``max_attempts``; 4xx is final. Every delivery and
-attempt is kept in a bounded log (``GET /_emulator/webhooks/deliveries``).
+Deliveries run on one background thread: each event is POSTed with HighLevel's envelope
+(``timestamp``, ``webhookId``, ``appId``, ``versionId``). As HighLevel does (GHL-NOTES §8,
+help:155000007071), only a **429** answer is retried: up to 6 more attempts, about 10 minutes
+apart plus jitter. A 5xx, a timeout or a connection error is final, and the event is lost.
+``timeScale`` multiplies the waits so tests need not wait 10 minutes (0.001: 0.6 s). Every
+delivery and attempt is kept in a bounded log (``GET /_emulator/webhooks/deliveries``).
 
 | method and path | what |
 | --- | --- |
 | `GET /_emulator/webhooks/keys` | `{rsa: PEM, ed25519: PEM}` public keys |
 | `GET /_emulator/webhooks/deliveries?limit=N` | the delivery log, newest last |
-| `GET/PUT /_emulator/webhooks` | `{url, maxAttempts, baseDelayMs, maxDelayMs, timeoutMs}` |
+| `GET/PUT /_emulator/webhooks` | `{url, maxAttempts, retryIntervalMs, jitterMs, timeScale, timeoutMs, appId, versionId}` |
 | `POST /_emulator/webhooks/flush` | wait (up to `timeoutMs`, default 10 s) until nothing is pending |
 
 The signing and verifying functions are pure and importable by tests.
@@ -28,6 +31,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import random
 import threading
 import time
 import uuid
@@ -132,31 +136,55 @@ def _as_bytes(value: str | bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- bodies and policy
-def delivery_body(payload: dict[str, Any], *, webhook_id: str, timestamp: str) -> bytes:
-    """The bytes sent: the event (``type``, ``locationId``, its fields) plus ``timestamp`` and
-    ``webhookId``, compact JSON. Signatures cover exactly these bytes."""
+def delivery_body(
+    payload: dict[str, Any],
+    *,
+    webhook_id: str,
+    timestamp: str,
+    app_id: str | None = None,
+    version_id: str | None = None,
+) -> bytes:
+    """The bytes sent: the event (``type``, ``locationId``, its fields) plus ``timestamp``,
+    ``webhookId`` and, when known, ``appId`` and ``versionId`` (real deliveries carry both:
+    GHL-NOTES §8, hl-docs#264), compact JSON. Signatures cover exactly these bytes."""
     document = {**payload, "timestamp": timestamp, "webhookId": webhook_id}
+    if app_id is not None:
+        document["appId"] = app_id
+        document["versionId"] = version_id if version_id is not None else app_id
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def should_retry(status: int | None) -> bool:
-    """Retry a failed connection (``None``), a 5xx and 429; any other answer is final."""
-    return status is None or status >= 500 or status == 429
+    """HighLevel retries only a 429 (GHL-NOTES §8): a 5xx, a timeout or a connection error
+    (``None``) is final, like every other answer."""
+    return status == 429
 
 
-def backoff_delay(attempt: int, base_s: float, cap_s: float) -> float:
-    """Seconds to wait after failed attempt ``attempt`` (1-based): base * 2^(attempt-1), capped."""
-    return float(min(cap_s, base_s * (2 ** max(attempt - 1, 0))))
+#: HighLevel's schedule (GHL-NOTES §8): 1 attempt + up to 6 retries, ~10 minutes apart + jitter
+MAX_ATTEMPTS = 7
+RETRY_INTERVAL_S = 600.0
+#: the jitter's size is unconfirmed (HighLevel says "plus jitter"): up to a minute by default
+JITTER_S = 60.0
+
+
+def retry_delay(interval_s: float, jitter_s: float, time_scale: float, rng: random.Random) -> float:
+    """Seconds until the next attempt after a 429: ``(interval + U(0, jitter)) * time_scale``."""
+    return max(0.0, (interval_s + rng.uniform(0.0, max(0.0, jitter_s))) * time_scale)
 
 
 # --------------------------------------------------------------------------- dispatcher
 @dataclass
 class DeliveryConfig:
     url: str | None = None
-    max_attempts: int = 5
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0
+    max_attempts: int = MAX_ATTEMPTS
+    retry_interval_s: float = RETRY_INTERVAL_S
+    jitter_s: float = JITTER_S
+    #: multiplies every wait between attempts (1 = HighLevel's real ten minutes)
+    time_scale: float = 1.0
     timeout_s: float = 5.0
+    #: ``appId``/``versionId`` in every delivery (None: the seeded Marketplace app's id)
+    app_id: str | None = None
+    version_id: str | None = None
 
 
 @dataclass
@@ -205,6 +233,15 @@ class WebhookDispatcher:
         self._in_flight = 0
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._jitter = random.Random(f"webhook-jitter:{store.seed}")
+
+    def app_ids(self) -> tuple[str | None, str | None]:
+        """``appId``/``versionId`` for deliveries: configured, else the seeded app's id (the
+        emulator's location-token answer uses the app id as ``versionId`` too)."""
+        app_id = self.config.app_id
+        if app_id is None and self.store.oauth_apps:
+            app_id = next(iter(self.store.oauth_apps.values())).app_id
+        return app_id, self.config.version_id or app_id
 
     @property
     def keys(self) -> WebhookKeys:
@@ -219,7 +256,14 @@ class WebhookDispatcher:
         if not url:
             return
         webhook_id = str(uuid.uuid4())
-        body = delivery_body(payload, webhook_id=webhook_id, timestamp=self.store.now_readonly())
+        app_id, version_id = self.app_ids()
+        body = delivery_body(
+            payload,
+            webhook_id=webhook_id,
+            timestamp=self.store.now_readonly(),
+            app_id=app_id,
+            version_id=version_id,
+        )
         delivery = Delivery(
             webhook_id=webhook_id,
             event_type=event_type,
@@ -308,7 +352,10 @@ class WebhookDispatcher:
                 self.store.counters.get("webhooks_failed", 0) + 1
             )
             return None
-        delay = backoff_delay(attempt, self.config.base_delay_s, self.config.max_delay_s)
+        config = self.config
+        delay = retry_delay(
+            config.retry_interval_s, config.jitter_s, config.time_scale, self._jitter
+        )
         return time.monotonic() + delay
 
 
@@ -330,43 +377,66 @@ async def deliveries_endpoint(request: Request) -> Response:
     return JSONResponse({"deliveries": items, "pending": dispatcher.pending()})
 
 
-def _config_view(config: DeliveryConfig, settings: EmulatorSettings | None) -> dict[str, Any]:
+def _config_view(dispatcher: WebhookDispatcher) -> dict[str, Any]:
+    config, settings = dispatcher.config, dispatcher.settings
+    app_id, version_id = dispatcher.app_ids()
     return {
         "url": config.url or (settings.webhook_url if settings else None),
         "maxAttempts": config.max_attempts,
-        "baseDelayMs": int(config.base_delay_s * 1000),
-        "maxDelayMs": int(config.max_delay_s * 1000),
+        "retryIntervalMs": int(config.retry_interval_s * 1000),
+        "jitterMs": int(config.jitter_s * 1000),
+        "timeScale": config.time_scale,
         "timeoutMs": int(config.timeout_s * 1000),
+        "appId": app_id,
+        "versionId": version_id,
     }
+
+
+_CONFIG_FIELDS = {
+    "url",
+    "maxAttempts",
+    "retryIntervalMs",
+    "jitterMs",
+    "timeScale",
+    "timeoutMs",
+    "appId",
+    "versionId",
+}
 
 
 async def config_endpoint(request: Request) -> Response:
     dispatcher = dispatcher_of(request)
     config = dispatcher.config
     if request.method == "PUT":
-        body = await json_body(
-            request, allowed={"url", "maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"}
-        )
-        # checked before any is applied (422): a wrong type was a 500 (issue 11)
-        url = string_field(body, "url")
-        if url and not url.startswith(("http://", "https://")):
-            raise ApiError(422, ["url must be an http(s) URL"])
-        attempts = number_field(body, "maxAttempts", minimum=1, maximum=100, integer=True)
-        base_ms = number_field(body, "baseDelayMs", minimum=0, maximum=86_400_000)
-        max_ms = number_field(body, "maxDelayMs", minimum=0, maximum=86_400_000)
-        timeout_ms = number_field(body, "timeoutMs", minimum=1, maximum=600_000)
-        if "url" in body:
-            config.url = url or None
-            request.app.state.settings.webhook_url = config.url
-        if attempts is not None:
-            config.max_attempts = attempts
-        if base_ms is not None:
-            config.base_delay_s = base_ms / 1000
-        if max_ms is not None:
-            config.max_delay_s = max_ms / 1000
-        if timeout_ms is not None:
-            config.timeout_s = timeout_ms / 1000
-    return JSONResponse(_config_view(config, dispatcher.settings))
+        body = await json_body(request, allowed=_CONFIG_FIELDS)
+        try:
+            _configure(request, config, body)
+        except (TypeError, ValueError):
+            raise ApiError(
+                422, ["webhook settings must be numbers (url, appId: strings)"]
+            ) from None
+    return JSONResponse(_config_view(dispatcher))
+
+
+def _configure(request: Request, config: DeliveryConfig, body: dict[str, Any]) -> None:
+    if "url" in body:
+        # a url that is not a string was stored and broke the delivery thread (issue 11)
+        config.url = string_field(body, "url") or None
+        request.app.state.settings.webhook_url = config.url
+    if "maxAttempts" in body:
+        config.max_attempts = max(1, int(body["maxAttempts"]))
+    if "retryIntervalMs" in body:
+        config.retry_interval_s = max(0.0, float(body["retryIntervalMs"]) / 1000)
+    if "jitterMs" in body:
+        config.jitter_s = max(0.0, float(body["jitterMs"]) / 1000)
+    if "timeScale" in body:
+        config.time_scale = max(0.0, float(body["timeScale"]))
+    if "timeoutMs" in body:
+        config.timeout_s = max(0.001, float(body["timeoutMs"]) / 1000)
+    if "appId" in body:
+        config.app_id = string_field(body, "appId") or None
+    if "versionId" in body:
+        config.version_id = string_field(body, "versionId") or None
 
 
 async def flush_endpoint(request: Request) -> Response:
@@ -390,7 +460,8 @@ def attach(app: Starlette) -> None:
     """Called by ``create_app``: subscribe a dispatcher to the store and add admin routes."""
     store: Store = app.state.store
     settings: EmulatorSettings = app.state.settings
-    dispatcher = WebhookDispatcher(store, DeliveryConfig(), settings=settings)
+    config = DeliveryConfig(time_scale=settings.webhook_time_scale)
+    dispatcher = WebhookDispatcher(store, config, settings=settings)
     store.subscribe(dispatcher)
     app.state.webhooks = dispatcher
     # ahead of the ``/_emulator`` mount, which would otherwise answer them with 404

@@ -6,15 +6,20 @@ extract's time went (docs/benchmarks.md). An Arrow batch must keep one type per 
 
 - a column already in dlt's schema (an earlier run) keeps the type stored there; otherwise the
   stream's declared JSON schema decides; otherwise the first values seen (all ints ``bigint``,
-  ints and floats ``double``, ISO-8601 date-times with a zone ``timestamp``, mixed scalars
-  ``text``, any list or object ``json``);
+  ints and floats ``double``, ISO-8601 date-times with a zone ``timestamp``, plain
+  ``YYYY-MM-DD`` dates ``date`` (DATE custom fields), mixed scalars ``text``, any list or
+  object ``json``);
+- every column the stream declares exists from the first load, typed, even while no record has
+  a value for it (``company_name``, ``assigned_to``);
 - a value that does not fit its column's type goes to a variant column ``<name>__v_<type>``
   (dlt's own convention), so nothing is dropped or mangled;
 - top-level objects are flattened one level (``dndSettings.SMS`` -> ``dnd_settings__sms``,
   ``custom_field_values.membership_status`` -> ``custom_field_values__membership_status``);
   lists and deeper objects are JSON columns (``tags``, ``custom_fields``, ``stages``);
 - names follow dlt's snake_case convention; when two keys map to one name
-  (``locationId`` and ``location_id``) the later non-null value wins, ``location_id`` last.
+  (``locationId`` and ``location_id``) the later non-null value wins, ``location_id`` last; an
+  embedded object's ``id`` joins the record's own ``<name>_id`` column when it has one
+  (opportunities' ``contact.id`` and ``contactId`` are one ``contact_id`` column).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from ghlsync.extract.streams import LOCATION_ID
 
-Kind = Literal["bool", "bigint", "double", "text", "timestamp", "json"]
+Kind = Literal["bool", "bigint", "double", "text", "timestamp", "date", "json"]
 
 ARROW_TYPES: dict[Kind, pa.DataType] = {
     "bool": pa.bool_(),
@@ -39,6 +44,7 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     "double": pa.float64(),
     "text": pa.string(),
     "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
     "json": pa.string(),
 }
 #: dlt data types read back from a stored schema; anything else is loaded as text
@@ -48,8 +54,10 @@ _FROM_DLT: dict[str, Kind] = {
     "double": "double",
     "text": "text",
     "timestamp": "timestamp",
+    "date": "date",
     "json": "json",
 }
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
 )
@@ -103,6 +111,8 @@ def infer(values: Iterable[Any]) -> Kind | None:
         (kind,) = kinds
         if kind == "text" and all(_ISO_DATETIME.match(v) for v in values if v is not None):
             return "timestamp"
+        if kind == "text" and all(_ISO_DATE.match(v) for v in values if v is not None):
+            return "date"
         return kind
     if kinds == {"bigint", "double"}:
         return "double"
@@ -132,6 +142,7 @@ _TAKES: dict[Kind, frozenset[type]] = {
     "double": frozenset({int, float}),
     "text": frozenset({str}),
     "timestamp": frozenset({str}),
+    "date": frozenset({str}),
     "json": frozenset(),
 }
 
@@ -171,6 +182,24 @@ def _timestamps(values: list[Any]) -> tuple[pa.Array, list[tuple[int, Any]]]:
     return pa.array(parsed, ARROW_TYPES["timestamp"]), strays
 
 
+def _dates(values: list[Any]) -> tuple[pa.Array, list[tuple[int, Any]]]:
+    """``YYYY-MM-DD`` strings as dates; anything else comes back as a stray."""
+    strays = [(i, v) for i, v in enumerate(values) if v is not None and not _ISO_DATE.match(str(v))]
+    if strays:
+        values = [None if v is None or not _ISO_DATE.match(str(v)) else v for v in values]
+    try:
+        return pc.cast(pa.array(values, pa.string()), ARROW_TYPES["date"]), strays
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2026-02-30
+        parsed: list[Any] = []
+        for i, value in enumerate(values):
+            try:
+                parsed.append(None if value is None else dt.date.fromisoformat(value))
+            except ValueError:
+                parsed.append(None)
+                strays.append((i, value))
+        return pa.array(parsed, ARROW_TYPES["date"]), strays
+
+
 class TableShaper:
     """Turns pages of one stream's records into Arrow tables of stable column types."""
 
@@ -182,6 +211,8 @@ class TableShaper:
     ) -> None:
         self.keys = frozenset(keys)
         self.kinds: dict[str, Kind] = dict(declared or {})
+        #: columns a table always has, null until a record has a value
+        self.declared: tuple[str, ...] = tuple(declared or ())
         for name, data_type in (stored or {}).items():
             self.kinds[name] = _FROM_DLT.get(data_type, "text")
         self._names: dict[str, str] = {}
@@ -204,6 +235,7 @@ class TableShaper:
             del keys[LOCATION_ID]
             keys[LOCATION_ID] = None
         columns: dict[str, list[Any]] = {}
+        names = {self._name(key) for key in keys}
         for key in keys:
             values = [r.get(key) for r in records]
             name = self._name(key)
@@ -219,9 +251,15 @@ class TableShaper:
                     others = True
             for item in inner:
                 sub = [v.get(item) if type(v) is dict else None for v in values]
-                _put(columns, f"{name}__{self._name(str(item))}", sub)
+                column = f"{name}__{self._name(str(item))}"
+                if item == "id" and f"{name}_id" in names:
+                    column = f"{name}_id"  # contact.id is contactId: one column, not two
+                _put(columns, column, sub)
             if others:  # scalars or lists where other records have an object
                 _put(columns, name, [None if type(v) is dict else v for v in values])
+        for name in self.declared:
+            if name not in columns:
+                columns[name] = [None] * len(records)
         arrays: dict[str, pa.Array] = {}
         for name, values in columns.items():
             self._column(name, values, arrays)
@@ -262,6 +300,9 @@ class TableShaper:
         elif kind == "timestamp":
             array, late = _timestamps(values)
             strays.extend(late)
+        elif kind == "date":
+            array, late = _dates(values)
+            strays.extend(late)
         else:
             array = pa.array(values, ARROW_TYPES[kind])
         out[name] = array
@@ -278,7 +319,11 @@ class TableShaper:
             values: list[Any] = [None] * length
             for i, value in items:
                 values[i] = value
-            self._column(f"{name}__v_{kind}", values, out)
+            variant = f"{name}__v_{kind}"
+            # typed by the strays' own kind, never re-inferred: a string that looks like a date
+            # but is not one (2026-02-30) must land as text, not loop back here
+            self.kinds.setdefault(variant, kind)
+            self._column(variant, values, out)
 
     def _note_json(self, name: str) -> None:
         if name not in self._told_json:

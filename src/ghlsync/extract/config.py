@@ -4,9 +4,15 @@
 {"base_url": "http://127.0.0.1:8765", "token": "pit-default (optional)",
  "locations": [{"id": "loc1", "token": "pit-..."}, "loc2"],
  "streams": ["contacts", "opportunities"], "start_date": "2026-01-01T00:00:00Z",
- "overlap_seconds": 300, "rate_limit": true}
+ "overlap_seconds": 300, "rate_limit": true, "outage_window_seconds": 300}
 ```
-The same file is the Singer tap's ``--config``.
+The same file is the Singer tap's ``--config``. Every key but ``streams``, ``start_date``,
+``overlap_seconds`` and ``page_size`` belongs to the ``Connection`` (``ghlsync.client.connection``);
+unknown keys are refused at every level (``locations[0].tokn`` included), before any request.
+The config never reads the environment: ``GHL_TOKEN``, ``GHL_BASE_URL``, ``GHL_CLIENT_ID``... are
+read by ``Settings.from_env()`` and combined with it by the run session
+(``ghlsync.client.session.open_session``), which resolves each location's token in one order:
+``--token``, the config, the token store (``ghlsync auth add-token``), ``GHL_TOKEN``, OAuth.
 
 Agency (OAuth app) instead of Private Integration tokens: ``"oauth": {"client_id", "client_secret",
 "company_id", "app_id", "token_store"}`` (client id/secret also from ``GHL_CLIENT_ID`` /
@@ -21,263 +27,242 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from types import MappingProxyType
+from typing import Any
 
+from ghlsync.client.connection import CONNECTION_KEYS, OAUTH_KEYS, Connection, OAuthApp
 from ghlsync.errors import ConfigError
 
-if TYPE_CHECKING:
-    from ghlsync.client import AsyncGHLClient, Auth, BudgetSnapshot, Limiter
-
+#: the extract's own keys; the rest of a config file is its ``Connection``
+EXTRACT_KEYS = frozenset({"streams", "start_date", "overlap_seconds", "page_size"})
 #: every key the config file (and the tap's --config, and Meltano's settings) may hold
-CONFIG_KEYS = frozenset(
-    {
-        "base_url",
-        "token",
-        "locations",
-        "location_ids",
-        "streams",
-        "start_date",
-        "overlap_seconds",
-        "page_size",
-        "rate_limit",
-        "burst",
-        "interval",
-        "api_version",
-        "oauth",
-        "installed",
-    }
-)
-OAUTH_KEYS = {"client_id", "client_secret", "company_id", "app_id", "token_store"}
+CONFIG_KEYS = CONNECTION_KEYS | EXTRACT_KEYS
+DEFAULT_OVERLAP = dt.timedelta(minutes=5)
+
+__all__ = ["CONFIG_KEYS", "EXTRACT_KEYS", "OAUTH_KEYS", "ExtractConfig", "read_json"]
 
 
-@dataclass
-class OAuthConfig:
-    """A Marketplace app's credentials and where its agency / location tokens live."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    company_id: str | None = None
-    app_id: str | None = None
-    #: the token store file (default: ghlsync's, under ``GHLSYNC_HOME``)
-    token_store: str | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> OAuthConfig:
-        unknown = sorted(set(data) - OAUTH_KEYS)
-        if unknown:
-            raise ConfigError(f"unknown oauth keys {unknown}", hint=f"use {sorted(OAUTH_KEYS)}")
-        client_id = data.get("client_id") or os.environ.get("GHL_CLIENT_ID")
-        client_secret = data.get("client_secret") or os.environ.get("GHL_CLIENT_SECRET")
-        if not client_id or not client_secret:
-            raise ConfigError(
-                "oauth needs a client id and a client secret",
-                hint='set "client_id"/"client_secret" or GHL_CLIENT_ID/GHL_CLIENT_SECRET',
-            )
-        return cls(
-            client_id=str(client_id),
-            client_secret=str(client_secret),
-            company_id=data.get("company_id"),
-            app_id=data.get("app_id"),
-            token_store=data.get("token_store"),
-        )
-
-
-@dataclass
+@dataclass(frozen=True)
 class ExtractConfig:
-    locations: list[str]
-    tokens: dict[str, str] = field(default_factory=dict)
-    token: str | None = None
-    base_url: str | None = None
-    streams: list[str] | None = None
+    """What an extract reads and how: a ``Connection`` plus the extract's options.
+
+    A frozen, validated value: no I/O, no environment reads (``Settings.from_env()`` and the run
+    session do those), never mutated (``replace`` makes a changed copy).
+
+    ```python
+    config = ExtractConfig.of(["loc1"], token="pit-...", streams=["contacts"])
+    config.replace(start_date="2026-01-01").start_date  # '2026-01-01'
+    ```
+    """
+
+    connection: Connection
+    streams: tuple[str, ...] | None = None
     start_date: str | None = None
-    overlap: dt.timedelta = dt.timedelta(minutes=5)
-    #: client-side rate limiting (per location buckets); False only against an unlimited server
-    rate_limit: bool = True
-    api_version: str | None = None
-    #: client-side burst budget per location (HighLevel: 100 requests per 10 s)
-    burst: int = 100
-    interval: float = 10.0
+    overlap: dt.timedelta = DEFAULT_OVERLAP
     #: records per contacts search page (HighLevel's maximum: 500)
     page_size: int = 500
-    #: an OAuth app (agency) instead of Private Integration tokens
-    oauth: OAuthConfig | None = None
-    #: extract every location the OAuth app is installed in (added to ``locations``)
-    installed: bool = False
-    #: the limiters ``limiter()`` made, so progress displays can read their budgets
-    _limiters: list[Limiter] = field(default_factory=list, init=False, repr=False, compare=False)
+    _tokens: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
-    def __repr__(self) -> str:
-        # tokens never in a repr: only which locations have one
-        return (
-            f"ExtractConfig(locations={self.locations!r}, tokens={sorted(self.tokens)!r}, "
-            f"token={'set' if self.token else 'unset'}, base_url={self.base_url!r}, "
-            f"streams={self.streams!r}, oauth={self.oauth!r}, installed={self.installed})"
-        )
+    def __post_init__(self) -> None:
+        if not self.connection.location_ids and not self.connection.installed:
+            raise ConfigError(
+                "no locations configured",
+                hint='add "locations": ["<location id>"], or "installed": true with "oauth"',
+            )
+        if self.streams is not None and (
+            isinstance(self.streams, str) or not all(isinstance(x, str) for x in self.streams)
+        ):
+            raise ConfigError("streams must be a list of names", hint='"streams": ["contacts"]')
+        if self.streams is not None and not isinstance(self.streams, tuple):
+            object.__setattr__(self, "streams", tuple(self.streams))
+        if self.start_date is not None:
+            _checked_date(self.start_date)
+        if self.page_size <= 0 or self.overlap < dt.timedelta(0):
+            raise ConfigError(
+                "page_size must be positive and overlap_seconds not negative",
+                hint="e.g. page_size 500, overlap_seconds 300",
+            )
+        object.__setattr__(self, "_tokens", MappingProxyType(self.connection.location_tokens()))
+
+    # -- construction -------------------------------------------------------------------------
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ExtractConfig:
+        """The config ``data`` holds (a config file, the tap's ``--config``), or one
+        ``ConfigError`` line naming the first unknown or bad key, at any depth."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("the config must hold a JSON object", hint='e.g. {"locations": []}')
         unknown = sorted(set(data) - CONFIG_KEYS)
         if unknown:
             raise ConfigError(
                 f"unknown config keys {unknown}", hint=f"known keys: {sorted(CONFIG_KEYS)}"
             )
-        locations: list[str] = []
-        tokens: dict[str, str] = {}
-        for item in data.get("locations") or data.get("location_ids") or []:
-            if isinstance(item, str):
-                locations.append(item)
-            elif isinstance(item, Mapping) and isinstance(item.get("id"), str):
-                locations.append(item["id"])
-                if item.get("token"):
-                    tokens[item["id"]] = str(item["token"])
-            else:
-                raise ConfigError(
-                    f"bad location entry {item!r}", hint='use "id" or {"id", "token"}'
-                )
-        oauth = data.get("oauth")
-        if oauth is not None and not isinstance(oauth, Mapping):
-            raise ConfigError("oauth must be an object", hint='"oauth": {"client_id": ...}')
-        installed = bool(data.get("installed", False))
-        if installed and oauth is None:
-            raise ConfigError(
-                "installed locations need an OAuth app",
-                hint='add "oauth": {"client_id", "client_secret", "company_id", "app_id"}',
-            )
-        if not locations and not installed:
-            raise ConfigError(
-                "no locations configured",
-                hint='add "locations": ["<location id>"], or "installed": true with "oauth"',
-            )
-        start_date = data.get("start_date")
-        if start_date:
-            start_date = _checked_date(str(start_date))
+        connection = Connection.from_mapping(
+            {k: v for k, v in data.items() if k in CONNECTION_KEYS}
+        )
         overlap = data.get("overlap_seconds")
         try:
             overlap_delta = (
-                dt.timedelta(seconds=float(overlap)) if overlap is not None else cls.overlap
+                dt.timedelta(seconds=float(overlap)) if overlap is not None else DEFAULT_OVERLAP
             )
             page_size = int(data.get("page_size", 500))
-            burst = int(data.get("burst", 100))
-            interval = float(data.get("interval", 10.0))
         except (TypeError, ValueError) as error:
             raise ConfigError(
                 f"bad number in config: {error}",
-                hint="overlap_seconds, page_size, burst, interval are numbers",
+                hint="overlap_seconds and page_size are numbers",
             ) from None
         streams = data.get("streams")
-        if streams is not None and (
-            not isinstance(streams, list) or not all(isinstance(x, str) for x in streams)
-        ):
+        if streams is not None and not isinstance(streams, list):
             raise ConfigError("streams must be a list of names", hint='"streams": ["contacts"]')
+        start_date = data.get("start_date")
         return cls(
-            locations=locations,
-            tokens=tokens,
-            token=data.get("token") or os.environ.get("GHL_TOKEN"),
-            base_url=data.get("base_url") or os.environ.get("GHL_BASE_URL"),
-            streams=list(streams) if streams else None,
-            start_date=start_date,
+            connection,
+            streams=tuple(streams) if streams else None,
+            start_date=str(start_date) if start_date else None,
             overlap=overlap_delta,
-            rate_limit=bool(data.get("rate_limit", True)),
-            api_version=data.get("api_version"),
             page_size=page_size,
-            burst=burst,
-            interval=interval,
-            oauth=OAuthConfig.from_mapping(oauth) if oauth is not None else None,
-            installed=installed,
         )
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ExtractConfig:
         return cls.from_mapping(read_json(path, "config"))
 
-    def limiter(self) -> Limiter | None:
-        """One limiter to share between the clients of a run (None: rate limiting off)."""
-        from ghlsync.extract.limits import MarginLimiter
+    @classmethod
+    def of(
+        cls,
+        locations: Sequence[str] = (),
+        *,
+        tokens: Mapping[str, str] | None = None,
+        token: str | None = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        rate_limit: bool = True,
+        burst: int = 100,
+        interval: float = 10.0,
+        oauth: Mapping[str, Any] | OAuthApp | None = None,
+        installed: bool = False,
+        streams: Sequence[str] | None = None,
+        start_date: str | None = None,
+        overlap: dt.timedelta = DEFAULT_OVERLAP,
+        page_size: int = 500,
+    ) -> ExtractConfig:
+        """A config from Python arguments, validated like a config file."""
+        tokens = dict(tokens or {})
+        entries: list[Any] = [
+            {"id": i, "token": tokens.pop(i)} if i in tokens else i for i in locations
+        ]
+        if tokens:  # a token for a location not read would be silently unused
+            raise ConfigError(
+                f"tokens given for locations not listed: {', '.join(sorted(tokens))}",
+                hint="list those locations too, or drop their tokens",
+            )
+        data: dict[str, Any] = {
+            "locations": entries,
+            "rate_limit": rate_limit,
+            "burst": burst,
+            "interval": interval,
+            "installed": installed,
+        }
+        for key, value in (("token", token), ("base_url", base_url), ("api_version", api_version)):
+            if value is not None:
+                data[key] = value
+        if oauth is not None:
+            data["oauth"] = oauth.model_dump() if isinstance(oauth, OAuthApp) else dict(oauth)
+            if isinstance(oauth, OAuthApp) and oauth.client_secret is not None:
+                data["oauth"]["client_secret"] = oauth.client_secret.get_secret_value()
+        return cls(
+            Connection.from_mapping(data),
+            streams=tuple(streams) if streams is not None else None,
+            start_date=start_date,
+            overlap=overlap,
+            page_size=page_size,
+        )
 
-        if not self.rate_limit:
-            return None
-        made = MarginLimiter(self.burst, self.interval)
-        self._limiters.append(made)
-        return made
+    def replace(self, **changes: Any) -> ExtractConfig:
+        """A copy with ``changes``: the extract's options (``streams``, ``start_date``,
+        ``overlap``, ``page_size``) or any ``of`` argument (``locations``, ``tokens``,
+        ``rate_limit``...). ``tokens`` replaces the per-location tokens as a whole."""
+        own = {
+            k: changes.pop(k)
+            for k in ("streams", "start_date", "overlap", "page_size")
+            if k in changes
+        }
+        if "streams" in own and own["streams"] is not None:
+            own["streams"] = tuple(own["streams"])
+        if not changes:
+            return replace(self, **own)
+        connection = self.connection
+        current: dict[str, Any] = {
+            "locations": list(connection.location_ids),
+            "tokens": dict(self._tokens),
+            "token": connection.token.get_secret_value() if connection.token else None,
+            "base_url": connection.base_url,
+            "api_version": connection.api_version,
+            "rate_limit": connection.rate_limit,
+            "burst": connection.burst,
+            "interval": connection.interval,
+            "oauth": connection.oauth,
+            "installed": connection.installed,
+        }
+        unknown = sorted(set(changes) - set(current))
+        if unknown:
+            raise TypeError(f"ExtractConfig.replace() got unknown fields {unknown}")
+        current.update(changes)
+        if "locations" in changes and "tokens" not in changes:
+            kept = set(current["locations"])
+            current["tokens"] = {k: v for k, v in current["tokens"].items() if k in kept}
+        made = ExtractConfig.of(**current)
+        return replace(self, connection=made.connection, **own)
+
+    def with_locations(self, location_ids: Sequence[str]) -> ExtractConfig:
+        """This config reading exactly ``location_ids`` (e.g. once the session found where an
+        agency app is installed): ``installed`` is then resolved, so off."""
+        return self.replace(locations=list(location_ids), installed=False)
+
+    # -- reading (the connection's parts, read-only) ------------------------------------------
 
     @property
-    def identity(self) -> str:
-        """The rate-limit owner the client's buckets are keyed by (as its ``Auth`` says)."""
-        return f"app:{self.oauth.client_id}" if self.oauth is not None else "extract"
+    def locations(self) -> list[str]:
+        """The locations listed explicitly (a copy; ``installed`` ones come from the session)."""
+        return list(self.connection.location_ids)
 
-    def budget(self, location_id: str) -> BudgetSnapshot | None:
-        """What the run's limiter last knew of ``location_id``'s budget (None: unknown)."""
-        from ghlsync.client import location_key
+    @property
+    def tokens(self) -> Mapping[str, str]:
+        """The per-location tokens (read-only)."""
+        return self._tokens
 
-        key = location_key(self.identity, location_id)
-        for limiter in reversed(self._limiters):
-            snapshot = getattr(limiter, "snapshot", None)
-            found = snapshot(key) if snapshot is not None else None
-            if found is not None:
-                return cast("BudgetSnapshot", found)
-        return None
+    @property
+    def token(self) -> str | None:
+        token = self.connection.token
+        return token.get_secret_value() if token is not None else None
 
-    def auth(self) -> Auth:
-        """Private Integration tokens, or the OAuth app's tokens from the token store."""
-        from ghlsync.client import OAuthAuth, PrivateTokenAuth, TokenStore
-        from ghlsync.config import Settings
+    @property
+    def base_url(self) -> str | None:
+        return self.connection.base_url
 
-        if self.oauth is None:
-            return PrivateTokenAuth(self.token, tokens=self.tokens, identity="extract")
-        settings = Settings.from_env()
-        store = TokenStore(
-            self.oauth.token_store or settings.token_store_path, secret_key=settings.secret_key
+    @property
+    def rate_limit(self) -> bool:
+        return self.connection.rate_limit
+
+    @property
+    def installed(self) -> bool:
+        return self.connection.installed
+
+    @property
+    def oauth(self) -> OAuthApp | None:
+        return self.connection.oauth
+
+    def __repr__(self) -> str:
+        # tokens never in a repr: only which locations have one
+        return (
+            f"ExtractConfig(locations={self.locations!r}, tokens={sorted(self._tokens)!r}, "
+            f"token={'set' if self.connection.token else 'unset'}, base_url={self.base_url!r}, "
+            f"streams={self.streams!r}, oauth={'set' if self.oauth else 'unset'}, "
+            f"installed={self.installed})"
         )
-        return OAuthAuth(
-            client_id=self.oauth.client_id,
-            client_secret=self.oauth.client_secret,
-            store=store,
-            company_id=self.oauth.company_id,
-            app_id=self.oauth.app_id,
-        )
-
-    def client(self, limiter: Limiter | None = None) -> AsyncGHLClient:
-        """A client for every configured location (``limiter`` shared across clients)."""
-        from ghlsync.client import AsyncGHLClient, OAuthAuth
-
-        auth = self.auth()
-        owned = (auth.store,) if isinstance(auth, OAuthAuth) else ()
-        shared = limiter if limiter is not None else self.limiter()
-        return AsyncGHLClient(
-            auth,
-            base_url=self.base_url,
-            api_version=self.api_version,
-            limiter=shared,
-            owned=owned,
-        )
-
-    async def installed_locations(self) -> list[str]:
-        """Where the OAuth app is installed (every page of ``GET /oauth/installedLocations``)."""
-        from ghlsync.client import OAuthAuth
-
-        async with self.client() as client:
-            auth = client.auth
-            if not isinstance(auth, OAuthAuth):
-                raise ConfigError("installed locations need an OAuth app", hint='add "oauth"')
-            return [location_id async for location_id in auth.installed_locations()]
-
-    def resolve_locations(self) -> list[str]:
-        """With ``installed``: add the app's installed locations to ``locations`` (once)."""
-        if self.installed:
-            import asyncio
-
-            found = asyncio.run(self.installed_locations())
-            self.locations = list(dict.fromkeys([*self.locations, *found]))
-            self.installed = False  # resolved
-            if not self.locations:
-                raise ConfigError(
-                    "the OAuth app is installed in no location",
-                    hint="install it in a sub-account, or list locations explicitly",
-                )
-        return self.locations
 
 
 def read_json(path: str | os.PathLike[str], what: str) -> Any:

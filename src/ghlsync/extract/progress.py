@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ghlsync.client import BudgetSnapshot
-    from ghlsync.extract.config import ExtractConfig
     from ghlsync.extract.engine import Report, StreamResult
+
+
+class BudgetSource(Protocol):
+    """Where a display reads budgets: the run session (``RunSession.budget``)."""
+
+    def budget(self, location_id: str) -> BudgetSnapshot | None: ...
 
 
 def rate(records: int, seconds: float) -> float | None:
@@ -37,11 +42,11 @@ def budget_text(snapshot: BudgetSnapshot | None) -> str:
     )
 
 
-def budgets(config: ExtractConfig, locations: Iterable[str]) -> dict[str, dict[str, int]]:
+def budgets(source: BudgetSource, locations: Iterable[str]) -> dict[str, dict[str, int]]:
     """The budget left per location as plain numbers (for ``--json``); unknown ones omitted."""
     out: dict[str, dict[str, int]] = {}
     for location_id in locations:
-        snapshot = config.budget(location_id)
+        snapshot = source.budget(location_id)
         if snapshot is not None:
             out[location_id] = {
                 "remaining": snapshot.remaining,
@@ -59,11 +64,11 @@ class LiveProgress:
     ``run_extract(on_phase=...)``. Both may be called from any thread.
     """
 
-    def __init__(self, config: ExtractConfig, console: Any = None) -> None:
+    def __init__(self, budgets: BudgetSource, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self.config = config
+        self.budgets = budgets
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -92,7 +97,7 @@ class LiveProgress:
             fields: dict[str, Any] = {
                 "records": f"{result.records:,} records, {result.pages} pages",
                 "rate": rate_text(result.records, result.seconds),
-                "budget": "budget " + budget_text(self.config.budget(result.location_id)),
+                "budget": "budget " + budget_text(self.budgets.budget(result.location_id)),
                 "status": result.status,
             }
             if key not in self._tasks:

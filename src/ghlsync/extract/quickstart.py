@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,13 @@ def quickstart(
     contacts: int = 1500,
     opportunities: int = 300,
     seed: int = 7,
+    before_extract: Callable[[Any], None] | None = None,
 ) -> QuickstartResult:
-    """Start the emulator on a free loopback port, extract everything, answer ``QUERIES``."""
+    """Start the emulator on a free loopback port, extract everything, answer ``QUERIES``.
+
+    ``before_extract(server)`` runs once the emulator is up, before the extract (the CLI's
+    quickstart pushes a sample CSV into it there, so both directions show).
+    """
     import duckdb
 
     from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions
@@ -64,14 +70,16 @@ def quickstart(
         EmulatorServer(options, EmulatorSettings(rate_limit=None)) as server,
         tempfile.TemporaryDirectory(prefix="ghlsync-quickstart-") as workdir,
     ):
-        config = ExtractConfig(
-            locations=[loc["id"] for loc in server.state.locations],
+        config = ExtractConfig.of(
+            [loc["id"] for loc in server.state.locations],
             tokens={loc["id"]: loc["token"] for loc in server.state.locations},
             base_url=server.base_url,
             rate_limit=False,
         )
         for suffix in ("", ".wal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if before_extract is not None:
+            before_extract(server)
         result = run_extract(config, to=f"duckdb:///{path}", pipelines_dir=workdir)
     answers = []
     with duckdb.connect(str(path), read_only=True) as con:

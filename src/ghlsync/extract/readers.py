@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ghlsync.client.resources._base import iso
+from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
 from ghlsync.extract.shape import field_keys
 from ghlsync.extract.state import EPOCH, parse_ts, start_from
+from ghlsync.mapping.search_rows import contact_from_search_row
 
 if TYPE_CHECKING:
     from ghlsync.client import AsyncGHLClient
@@ -42,10 +43,12 @@ class ReadOptions:
     page_size: int = 500
     #: calendar_events: each run re-reads events starting from ``bookmark - events_lookback``
     events_lookback: dt.timedelta = dt.timedelta(days=30)
-    #: calendar_events: ... up to ``now + events_lookahead`` (bookings ahead of time)
-    events_lookahead: dt.timedelta = dt.timedelta(days=365)
-    #: calendar_events: the first run starts here when ``start_date`` is not given
-    events_history: dt.timedelta = dt.timedelta(days=5 * 365)
+    #: calendar_events: ... up to ``now + events_lookahead`` (bookings ahead of time; one further
+    #: ahead is read once it comes within this horizon)
+    events_lookahead: dt.timedelta = dt.timedelta(days=180)
+    #: calendar_events: the first run starts here when ``start_date`` is not given (older
+    #: history costs a request per calendar and 31 days: ask for it with ``--start-date``)
+    events_history: dt.timedelta = dt.timedelta(days=90)
     #: calendar_events: one request per calendar and window (the endpoint has no paging)
     events_window: dt.timedelta = dt.timedelta(days=31)
     #: child streams: parents read at once (the client's limiter still paces the requests;
@@ -186,6 +189,19 @@ def read_contacts(ctx: ReadContext) -> PageStream:
     )
 
 
+async def read_contact_rows(ctx: ReadContext) -> AsyncIterator[Page]:
+    """Contacts through search, ascending by ``dateUpdated`` from ``bookmark - overlap``, each
+    row in the GET shape (``address1``, ISO ``dateOfBirth``: GHL-NOTES §4). Search lags writes
+    by seconds; the overlap re-reads what the previous run could not see yet."""
+    async for page in read_contacts(ctx):
+        records = [
+            contact_from_search_row(row) if isinstance(row, Mapping) else row
+            for row in page.records
+        ]
+        last = records[-1].get("dateUpdated") if records else None
+        yield Page(records, cursor=last)
+
+
 def _ms_to_iso(value: Any) -> str | None:
     """Conversations carry ``lastMessageDate`` as epoch milliseconds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -202,12 +218,27 @@ def _conversations(ctx: ReadContext) -> PageStream:
     )
 
 
+#: conversation dates HighLevel sends as epoch milliseconds (GHL-NOTES §4 "Dates"); written as
+#: ISO-8601 timestamps like every other table's dates
+CONVERSATION_MS_FIELDS = ("lastMessageDate", "dateAdded", "dateUpdated")
+
+
+def _iso_dates(record: Any) -> Any:
+    if not isinstance(record, Mapping):
+        return record
+    out = dict(record)
+    for name in CONVERSATION_MS_FIELDS:
+        if name in out and out[name] is not None:
+            out[name] = _ms_to_iso(out[name])
+    return out
+
+
 async def read_conversations(ctx: ReadContext) -> AsyncIterator[Page]:
     """Ascending by ``lastMessageDate`` from ``bookmark - overlap`` (``startAfterDate``)."""
     async for page in _conversations(ctx):
         records = page.records
         last = _ms_to_iso(records[-1].get("lastMessageDate")) if records else None
-        yield Page(records, cursor=last)
+        yield Page([_iso_dates(r) for r in records], cursor=last)
 
 
 def quota_warning(ctx: ReadContext, stream: str, parent: str, total: int | None) -> None:

@@ -3,8 +3,10 @@
 ``customFields`` stays raw (``[{id, value}]``, a child table in dlt); ``custom_field_values``
 adds ``{key: value}`` for every field with a known definition, the key being the definition's
 ``fieldKey`` without its model prefix (``contact.membership_status`` -> ``membership_status``).
-Records keyed ``_id`` (the payments and invoices APIs) get ``id`` too, so every table's primary
-key is ``(location_id, id)``.
+Records keyed ``_id`` (the payments and invoices APIs) have it renamed ``id``, so every table's
+primary key is ``(location_id, id)`` and no table holds the same value twice. Every record says
+``_ghlsync_deleted`` (false, or true on a tombstone), so ``WHERE NOT _ghlsync_deleted`` works on
+every table.
 """
 
 from __future__ import annotations
@@ -12,35 +14,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ghlsync.mapping.custom_fields import column_keys, custom_value
+
 #: Columns every record gets.
 LOCATION_ID = "location_id"
 DELETED = "_ghlsync_deleted"
 
-_VALUE_KEYS = ("value", "fieldValue", "field_value", "fieldValueString", "fieldValueNumber")
-
 
 def field_keys(definitions: list[Mapping[str, Any]]) -> dict[str, str]:
-    """``{field id: short key}`` from custom field definitions."""
-    keys: dict[str, str] = {}
-    for definition in definitions:
-        fid, key = definition.get("id"), definition.get("fieldKey") or definition.get("name")
-        if isinstance(fid, str) and isinstance(key, str) and key:
-            keys[fid] = key.split(".", 1)[1] if "." in key else key
-    return keys
-
-
-def custom_value(item: Mapping[str, Any]) -> Any:
-    for name in _VALUE_KEYS:
-        if name in item:
-            return item[name]
-    return None
+    """``{field id: short key}`` from custom field definitions: by ``fieldKey`` only, the one
+    rule of ``ghlsync.mapping`` (a field without a key gets no readable column)."""
+    return column_keys(definitions)
 
 
 def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
     out = dict(record)
     out[LOCATION_ID] = location_id
-    if "id" not in out and "_id" in out:
-        out["id"] = out["_id"]  # invoices, products, orders, transactions: MongoDB-style ids
+    out[DELETED] = False
+    if "_id" in out and out.get("id") in (None, out["_id"]):
+        out["id"] = out.pop("_id")  # invoices, products, orders, transactions: MongoDB-style ids
     out.pop("searchAfter", None)  # a paging cursor, not data
     fields = out.get("customFields")
     if isinstance(fields, list) and fields:

@@ -28,27 +28,29 @@ from typing import Any
 
 import dlt
 
-from ghlsync.client import Limiter
+from ghlsync.client.session import RunSession, open_session
+from ghlsync.config import Settings
 from ghlsync.extract.arrow import TableShaper, declared_kinds
-from ghlsync.extract.config import ExtractConfig
+from ghlsync.extract.config import DEFAULT_OVERLAP, ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.streams import DELETED, Stream, select
 
 
 def _resource(
     stream: Stream,
-    config: ExtractConfig,
+    session: RunSession,
+    location_ids: Sequence[str],
     options: ReadOptions,
     report: Report,
-    limiter: Limiter | None,
     keys: FieldKeys,
     arrow: bool,
 ) -> Any:
     async def read() -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})
-        shaper = _shaper(stream) if arrow else None
-        async with config.client(limiter) as client:
+        router = _Router(stream, arrow, state) if stream.table_of is not None else None
+        shaper = _shaper(stream) if arrow and router is None else None
+        async with session.new_client() as client:  # on dlt's loop; the run's limiter
             producers = [
                 guarded(
                     client,
@@ -59,12 +61,18 @@ def _resource(
                     keys,
                     report,
                 )
-                for location_id in config.locations
+                for location_id in location_ids
             ]
             batch: Batch
             pending: list[dict[str, Any]] = []
             async for batch in merge(producers):
-                if shaper is None:
+                if router is not None:
+                    pending.extend(batch.records)
+                    if len(pending) >= ARROW_ROWS:
+                        for item in router.items(pending):
+                            yield item
+                        pending = []
+                elif shaper is None:
                     if batch.records:
                         yield batch.records
                 else:
@@ -77,19 +85,83 @@ def _resource(
                 # outruns its records
                 if batch.bookmark is not None:
                     bookmarks[batch.location_id] = batch.bookmark
-            if pending and shaper is not None:
+            if pending and router is not None:
+                for item in router.items(pending):
+                    yield item
+            elif pending and shaper is not None:
                 yield _table(shaper, pending)
 
-    columns: dict[str, Any] = {"location_id": {"data_type": "text", "nullable": False}}
-    if stream.full_table:
-        columns[DELETED] = {"data_type": "bool", "hard_delete": True}
     return dlt.resource(
         read,
         name=stream.name,
         primary_key=list(stream.primary_key),
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        columns=columns,
+        write_disposition=_DISPOSITION,
+        columns=_columns(stream),
     )
+
+
+_DISPOSITION: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+def _columns(stream: Stream) -> dict[str, Any]:
+    """Every table has the same bookkeeping columns; tombstones (full-table streams) delete."""
+    return {
+        "location_id": {"data_type": "text", "nullable": False},
+        DELETED: {"data_type": "bool", "hard_delete": True},
+    }
+
+
+class _Router:
+    """Records of a ``table_of`` stream (custom object records) into one table each.
+
+    Each table gets the stream's hints (primary key, merge, hard deletes) as a table variant
+    of the resource. A tombstone carries no ``objectKey``, so it goes to every table the
+    stream ever wrote (kept in the resource state): deleting an id absent from a table is a
+    no-op there.
+    """
+
+    def __init__(self, stream: Stream, arrow: bool, state: dict[str, Any]) -> None:
+        assert stream.table_of is not None
+        self.stream = stream
+        self.table_of = stream.table_of
+        self.arrow = arrow
+        self.tables: list[str] = state.setdefault("tables", [])
+        self.shapers: dict[str, TableShaper] = {}
+
+    def items(self, records: list[dict[str, Any]]) -> list[Any]:
+        routed: dict[str, list[dict[str, Any]]] = {}
+        tombstones: list[dict[str, Any]] = []
+        for record in records:
+            table = self.table_of(record)
+            if table is None:
+                tombstones.append(record)
+            else:
+                routed.setdefault(table, []).append(record)
+                if table not in self.tables:
+                    self.tables.append(table)
+        for table in self.tables:
+            if tombstones:
+                routed.setdefault(table, []).extend(tombstones)
+        return [self._item(table, rows) for table, rows in routed.items()]
+
+    def _item(self, table: str, rows: list[dict[str, Any]]) -> Any:
+        columns: list[Any] = [
+            {"name": name, **hint} for name, hint in _columns(self.stream).items()
+        ]
+        data: Any = rows
+        if self.arrow:
+            shaper = self.shapers.get(table)
+            if shaper is None:
+                shaper = self.shapers[table] = _shaper(self.stream, table)
+            data = shaper.table(rows)
+            columns += [{"name": n, "data_type": "json"} for n in shaper.new_json_columns()]
+        hints = dlt.mark.make_hints(
+            table_name=table,
+            primary_key=list(self.stream.primary_key),
+            write_disposition=_DISPOSITION,
+            columns=columns,
+        )
+        return dlt.mark.with_hints(data, hints, create_table_variant=True)
 
 
 class _QuietArrowHints(logging.Filter):
@@ -106,9 +178,9 @@ logging.getLogger("dlt").addFilter(_QuietArrowHints())
 ARROW_ROWS = 10_000
 
 
-def _shaper(stream: Stream) -> TableShaper:
+def _shaper(stream: Stream, table_name: str | None = None) -> TableShaper:
     """Column types: what dlt stored in earlier runs, else the stream's declared schema."""
-    table = dlt.current.source_schema().tables.get(stream.name) or {}
+    table = dlt.current.source_schema().tables.get(table_name or stream.name) or {}
     stored = {
         name: str(column["data_type"])
         for name, column in (table.get("columns") or {}).items()
@@ -140,29 +212,41 @@ def highlevel_source(
     report: Report | None = None,
     max_table_nesting: int = 1,
     arrow: bool = True,
+    session: RunSession | None = None,
 ) -> Any:
     """A dlt source reading HighLevel locations; see the module docstring.
 
     ``report`` (an ``engine.Report``) collects per location and stream results, skipped
     streams and failures: a failing location never stops the others and never raises.
     ``arrow`` picks Arrow tables (default, fast) or dicts with dlt's child tables.
+    ``session``: the run session (``ghlsync.client.session.open_session``) built from the
+    config's connection; by default one is built from ``Settings.from_env()``. With an agency
+    config (``installed``), the locations are found here, once (not inside a running loop).
     """
     if isinstance(locations, ExtractConfig):
         config = locations
+        changes = {"streams": streams, "start_date": start_date, "overlap": overlap}
+        given = {key: value for key, value in changes.items() if value is not None}
+        if given:
+            config = config.replace(**given)
     else:
-        config = ExtractConfig(
-            locations=list(locations),
-            tokens=dict(tokens or {}),
+        config = ExtractConfig.of(
+            list(locations),
+            tokens=tokens,
             token=token,
             base_url=base_url,
             rate_limit=rate_limit,
+            streams=streams,
+            start_date=start_date,
+            overlap=overlap or DEFAULT_OVERLAP,
         )
-    if streams is not None:
-        config.streams = list(streams)
-    if start_date is not None:
-        config.start_date = start_date
-    if overlap is not None:
-        config.overlap = overlap
+    if session is None:
+        session = open_session(Settings.from_env(), config.connection)
+    location_ids = config.locations
+    if config.installed:
+        import asyncio
+
+        location_ids = asyncio.run(session.locations(location_ids))
     options = ReadOptions(
         overlap=config.overlap,
         start_date=config.start_date,
@@ -170,12 +254,12 @@ def highlevel_source(
         page_size=config.page_size,
     )
     the_report = report if report is not None else Report()
-    limiter = config.limiter()
     selected = select(config.streams)
     keys = FieldKeys(the_report)  # custom field definitions, read once per location for all streams
+    run = session
 
     @dlt.source(name="highlevel", max_table_nesting=max_table_nesting)
     def highlevel() -> Any:
-        return [_resource(s, config, options, the_report, limiter, keys, arrow) for s in selected]
+        return [_resource(s, run, location_ids, options, the_report, keys, arrow) for s in selected]
 
     return highlevel()

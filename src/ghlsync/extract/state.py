@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ghlsync.client.resources._base import iso
+from ghlsync.client.timestamps import iso
 
 EPOCH = "1970-01-01T00:00:00.000Z"
 

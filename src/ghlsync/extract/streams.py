@@ -22,74 +22,27 @@ Replication modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ghlsync.extract import readers as r
 from ghlsync.extract.shape import DELETED, LOCATION_ID
-
-Mode = Literal["incremental", "full"]
+from ghlsync.extract.stream_types import (
+    _ARR,
+    _B,
+    _BY_KEY,
+    _CUSTOM,
+    _DT,
+    _N,
+    _OBJ,
+    _S,
+    _STR_LIST,
+    Mode,
+    Stream,
+)
+from ghlsync.extract.stream_types import obj as _obj
+from ghlsync.extract.streams_objects import OBJECT_STREAMS
 
 __all__ = ["DELETED", "LOCATION_ID", "STREAMS", "Mode", "Stream", "select"]
-
-
-def _obj(properties: dict[str, Any], required: tuple[str, ...] = ("id", LOCATION_ID)) -> Any:
-    return {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            LOCATION_ID: {"type": "string"},
-            DELETED: {"type": ["boolean", "null"]},
-            **properties,
-        },
-        "required": list(required),
-        "additionalProperties": True,
-    }
-
-
-_S = {"type": ["string", "null"]}
-_DT = {"type": ["string", "null"], "format": "date-time"}
-_N = {"type": ["number", "null"]}
-_I = {"type": ["integer", "null"]}
-_B = {"type": ["boolean", "null"]}
-_STR_LIST = {"type": ["array", "null"], "items": {"type": "string"}}
-_CUSTOM = {
-    "type": ["array", "null"],
-    "items": {"type": "object", "properties": {"id": {"type": "string"}}},
-}
-_BY_KEY = {"type": ["object", "null"], "additionalProperties": True}
-_OBJ = {"type": ["object", "null"], "additionalProperties": True}
-_ARR = {"type": ["array", "null"]}
-
-
-@dataclass(frozen=True)
-class Stream:
-    """One table of the extract."""
-
-    name: str
-    #: the endpoint, client method and paginator it uses (documentation, Singer metadata)
-    endpoint: str
-    resource_method: str
-    paginator: str
-    scope: str
-    mode: Mode
-    json_schema: dict[str, Any]
-    #: how the records are read (``readers``)
-    reader: r.Reader = field(repr=False, compare=False)
-    primary_key: tuple[str, ...] = ("location_id", "id")
-    cursor_field: str | None = None
-    #: emit only records with this timestamp >= ``bookmark cursor - overlap`` (see the module)
-    changed_field: str | None = None
-    parent: str | None = None
-    #: scopes of other calls the reader makes (named when the stream is skipped for a scope)
-    also_needs: tuple[str, ...] = ()
-    default_enabled: bool = True
-    #: records carry ``customFields`` (``[{id, value}]``): add ``custom_field_values`` by key
-    custom_fields: bool = False
-
-    @property
-    def full_table(self) -> bool:
-        return self.mode == "full"
 
 
 def _users(client: Any, location_id: str) -> Any:
@@ -144,7 +97,6 @@ _SUBMISSION = {
     "others": _OBJ,
 }
 _MONEY = {
-    "_id": _S,
     "altId": _S,
     "altType": _S,
     "contactId": _S,
@@ -253,7 +205,7 @@ STREAMS: dict[str, Stream] = {
             mode="incremental",
             cursor_field="dateUpdated",
             custom_fields=True,
-            reader=r.paged(r.read_contacts, "dateUpdated"),
+            reader=r.read_contact_rows,
             json_schema=_obj(
                 {
                     "firstName": _S,
@@ -396,14 +348,14 @@ STREAMS: dict[str, Stream] = {
                     "type": _S,
                     "lastMessageBody": _S,
                     "lastMessageType": _S,
-                    "lastMessageDate": _I,
+                    "lastMessageDate": _DT,
                     "unreadCount": _N,
                     "fullName": _S,
                     "contactName": _S,
                     "email": _S,
                     "phone": _S,
-                    "dateAdded": _I,
-                    "dateUpdated": _I,
+                    "dateAdded": _DT,
+                    "dateUpdated": _DT,
                 }
             ),
         ),
@@ -563,7 +515,6 @@ STREAMS: dict[str, Stream] = {
             reader=r.paged(_products),
             json_schema=_obj(
                 {
-                    "_id": _S,
                     "name": _S,
                     "description": _S,
                     "productType": _S,
@@ -626,6 +577,7 @@ STREAMS: dict[str, Stream] = {
                 }
             ),
         ),
+        *OBJECT_STREAMS,
     )
 }
 

@@ -28,6 +28,8 @@ class FieldDef:
     data_type: str
     name: str = ""
     options: tuple[str, ...] = ()
+    #: ``contact`` or ``opportunity`` (custom objects: ``custom_object.<key>``)
+    model: str = "contact"
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> FieldDef:
@@ -38,13 +40,48 @@ class FieldDef:
             data_type=str(raw.get("dataType") or "TEXT").upper(),
             name=str(raw.get("name") or ""),
             options=tuple(str(o) for o in options if isinstance(o, str | int | float)),
+            model=str(raw.get("model") or "contact"),
         )
+
+    @property
+    def short_key(self) -> str | None:
+        """The key without its model prefix (``contact.plan`` -> ``plan``); None without a key.
+
+        The one rule for naming a custom field's column, in extract and in push alike: by
+        ``fieldKey`` only, never by display name (names change on rename, GHL-NOTES §9).
+        """
+        if not self.key:
+            return None
+        return self.key.split(".", 1)[1] if "." in self.key else self.key
 
 
 def field_defs(raw_fields: Iterable[Mapping[str, Any]]) -> dict[str, FieldDef]:
     """Index definitions by id (the shape values come back in)."""
     defs = (FieldDef.from_api(raw) for raw in raw_fields if raw.get("id"))
     return {d.id: d for d in defs}
+
+
+#: the names a custom field's value goes by in answers (``value`` on contacts, ``fieldValue``
+#: on opportunities, typed variants on some objects)
+VALUE_KEYS = ("value", "fieldValue", "field_value", "fieldValueString", "fieldValueNumber")
+
+
+def custom_value(item: Mapping[str, Any]) -> Any:
+    """The value of one ``customFields`` item, whichever name it goes by (None: none)."""
+    for name in VALUE_KEYS:
+        if name in item:
+            return item[name]
+    return None
+
+
+def column_keys(raw_fields: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{field id: short key}`` for definitions that have an id and a ``fieldKey``."""
+    keys: dict[str, str] = {}
+    for definition in field_defs(raw_fields).values():
+        short = definition.short_key
+        if short:
+            keys[definition.id] = short
+    return keys
 
 
 def readable_custom_fields(
@@ -58,10 +95,9 @@ def readable_custom_fields(
     out: dict[str, Any] = {}
     for item in values or ():
         definition = defs_by_id.get(str(item.get("id")))
-        if definition is None or not definition.key:
-            continue
-        key = definition.key.split(".", 1)[-1]
-        out[key] = item.get("value", item.get("field_value"))
+        key = definition.short_key if definition is not None else None
+        if key:
+            out[key] = custom_value(item)
     return out
 
 
@@ -98,7 +134,8 @@ def _number(field: str, value: Any) -> int | float:
     if isinstance(value, int | float):
         number: float = float(value)
     else:
-        text = str(value).strip().replace(",", "")
+        # thousands separators and a leading currency sign ("$1,250.50") are not the number
+        text = str(value).strip().replace(",", "").lstrip("$€£¥").strip()
         try:
             number = float(text)
         except ValueError:
@@ -110,6 +147,8 @@ def _number(field: str, value: Any) -> int | float:
 
 def _checkbox(field: str, value: Any, options: tuple[str, ...]) -> list[str]:
     # HighLevel's CHECKBOX holds the list of ticked options; a one-option box acts as a flag.
+    if options and isinstance(value, str) and "," in value:
+        value = [item for item in value.split(",") if item.strip()]  # "yoga, running"
     if options and isinstance(value, list | tuple):
         return [_option(field, item, options) for item in value]
     text = str(value).strip().lower()

@@ -18,9 +18,10 @@ import httpx
 import pytest
 
 from ghlsync.client import AsyncGHLClient, GHLClient, RetryPolicy
-from ghlsync.errors import ConnectError, OutcomeUnknownError
+from ghlsync.errors import NetworkFailureError, OutcomeUnknownError
 
-FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
+#: max_attempts alone (no outage window: these tests count attempts)
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, outage_window_s=0)
 
 
 class Server(ThreadingHTTPServer):
@@ -109,6 +110,6 @@ def test_refused_connection_is_retried_even_for_post() -> None:
         port = probe.getsockname()[1]  # closed again below: nothing listens there
     with GHLClient("t", base_url=f"http://127.0.0.1:{port}", retry=FAST_RETRY) as c:
         started = time.perf_counter()
-        with pytest.raises(ConnectError):
+        with pytest.raises(NetworkFailureError):
             c.request("POST", "/contacts/", json={})
         assert time.perf_counter() - started < 5

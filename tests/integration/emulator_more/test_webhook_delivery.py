@@ -17,11 +17,13 @@ from ghlsync.emulator.webhooks import ED25519_HEADER, RSA_HEADER, verify_ed25519
 
 
 class Receiver:
-    """Records each POST (raw body and headers); answers 500 to the first ``fail_first``."""
+    """Records each POST (raw body and headers); answers ``fail_status`` (500 unless set) to
+    the first ``fail_first``."""
 
     def __init__(self) -> None:
         self.received: list[tuple[bytes, dict[str, str]]] = []
         self.fail_first = 0
+        self.fail_status = 500
         self.lock = threading.Lock()
         receiver = self
 
@@ -34,7 +36,7 @@ class Receiver:
                         (body, {k.lower(): v for k, v in self.headers.items()})
                     )
                     failing = len(receiver.received) <= receiver.fail_first
-                self.send_response(500 if failing else 200)
+                self.send_response(receiver.fail_status if failing else 200)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -65,7 +67,8 @@ def emulator(receiver: Receiver) -> Iterator[EmulatorServer]:
         SeedOptions(locations=1, contacts=10, opportunities=5, seed=9), settings
     ) as server:
         with httpx.Client(base_url=server.base_url) as admin:
-            admin.put("/_emulator/webhooks", json={"baseDelayMs": 20, "maxDelayMs": 100})
+            # HighLevel's ten minutes between 429 retries, scaled to 30 ms
+            admin.put("/_emulator/webhooks", json={"timeScale": 0.00005})
         yield server
 
 
@@ -118,10 +121,11 @@ def test_deliveries_verify_with_both_served_public_keys(
     assert status_event["type"] == "OpportunityStatusUpdate" and status_event["status"] == "lost"
 
 
-def test_a_failing_receiver_is_retried_with_backoff(
+def test_a_429_is_retried_with_the_same_signed_bytes(
     emulator: EmulatorServer, receiver: Receiver
 ) -> None:
-    receiver.fail_first = 2
+    """GHL-NOTES §8: HighLevel retries a delivery only when the receiver answers 429."""
+    receiver.fail_first, receiver.fail_status = 2, 429
     loc = emulator.state.locations[0]["id"]
     with httpx.Client(base_url=emulator.base_url) as client:
         created = client.post(
@@ -133,15 +137,90 @@ def test_a_failing_receiver_is_retried_with_backoff(
         log = _flush(client)
     delivery = log["deliveries"][-1]
     assert delivery["type"] == "ContactCreate" and delivery["state"] == "delivered"
-    assert [a["status"] for a in delivery["attempts"]] == [500, 500, 200]
+    assert [a["status"] for a in delivery["attempts"]] == [429, 429, 200]
     bodies = {body for body, _ in receiver.received}
     assert len(bodies) == 1  # the same signed bytes, re-sent
+    document = json.loads(receiver.received[0][0])
+    assert document["appId"] == emulator.state.app_id
+    assert document["versionId"] == emulator.state.app_id
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_is_final_and_the_event_lost(
+    emulator: EmulatorServer, receiver: Receiver, status: int
+) -> None:
+    """GHL-NOTES §8: any answer but 429 is final, 5xx included."""
+    receiver.fail_first, receiver.fail_status = 100, status
+    loc = emulator.state.locations[0]["id"]
+    with httpx.Client(base_url=emulator.base_url) as client:
+        client.post(
+            "/contacts/",
+            json={"locationId": loc, "email": "lost@example.com"},
+            headers=_headers(emulator),
+        )
+        log = _flush(client)
+    delivery = log["deliveries"][-1]
+    assert delivery["state"] == "failed"
+    assert [a["status"] for a in delivery["attempts"]] == [status]
+    assert len(receiver.received) == 1
+
+
+def test_a_dead_receiver_is_not_retried(receiver: Receiver) -> None:
+    """GHL-NOTES §8: a connection error or timeout is final too."""
+    receiver.close()
+    settings = EmulatorSettings(seed=3, rate_limit=None, webhook_url=receiver.url)
+    with EmulatorServer(SeedOptions(locations=1, contacts=2, seed=3), settings) as server:
+        loc = server.state.locations[0]["id"]
+        with httpx.Client(base_url=server.base_url) as client:
+            client.post(
+                "/contacts/",
+                json={"locationId": loc, "email": "dead@example.com"},
+                headers=_headers(server),
+            )
+            log = _flush(client)
+    delivery = log["deliveries"][-1]
+    assert delivery["state"] == "failed" and len(delivery["attempts"]) == 1
+    assert delivery["attempts"][0]["status"] is None and delivery["attempts"][0]["error"]
+
+
+def test_opportunity_create_fires_create_and_update(
+    emulator: EmulatorServer, receiver: Receiver
+) -> None:
+    """GHL-NOTES §8: one create sends OpportunityCreate and OpportunityUpdate (hl-docs#27)."""
+    loc = emulator.state.locations[0]["id"]
+    with httpx.Client(base_url=emulator.base_url) as client:
+        pipeline = client.get(
+            "/opportunities/pipelines", params={"locationId": loc}, headers=_headers(emulator)
+        ).json()["pipelines"][0]
+        contact = client.post(
+            "/contacts/",
+            json={"locationId": loc, "email": "deal@example.com"},
+            headers=_headers(emulator),
+        ).json()["contact"]
+        made = client.post(
+            "/opportunities/",
+            json={
+                "locationId": loc,
+                "pipelineId": pipeline["id"],
+                "name": "Webhook deal",
+                "status": "open",
+                "contactId": contact["id"],
+            },
+            headers=_headers(emulator),
+        )
+        assert made.status_code in (200, 201), made.text
+        log = _flush(client)
+    deals = [d for d in log["deliveries"] if d["type"].startswith("Opportunity")]
+    assert [d["type"] for d in deals] == ["OpportunityCreate", "OpportunityUpdate"]
+    assert {d["body"]["id"] for d in deals} == {made.json()["opportunity"]["id"]}
 
 
 def test_gives_up_after_max_attempts(emulator: EmulatorServer, receiver: Receiver) -> None:
-    receiver.fail_first = 100
+    receiver.fail_first, receiver.fail_status = 100, 429
     loc = emulator.state.locations[0]["id"]
     with httpx.Client(base_url=emulator.base_url) as client:
+        config = client.get("/_emulator/webhooks").json()
+        assert config["maxAttempts"] == 7  # 1 + HighLevel's 6 retries
         client.put("/_emulator/webhooks", json={"maxAttempts": 3})
         started = time.monotonic()
         client.post(

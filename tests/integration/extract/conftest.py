@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from ghlsync.client import AsyncGHLClient
+from ghlsync.client.session import open_session
+from ghlsync.config import Settings
 from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions
 from ghlsync.extract.config import ExtractConfig
 
@@ -30,15 +34,20 @@ def emulator() -> Iterator[EmulatorServer]:
 
 def config_for(server: EmulatorServer, **overrides: Any) -> ExtractConfig:
     locations = server.state.locations
-    config = ExtractConfig(
-        locations=[loc["id"] for loc in locations],
+    config = ExtractConfig.of(
+        [loc["id"] for loc in locations],
         tokens={loc["id"]: loc["token"] for loc in locations},
         base_url=server.base_url,
         rate_limit=False,
     )
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    return config
+    return config.replace(**overrides) if overrides else config
+
+
+@asynccontextmanager
+async def client_for(config: ExtractConfig) -> AsyncIterator[AsyncGHLClient]:
+    """The client of a run session of ``config`` (what an extract reads with)."""
+    async with open_session(Settings.from_env(), config.connection) as session:
+        yield session.client
 
 
 def admin(server: EmulatorServer, method: str, path: str, **kwargs: Any) -> Any:

@@ -119,7 +119,7 @@ def test_forbidden_location_is_reported_and_others_complete(
     db = tmp_path / "x.duckdb"
     config = config_for(emulator)
     good, bad = config.locations
-    config.tokens[bad] = config.tokens[good]  # another location's token: 403
+    config = config.replace(tokens={**config.tokens, bad: config.tokens[good]})  # 403
     result = run_extract(config, to=f"duckdb:///{db}", pipelines_dir=str(tmp_path / "p"))
     assert not result.ok
     assert result.report.failed_locations == [bad]
@@ -142,9 +142,8 @@ def test_stream_lacking_scope_is_skipped_with_a_warning(
         "locations/customFields.readonly",
         "users.readonly",
     ]
-    config.tokens[loc] = admin(
-        emulator, "POST", "/tokens", json={"locationId": loc, "scopes": scopes}
-    )["token"]
+    token = admin(emulator, "POST", "/tokens", json={"locationId": loc, "scopes": scopes})["token"]
+    config = config.replace(tokens={**config.tokens, loc: token})
     result = run_extract(
         config, to=f"duckdb:///{tmp_path / 'x.duckdb'}", pipelines_dir=str(tmp_path / "p")
     )
@@ -169,7 +168,7 @@ def test_start_date_and_full_refresh(emulator: EmulatorServer, tmp_path: Path) -
         if c["dateUpdated"] >= since.replace("Z", "")
     )
     assert result.report.totals()["contacts"] == expected < 240
-    config.start_date = None
+    config = config.replace(start_date=None)
     again = run_extract(
         config, to=f"duckdb:///{db}", full_refresh=True, pipelines_dir=str(tmp_path / "p")
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ghlsync.client import BudgetSnapshot
+from ghlsync.client.session import open_session
+from ghlsync.config import Settings
 from ghlsync.emulator import EmulatorServer
 from ghlsync.extract.engine import Report
 from ghlsync.extract.progress import LiveProgress, budget_text, rate, rate_text
@@ -29,7 +31,8 @@ def test_live_display_of_a_real_run(emulator: EmulatorServer, tmp_path: Path) ->
     console = Console(file=screen, force_terminal=True, width=200, color_system=None)
     report = Report()
     phases: list[str] = []
-    with LiveProgress(config, console=console) as live:
+    session = open_session(Settings.from_env(), config.connection)
+    with session, LiveProgress(session, console=console) as live:
         report.on_change = live.changed
 
         def phase(text: str) -> None:
@@ -42,6 +45,7 @@ def test_live_display_of_a_real_run(emulator: EmulatorServer, tmp_path: Path) ->
             pipelines_dir=str(tmp_path / "p"),
             report=report,
             on_phase=phase,
+            session=session,
         )
         live.progress.refresh()
         shown = screen.getvalue()
@@ -50,7 +54,7 @@ def test_live_display_of_a_real_run(emulator: EmulatorServer, tmp_path: Path) ->
     assert "loading 240 rows into duckdb..." in shown
     for location_id in config.locations:
         assert f"{location_id} contacts" in shown
-        snapshot = config.budget(location_id)
+        snapshot = session.budget(location_id)
         assert snapshot is not None and snapshot.remaining < snapshot.burst
         assert f"/{snapshot.burst} burst, " in shown and f"/{snapshot.daily_limit:,} today" in shown
     assert "120 records, 3 pages" in shown

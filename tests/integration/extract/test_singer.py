@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ghlsync.emulator import EmulatorServer
-from tests.integration.extract.conftest import config_for, emulator_items
+from tests.integration.extract.conftest import admin, config_for, emulator_items
 
 ROOT = Path(__file__).resolve().parents[3]
 TARGET_VENV = ROOT / ".venv-target-jsonl"
@@ -121,3 +121,36 @@ def test_tap_into_target_jsonl(
     again = _lines(out / "contacts.jsonl")
     assert 0 < len(again) < 50
     assert not (out / "opportunities.jsonl").exists()
+
+
+def test_tap_reads_only_the_configured_streams_without_a_catalog(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    config = config_for(emulator)
+    tap_config = tmp_path / "tap.json"
+    tap_config.write_text(
+        json.dumps(
+            {
+                "base_url": config.base_url,
+                "locations": [{"id": i, "token": config.tokens[i]} for i in config.locations],
+                "streams": ["contacts"],
+                "rate_limit": False,
+            }
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "tap", "--config", str(tap_config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert {m["stream"] for m in messages if m["type"] == "SCHEMA"} == {"contacts"}
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert {m["stream"] for m in records} == {"contacts"}
+    expected = sum(len(emulator_items(emulator, loc, "contacts")) for loc in config.locations)
+    assert len(records) == expected
+    operations = admin(emulator, "GET", "/counts")["operations"]
+    read = {op for op, per_location in operations.items() if sum(per_location.values())}
+    assert read <= {"POST /contacts/search", "GET /locations/{locationId}/customFields"}, read

@@ -101,6 +101,7 @@ async def test_from_settings_picks_oauth_and_closes_what_it_opened(
     home: Path, tmp_path: Path
 ) -> None:
     from ghlsync.client import AsyncGHLClient, InMemoryLimiter, OAuthAuth
+    from ghlsync.client.resolution import TokenChain
 
     server = FakeOAuthServer(tmp_path / "server.sqlite3")
     settings = Settings(
@@ -110,7 +111,8 @@ async def test_from_settings_picks_oauth_and_closes_what_it_opened(
         AUTH_CODE, user_type="Company", settings=settings, transport=httpx.MockTransport(server)
     )
     client = AsyncGHLClient.from_settings(settings, transport=httpx.MockTransport(server))
-    assert isinstance(client.auth, OAuthAuth) and isinstance(client.limiter, InMemoryLimiter)
+    assert isinstance(client.auth, TokenChain) and isinstance(client.auth.oauth, OAuthAuth)
+    assert isinstance(client.limiter, InMemoryLimiter)
     assert client.base_url == "http://emulator.test"
     assert await client.request("GET", "/locations/search", company_id=COMPANY)
     await client.aclose()

@@ -9,15 +9,15 @@ from ghlsync.client import AsyncGHLClient, GHLClient, RetryPolicy
 from ghlsync.errors import (
     AuthError,
     ConfigError,
-    ConnectError,
     ForbiddenError,
+    InvalidRequestError,
     MalformedResponseError,
+    NetworkFailureError,
     NotFoundError,
     OutcomeUnknownError,
     RateLimitError,
     RequestTimeoutError,
     ServerError,
-    ValidationError,
 )
 from tests.unit.client_core.conftest import Responder, Script, Sleeps, fail, reply
 
@@ -115,7 +115,7 @@ async def test_an_undecodable_answer_to_a_post_is_outcome_unknown(sleeps: Sleeps
 
 async def test_a_bad_url_scheme_is_a_connect_error_naming_ghl_base_url(sleeps: Sleeps) -> None:
     async with AsyncGHLClient(TOKEN, base_url="ftp://example.test", limiter=None) as c:
-        with pytest.raises(ConnectError) as caught:
+        with pytest.raises(NetworkFailureError) as caught:
             await c.request("GET", "/contacts/c1")
     assert "GHL_BASE_URL" in caught.value.hint
 
@@ -123,8 +123,8 @@ async def test_a_bad_url_scheme_is_a_connect_error_naming_ghl_base_url(sleeps: S
 @pytest.mark.parametrize(
     ("status", "body", "error"),
     [
-        (400, {"message": ["email must be an email"]}, ValidationError),
-        (422, {"message": "property x should not exist"}, ValidationError),
+        (400, {"message": ["email must be an email"]}, InvalidRequestError),
+        (422, {"message": "property x should not exist"}, InvalidRequestError),
         (403, {"message": "The token does not have access to this location."}, ForbiddenError),
         (404, {"message": "Contact not found"}, NotFoundError),
     ],
@@ -239,12 +239,13 @@ async def test_connect_refused_post_is_resent(sleeps: Sleeps) -> None:
 
 
 async def test_transport_errors_after_all_attempts(sleeps: Sleeps) -> None:
+    no_window = RetryPolicy(max_attempts=2, outage_window_s=0)
     script = Script([fail(httpx.ConnectError)])
-    async with client(script, sleeps, retry=RetryPolicy(max_attempts=2)) as c:
-        with pytest.raises(ConnectError):
+    async with client(script, sleeps, retry=no_window) as c:
+        with pytest.raises(NetworkFailureError):
             await c.request("GET", "/contacts/c1")
     script = Script([fail(httpx.ReadTimeout)])
-    async with client(script, sleeps, retry=RetryPolicy(max_attempts=2)) as c:
+    async with client(script, sleeps, retry=no_window) as c:
         with pytest.raises(RequestTimeoutError):
             await c.request("GET", "/contacts/c1")
     assert len(script.requests) == 2

@@ -14,7 +14,11 @@ from ghlsync.client.retry import (
     should_retry,
 )
 
-POLICY = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=8.0)
+#: no outage window here (``max_attempts`` alone decides); the outage tests have their own
+POLICY = RetryPolicy(
+    max_attempts=3, base_delay=1.0, max_delay=8.0, outage_window_s=0.0, outage_poll_s=8.0
+)
+OUTAGE = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=30.0, outage_window_s=60.0)
 
 
 @pytest.mark.parametrize(
@@ -89,3 +93,39 @@ def test_429_without_retry_after_waits_for_the_interval_header() -> None:
 def test_policy_refuses_zero_attempts() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("failure", "idempotent", "attempt", "failing_s", "expected"),
+    [
+        (Failure.NOT_SENT, True, 3, 0.0, Decision.RETRY),  # out of attempts, inside the window
+        (Failure.NOT_SENT, False, 40, 59.9, Decision.RETRY),  # refused: safe even for a POST
+        (Failure.NOT_SENT, True, 40, 60.0, Decision.GIVE_UP),  # the window is over
+        (Failure.MAYBE_SENT, True, 12, 30.0, Decision.RETRY),  # a GET that timed out
+        (Failure.MAYBE_SENT, False, 1, 0.0, Decision.UNKNOWN),  # a POST: never resent
+    ],
+)
+def test_transport_failures_are_retried_for_the_outage_window(
+    failure: Failure, idempotent: bool, attempt: int, failing_s: float, expected: Decision
+) -> None:
+    decision = should_retry(
+        OUTAGE, attempt=attempt, idempotent=idempotent, failure=failure, failing_s=failing_s
+    )
+    assert decision is expected
+
+
+def test_the_outage_window_does_not_stretch_5xx_or_429() -> None:
+    for status in (429, 503):
+        decision = should_retry(OUTAGE, attempt=3, idempotent=True, status=status, failing_s=1.0)
+        assert decision is Decision.GIVE_UP
+
+
+def test_an_unreachable_server_is_polled_at_most_every_outage_poll_s() -> None:
+    assert backoff_for(OUTAGE, 30, rand=lambda: 1.0) == OUTAGE.outage_poll_s == 5.0
+    assert backoff_for(OUTAGE, 30, status=503, rand=lambda: 1.0) == 30.0  # an answer: max_delay
+
+
+def test_policy_refuses_a_negative_or_endless_window() -> None:
+    for window in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError):
+            RetryPolicy(outage_window_s=window)

@@ -4,23 +4,38 @@ generated Protocols (``_sync_types.py``), and signatures equal to ``AsyncGHLClie
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from ghlsync.client import AsyncGHLClient, GHLClient, InMemoryLimiter
 from ghlsync.client import sync as sync_module
-from ghlsync.client._sync_codegen import TARGET, formatted, generate, resource_attributes
 from ghlsync.client.limiter import BudgetSnapshot
+
+
+def _codegen() -> Any:
+    """``scripts/sync_codegen.py`` (a developer tool, not in the wheel)."""
+    path = Path(__file__).resolve().parents[3] / "scripts" / "sync_codegen.py"
+    spec = importlib.util.spec_from_file_location("sync_codegen", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+codegen = _codegen()
+TARGET, formatted, generate = codegen.TARGET, codegen.formatted, codegen.generate
+resource_attributes = codegen.resource_attributes
 
 
 def test_the_generated_sync_types_are_up_to_date() -> None:
     assert TARGET.read_text() == formatted(generate()), (
-        "src/ghlsync/client/_sync_types.py is stale: run "
-        "`.venv/bin/python -m ghlsync.client._sync_codegen`"
+        "src/ghlsync/client/_sync_types.py is stale: run `.venv/bin/python scripts/sync_codegen.py`"
     )
 
 

@@ -53,7 +53,10 @@ async def make_emu(
 ) -> Emu:
     options = options or SeedOptions(locations=2, contacts=60, seed=1)
     store, result = build(options)
-    app = create_app(store, settings or EmulatorSettings(seed=options.seed, rate_limit=None))
+    # these tests write and then read at once: the search index lag (on by default, as in
+    # HighLevel, GHL-NOTES §4) is off here; tests of the lag turn it on
+    default = EmulatorSettings(seed=options.seed, rate_limit=None, search_index_delay_ms=0)
+    app = create_app(store, settings or default)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
     return Emu(client=client, store=store, state=result, app=app)
 

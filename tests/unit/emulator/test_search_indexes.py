@@ -42,7 +42,7 @@ async def _walk(emu: Emu, body: dict[str, Any]) -> tuple[list[str], int]:
         seen += [contact["id"] for contact in data["contacts"]]
         if len(data["contacts"]) < 37:
             return seen, total
-        cursor = data["searchAfter"]
+        cursor = data["contacts"][-1]["searchAfter"]
 
 
 def _expected(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding
@@ -12,8 +13,8 @@ from ghlsync.emulator.webhooks import (
     ED25519_HEADER,
     RSA_HEADER,
     WebhookKeys,
-    backoff_delay,
     delivery_body,
+    retry_delay,
     should_retry,
     signature_headers,
     verify_ed25519,
@@ -73,10 +74,34 @@ def test_ed25519_key_derives_from_the_seed() -> None:
     assert again.public_pems()["ed25519"] == KEYS.public_pems()["ed25519"]
 
 
-def test_retry_policy() -> None:
-    assert should_retry(None) and should_retry(500) and should_retry(503) and should_retry(429)
-    assert not should_retry(200) and not should_retry(400) and not should_retry(410)
-    assert [backoff_delay(n, 0.5, 3.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+def test_envelope_carries_app_id_and_version_id() -> None:
+    """GHL-NOTES §8: real deliveries carry ``appId`` and ``versionId`` (hl-docs#264)."""
+    body = delivery_body(
+        {"type": "ContactCreate", "locationId": "L1", "id": "c1"},
+        webhook_id="w1",
+        timestamp="2026-01-01T00:00:00.000Z",
+        app_id="app1",
+        version_id="ver1",
+    )
+    document = json.loads(body)
+    assert document["appId"] == "app1" and document["versionId"] == "ver1"
+
+
+def test_retry_policy_is_highlevels_429_only() -> None:
+    """GHL-NOTES §8: only a 429 is retried; a 5xx, a timeout or a connection error is final."""
+    assert should_retry(429)
+    for final in (None, 500, 502, 503, 504, 200, 400, 410):
+        assert not should_retry(final), final
+
+
+def test_retry_delay_is_ten_minutes_plus_jitter_times_the_scale() -> None:
+    """GHL-NOTES §8: about 10 minutes apart plus jitter; ``time_scale`` shrinks it for tests."""
+    rng = random.Random(1)
+    delays = [retry_delay(600.0, 60.0, 1.0, rng) for _ in range(50)]
+    assert all(600.0 <= d <= 660.0 for d in delays)
+    assert len(set(delays)) > 1  # jittered
+    scaled = [retry_delay(600.0, 60.0, 0.001, rng) for _ in range(50)]
+    assert all(0.6 <= d <= 0.66 for d in scaled)
 
 
 async def test_no_url_no_deliveries_and_config_round_trip() -> None:
@@ -88,9 +113,14 @@ async def test_no_url_no_deliveries_and_config_round_trip() -> None:
         log = (await emu.client.get("/_emulator/webhooks/deliveries")).json()
         assert log == {"deliveries": [], "pending": 0}
         config = await emu.client.put(
-            "/_emulator/webhooks", json={"maxAttempts": 2, "baseDelayMs": 10}
+            "/_emulator/webhooks", json={"maxAttempts": 2, "timeScale": 0.01}
         )
         assert config.json()["maxAttempts"] == 2 and config.json()["url"] is None
+        assert config.json()["timeScale"] == 0.01
+        assert config.json()["retryIntervalMs"] == 600_000
+        assert config.json()["appId"] == emu.state.app_id
+        refused = await emu.client.put("/_emulator/webhooks", json={"timeScale": "fast"})
+        assert refused.status_code == 422
         keys = (await emu.client.get("/_emulator/webhooks/keys")).json()
         assert keys["rsa"].startswith("-----BEGIN PUBLIC KEY-----")
         assert keys["ed25519"].startswith("-----BEGIN PUBLIC KEY-----")

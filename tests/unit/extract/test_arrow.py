@@ -21,7 +21,9 @@ def test_infer_kinds() -> None:
     assert infer([1, 2.5]) == "double"
     assert infer([True, None]) == "bool"
     assert infer(["2026-01-02T03:04:05.000Z", None]) == "timestamp"
-    assert infer(["2026-01-02"]) == "text"  # no time and zone: not taken for a timestamp
+    assert infer(["2026-01-02", None]) == "date"  # no time and zone: a date, not a timestamp
+    assert infer(["2026-01-02", "soon"]) == "text"
+    assert infer(["2026-01-02T03:04"]) == "text"
     assert infer(["a", 1]) == "text"
     assert infer([["x"], "a"]) == "json"
     assert infer([None, None]) is None
@@ -124,3 +126,29 @@ def test_mixed_object_and_scalar_values_keep_both() -> None:
     table = shaper.table([{"id": "a", "meta": {"k": 1}}, {"id": "b", "meta": "plain"}])
     assert _col(table, "meta__k") == [1, None]
     assert _col(table, "meta") == [None, "plain"]
+
+
+def test_dates_declared_columns_and_embedded_ids() -> None:
+    shaper = TableShaper(declared_kinds(STREAMS["opportunities"].json_schema))
+    first = shaper.table(
+        [
+            {
+                "id": "o1",
+                "location_id": "L",
+                "contactId": "c1",
+                "contact": {"id": "c1", "name": "A"},
+            },
+            {"id": "o2", "location_id": "L", "contact": {"id": "c2"}},
+        ]
+    )
+    assert "contact__id" not in first.column_names
+    assert _col(first, "contact_id") == ["c1", "c2"]
+    assert _col(first, "contact__name") == ["A", None]
+    # declared but absent from every record: there, typed, null
+    assert first.schema.field("assigned_to").type == pa.string()
+    assert _col(first, "assigned_to") == [None, None]
+
+    dates = TableShaper().table([{"d": "2026-02-01"}, {"d": "2026-02-30"}, {"d": None}])
+    assert dates.schema.field("d").type == pa.date32()
+    assert [str(v) if v else v for v in _col(dates, "d")] == ["2026-02-01", None, None]
+    assert _col(dates, "d__v_text") == [None, "2026-02-30", None]  # kept, never dropped

@@ -77,8 +77,8 @@ def _ctx(bookmark: dict[str, str] | None, start_date: str | None = None) -> Read
 
 def test_events_range_first_run_history_then_lookback_window() -> None:
     lower, upper = events_range(_ctx(None))
-    assert upper == NOW + dt.timedelta(days=365)
-    assert lower == NOW - dt.timedelta(days=5 * 365)
+    assert upper == NOW + dt.timedelta(days=180)
+    assert lower == NOW - dt.timedelta(days=90)  # near today unless --start-date goes back
     lower, _ = events_range(_ctx(None, start_date="2026-01-01T00:00:00Z"))
     assert lower == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     lower, _ = events_range(_ctx({"cursor": "2026-05-31T12:00:00.000Z"}))

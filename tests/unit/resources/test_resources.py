@@ -9,7 +9,7 @@ import pytest
 
 from ghlsync.client.resources import ResourceSet
 from ghlsync.client.resources._base import camel, segment, to_wire
-from ghlsync.errors import ConnectError, OutcomeUnknownError
+from ghlsync.errors import NetworkFailureError, OutcomeUnknownError
 
 from .fakes import Call, Handler, RecordingRequester
 
@@ -134,7 +134,7 @@ async def test_create_reraises_when_the_lookup_fails_too() -> None:
     def handler(call: Call) -> Any:
         if call.method == "POST":
             raise _outcome_unknown()
-        raise ConnectError("refused", method="GET", path="/contacts/search/duplicate")
+        raise NetworkFailureError("refused", method="GET", path="/contacts/search/duplicate")
 
     client = Client(handler)
     with pytest.raises(OutcomeUnknownError, match="duplicate lookup that would tell failed"):

@@ -21,22 +21,31 @@ from ghlsync.client.resources.locations import (
     LocationsResource,
     LocationTagsResource,
 )
+from ghlsync.client.resources.objects import (
+    AssociationsResource,
+    CustomValuesResource,
+    ObjectsResource,
+    WorkflowsResource,
+)
 from ghlsync.client.resources.opportunities import OpportunitiesResource, PipelinesResource
 
 if TYPE_CHECKING:
     from ghlsync.client._protocol import Requester
 
 __all__ = [
+    "AssociationsResource",
     "BusinessesResource",
     "CalendarsResource",
     "CampaignsResource",
     "ContactsResource",
     "ConversationsResource",
     "CustomFieldsResource",
+    "CustomValuesResource",
     "FormsResource",
     "InvoicesResource",
     "LocationTagsResource",
     "LocationsResource",
+    "ObjectsResource",
     "OpportunitiesResource",
     "PaymentsResource",
     "PipelinesResource",
@@ -44,6 +53,7 @@ __all__ = [
     "ResourceSet",
     "SurveysResource",
     "UsersResource",
+    "WorkflowsResource",
 ]
 
 
@@ -66,6 +76,10 @@ class ResourceSet:
     invoices: InvoicesResource
     products: ProductsResource
     payments: PaymentsResource
+    objects: ObjectsResource
+    associations: AssociationsResource
+    custom_values: CustomValuesResource
+    workflows: WorkflowsResource
 
     def _init_resources(self) -> None:
         """Attach the resources (the client itself is their ``Requester``)."""
@@ -86,6 +100,10 @@ class ResourceSet:
         self.invoices = InvoicesResource(requester)
         self.products = ProductsResource(requester)
         self.payments = PaymentsResource(requester)
+        self.objects = ObjectsResource(requester)
+        self.associations = AssociationsResource(requester)
+        self.custom_values = CustomValuesResource(requester)
+        self.workflows = WorkflowsResource(requester)
 
     def _resources(self) -> dict[str, Resource]:
         """Every attached resource by attribute name (for introspection and tests)."""

@@ -7,7 +7,6 @@ nested wire names are snake_case, e.g. ``customFields[].field_value``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -54,27 +53,6 @@ def segment(value: str) -> str:
     if not value:
         raise ValueError("an id in the path must not be empty")
     return quote(str(value), safe="")
-
-
-def iso(value: dt.datetime | dt.date | str) -> str:
-    """ISO-8601 text; naive datetimes are taken as UTC, aware ones are converted to UTC."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        text = value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-        return text.replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def epoch_ms(value: dt.datetime | int) -> int:
-    """Milliseconds since the epoch (calendar events); naive datetimes are taken as UTC."""
-    if isinstance(value, int):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return int(value.timestamp() * 1000)
 
 
 def enveloped(response: Any, key: str) -> Any:

@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any, TypedDict, cast
 
-from ghlsync.client.resources._base import Resource, epoch_ms, to_wire, unwrap
+from ghlsync.client.resources._base import Resource, to_wire, unwrap
+from ghlsync.client.timestamps import epoch_ms
 
 Records = list[dict[str, Any]]
 

@@ -16,7 +16,8 @@ from ghlsync.client.pagination import (
     SearchAfterPaginator,
     meta_cursor,
 )
-from ghlsync.client.resources._base import Resource, enveloped, iso, records_from, segment, to_wire
+from ghlsync.client.resources._base import Resource, enveloped, records_from, segment, to_wire
+from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError, OutcomeUnknownError
 
 SEARCH_MAX_PAGE: int = 500

@@ -19,7 +19,8 @@ from ghlsync.client.pagination import (
     Record,
     dig,
 )
-from ghlsync.client.resources._base import Resource, epoch_ms, records_from, segment, to_wire
+from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
+from ghlsync.client.timestamps import epoch_ms
 
 PAGE = 100
 MessageType = Literal[

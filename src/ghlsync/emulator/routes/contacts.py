@@ -86,7 +86,9 @@ WRITE_FIELDS = {
     "assignedTo",
 }
 CREATE_FIELDS = WRITE_FIELDS | {"locationId"}
-UPDATE_FIELDS = WRITE_FIELDS - {"companyName", "gender"}
+#: what PUT accepts, found live (GHL-NOTES §4, hl-docs#314): the spec's UpdateContactDto plus
+#: ``companyName``, ``keyword``, ``ssn`` and ``type``; ``gender`` and ``locationId`` are refused
+UPDATE_FIELDS = (WRITE_FIELDS - {"gender"}) | {"keyword", "ssn", "type"}
 UPSERT_FIELDS = CREATE_FIELDS | {"createNewIfDuplicateAllowed"}
 
 
@@ -122,7 +124,18 @@ def apply_fields(
     for key in ("firstName", "lastName", "name", "address1", "city", "state", "postalCode"):
         if key in body and body[key] is not None and not isinstance(body[key], str):
             messages.append(f"{key} must be a string")
-    for key in ("website", "timezone", "source", "companyName", "assignedTo", "gender", "country"):
+    for key in (
+        "website",
+        "timezone",
+        "source",
+        "companyName",
+        "assignedTo",
+        "gender",
+        "country",
+        "keyword",
+        "ssn",
+        "type",
+    ):
         if key in body and body[key] is not None and not isinstance(body[key], str):
             messages.append(f"{key} must be a string")
     if "dnd" in body and not isinstance(body["dnd"], bool):
@@ -155,12 +168,17 @@ def apply_fields(
                 invalid += exc.message if isinstance(exc.message, list) else [exc.message]
         elif key == "tags":
             contact["tags"] = _unique(tag.strip() for tag in value if tag.strip())
+        elif key in ("dndSettings", "inboundDndSettings") and value is not None:
+            continue  # merged below, with HighLevel's own message
         elif value is None:
             contact.pop(key, None)
         else:
             contact[key] = value
     if invalid:
         raise ApiError(422, invalid)
+    for key in ("dndSettings", "inboundDndSettings"):
+        if isinstance(body.get(key), dict):
+            contact[key] = _stamp_dnd(store, current, key, body[key])
     if body.get("name") and not (body.get("firstName") or body.get("lastName")):
         first, _, last = str(body["name"]).strip().partition(" ")
         contact["firstName"] = first
@@ -175,6 +193,22 @@ def apply_fields(
             current=contact.get("customFields"),
         )
     return contact
+
+
+def _stamp_dnd(store: Store, current: Entity | None, key: str, written: Entity) -> Entity:
+    """HighLevel writes each DND channel's ``message`` itself ("Updated by ... at ...";
+    GHL-NOTES §4): a channel whose status changes gets a new message, whatever was sent."""
+    before = (current or {}).get(key) or {}
+    merged: Entity = {}  # the written object replaces the stored one, as before
+    for channel, setting in written.items():
+        old = before.get(channel) or {}
+        entry = dict(setting)
+        if old.get("status") != setting.get("status") or "message" not in old:
+            entry["message"] = f"Updated by API at {store.now_readonly()}"
+        else:
+            entry["message"] = old["message"]
+        merged[channel] = entry
+    return merged
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -301,7 +335,8 @@ def _contact(request: Request, scope: str) -> tuple[Store, Token, LocationState,
 
 async def get_contact(request: Request) -> Response:
     _, _, _, contact = _contact(request, "contacts.readonly")
-    return ok({"contact": contact_view(contact)})
+    # HighLevel's bodies carry a traceId (GHL-NOTES §1)
+    return ok({"contact": contact_view(contact), "traceId": _trace()})
 
 
 async def update_contact(request: Request) -> Response:
@@ -367,6 +402,8 @@ async def upsert_contact(request: Request) -> Response:
             other = find_duplicate(contacts, field, probe.get(field), exclude=match_id)
             if other is not None:
                 effective.pop(field, None)
+        # HighLevel silently drops ``gender`` on an existing contact (GHL-NOTES §4, hl-docs#313)
+        effective.pop("gender", None)
         contact = apply_fields(store, location, effective, current)
         ensure_tags(store, location_id, contact.get("tags") or [])
         _save(store, location_id, current, contact)
@@ -518,6 +555,7 @@ async def search_contacts(request: Request) -> Response:
         result = search_contacts_in(
             location, body, now=store.clock.time(), index_delay_s=store.search_index_delay_s
         )
+    result["traceId"] = _trace()
     return ok(result)
 
 
@@ -593,6 +631,8 @@ async def list_contacts(request: Request) -> Response:
     return ok(
         {
             "contacts": [contact_view(contact) for contact in found],
+            # the spec's ContactsSearchSuccessfulResponseDto names ``count`` (GHL-NOTES §4)
+            "count": total,
             "meta": {
                 "total": total,
                 "nextPageUrl": next_url,

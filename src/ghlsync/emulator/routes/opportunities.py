@@ -224,7 +224,10 @@ def _write(store: Store, location_id: str, before: Entity | None, after: Entity)
     """Store ``after`` and emit the events the change implies."""
     store.put(location_id, "opportunities", after)
     if before is None:
+        # HighLevel sends OpportunityCreate and then OpportunityUpdate for one create
+        # (GHL-NOTES §8, hl-docs#27)
         store.emit("OpportunityCreate", location_id, webhook_body(after))
+        store.emit("OpportunityUpdate", location_id, webhook_body(after))
         return after
     store.emit("OpportunityUpdate", location_id, webhook_body(after))
     if before.get("status") != after.get("status"):
@@ -481,9 +484,22 @@ async def search(request: Request) -> Response:
     )
 
 
+IAM_UNSUPPORTED = (
+    "This route is not yet supported by the IAM Service. Please update your IAM config."
+)
+
+
 async def search_post(request: Request) -> Response:
-    """``POST /opportunities/search`` (``OpportunitySearchBodyDTO``): page/limit over the
-    location's opportunities, newest first, ``total`` at the top level."""
+    """``POST /opportunities/search`` (``OpportunitySearchBodyDTO``).
+
+    HighLevel does not open this filter-based search to public tokens: it answers 401 "This
+    route is not yet supported by the IAM Service..." (GHL-NOTES §5, hl-docs#74, hl-docs#11).
+    The emulator does the same unless ``EmulatorSettings.opportunity_filter_search`` is on;
+    then it pages the location's opportunities, newest first, ``total`` at the top level.
+    """
+    require(request, scope=READ)
+    if not getattr(request.app.state.settings, "opportunity_filter_search", False):
+        raise ApiError(401, IAM_UNSUPPORTED, error="Unauthorized")
     body = await json_body(
         request,
         allowed={
@@ -533,7 +549,10 @@ async def pipelines(request: Request) -> Response:
 
 async def get_opportunity(request: Request) -> Response:
     store, _, opp = _find(request, READ)
-    return ok({"opportunity": opportunity_view(store, opp)})
+    view = opportunity_view(store, opp)
+    # no ``notes`` here despite the docs (GHL-NOTES §5, hl-docs#305)
+    view.pop("notes", None)
+    return ok({"opportunity": view})
 
 
 async def create(request: Request) -> Response:

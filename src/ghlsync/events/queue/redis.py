@@ -1,0 +1,373 @@
+"""``RedisQueue``: the event queue on Redis Streams, for N worker processes on N machines.
+
+Layout under ``prefix`` (default ``ghlsync:events``):
+
+- ``:stream:{p}`` for ``p`` in ``0..PARTITIONS-1``: an identity always hashes to the same
+  partition; one consumer group ``workers`` reads them. Each partition is leased to one worker
+  at a time (``:lease:{p}``, renewed every second, expiring after ``lease_s``), so events of one
+  identity are delivered in order by one worker. Workers heartbeat in ``:workers`` and each takes
+  about ``PARTITIONS / live workers`` partitions. A worker that takes over a partition first
+  claims the previous holder's pending entries with ``XAUTOCLAIM``: a killed worker's events are
+  delivered by the others.
+- ``:events`` hash ``seq -> record`` (the call, state, attempts, result), ``:seq`` the counter,
+  ``:seen:{source}:{messageId}`` the dedupe keys (``dedupe_s``), ``:pending:{location}`` a sorted
+  set (seq by received time: depth and lag), ``:dead`` the dead-letter set, ``:profile:{location}``.
+
+``enqueue`` runs one Lua script per request (dedupe, number, store, ``XADD``); what "durable"
+means is Redis' persistence setting: run Redis with ``appendonly yes`` and ``appendfsync always``
+for the SQLite queue's guarantee.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+import zlib
+from typing import Any
+
+from ghlsync.events.queue import Group, NewEvent, QueuedEvent
+
+PARTITIONS = 16
+GROUP = "workers"
+
+_ENQUEUE = """
+local prefix = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local new = 0
+for i = 3, #ARGV, 5 do
+  local dedupe, partition, location, received, record = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  if redis.call('SET', prefix .. ':seen:' .. dedupe, '1', 'NX', 'EX', ttl) then
+    local seq = redis.call('INCR', prefix .. ':seq')
+    redis.call('HSET', prefix .. ':events', seq, record)
+    if partition ~= '-' then
+      redis.call('ZADD', prefix .. ':pending:' .. location, received, seq)
+      redis.call('SADD', prefix .. ':locations', location)
+      redis.call('XADD', prefix .. ':stream:' .. partition, '*', 'seq', seq)
+    end
+    new = new + 1
+  end
+end
+return new
+"""
+
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
+end
+return 0
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def partition_of(location_id: str, identity: str) -> int:
+    return zlib.crc32(f"{location_id}\x00{identity}".encode()) % PARTITIONS
+
+
+class RedisQueue:
+    """The ``EventQueue`` on Redis Streams; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        consumer: str | None = None,
+        prefix: str = "ghlsync:events",
+        lease_s: float = 5.0,
+        dedupe_s: int = 7 * 86400,
+    ) -> None:
+        import redis.asyncio as redis_asyncio
+
+        self._redis = redis_asyncio.Redis(
+            connection_pool=redis_asyncio.BlockingConnectionPool.from_url(
+                url, max_connections=32, timeout=30
+            )
+        )
+        self.prefix = prefix
+        self.consumer = consumer or f"w-{uuid.uuid4().hex[:10]}"
+        self.lease_s = lease_s
+        self.dedupe_s = dedupe_s
+        self._enqueue = self._redis.register_script(_ENQUEUE)
+        self._lease = self._redis.register_script(_LEASE)
+        self._release = self._redis.register_script(_RELEASE)
+        self._held: set[int] = set()
+        self._leases_at = 0.0
+        self._groups_made = False
+
+    def _k(self, *parts: object) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    async def enqueue(self, events: list[NewEvent]) -> int:
+        args: list[Any] = [self.prefix, self.dedupe_s]
+        for e in events:
+            record = {
+                "source": e.source,
+                "location_id": e.location_id,
+                "message_id": e.message_id,
+                "identity": e.identity,
+                "kind": e.kind,
+                "name": e.name,
+                "body": e.body,
+                "received_at": e.received_at,
+                "state": "pending" if e.dropped_reason is None else "dropped",
+                "last_error": e.dropped_reason,
+            }
+            partition = "-" if e.dropped_reason else str(partition_of(e.location_id, e.identity))
+            args += [
+                f"{e.source}:{e.message_id}",
+                partition,
+                e.location_id,
+                e.received_at,
+                json.dumps(record, separators=(",", ":")),
+            ]
+        return int(await self._enqueue(keys=[], args=args))
+
+    async def _records(self, seqs: list[int]) -> list[QueuedEvent | None]:
+        if not seqs:
+            return []
+        raw = await self._redis.hmget(self._k("events"), [str(s) for s in seqs])
+        out: list[QueuedEvent | None] = []
+        for seq, blob in zip(seqs, raw, strict=True):
+            if blob is None:
+                out.append(None)
+                continue
+            data = json.loads(blob)
+            out.append(QueuedEvent(seq=seq, **data))
+        return out
+
+    async def _save(self, events: list[QueuedEvent]) -> None:
+        mapping: dict[Any, Any] = {}
+        for e in events:
+            data = e.__dict__.copy()
+            data.pop("seq")
+            data.pop("handle")
+            mapping[str(e.seq)] = json.dumps(data, separators=(",", ":"), default=str)
+        if mapping:
+            await self._redis.hset(self._k("events"), mapping=mapping)
+
+    # -- leases -----------------------------------------------------------------------------------
+
+    async def _ensure_groups(self) -> None:
+        if self._groups_made:
+            return
+        for p in range(PARTITIONS):
+            try:
+                await self._redis.xgroup_create(self._k("stream", p), GROUP, id="0", mkstream=True)
+            except Exception as exc:  # BUSYGROUP: made by another worker
+                if "BUSYGROUP" not in str(exc):
+                    raise
+        self._groups_made = True
+
+    async def _balance(self, now: float, busy_partitions: set[int]) -> None:
+        if now - self._leases_at < 1.0 and self._held:
+            return
+        self._leases_at = now
+        await self._ensure_groups()
+        workers = self._k("workers")
+        await self._redis.zadd(workers, {self.consumer: now})
+        await self._redis.zremrangebyscore(workers, "-inf", now - 3 * self.lease_s)
+        live = max(1, int(await self._redis.zcard(workers)))
+        quota = math.ceil(PARTITIONS / live)
+        ttl_ms = int(self.lease_s * 1000)
+        start = zlib.crc32(self.consumer.encode()) % PARTITIONS
+        order = [(start + i) % PARTITIONS for i in range(PARTITIONS)]
+        for p in order:
+            if p not in self._held and len(self._held) >= quota:
+                continue
+            verdict = int(
+                await self._lease(keys=[self._k("lease", p)], args=[self.consumer, ttl_ms])
+            )
+            if verdict == 0:
+                self._held.discard(p)
+            elif verdict == 2:
+                self._held.add(p)
+                await self._autoclaim(p)
+            else:
+                self._held.add(p)
+        for p in sorted(self._held):
+            if len(self._held) <= quota:
+                break
+            if p not in busy_partitions:
+                await self._release(keys=[self._k("lease", p)], args=[self.consumer])
+                self._held.discard(p)
+
+    async def _autoclaim(self, partition: int) -> None:
+        """Take over the entries the partition's previous holder read and never acknowledged."""
+        cursor = "0-0"
+        while True:
+            answer = await self._redis.xautoclaim(
+                self._k("stream", partition), GROUP, self.consumer, 0, start_id=cursor, count=500
+            )
+            cursor = answer[0].decode() if isinstance(answer[0], bytes) else str(answer[0])
+            if cursor in ("0-0", "0"):
+                return
+
+    # -- the EventQueue protocol -----------------------------------------------------------------
+
+    async def claim(
+        self, now: float, busy: set[tuple[str, str]], groups: int, per_group: int
+    ) -> list[Group]:
+        busy_partitions = {partition_of(loc, ident) for loc, ident in busy}
+        await self._balance(now, busy_partitions)
+        found: dict[tuple[str, str], Group] = {}
+        blocked: set[tuple[str, str]] = set(busy)
+        for p in sorted(self._held):
+            stream = self._k("stream", p)
+            entries: list[tuple[str, int]] = []
+            for start in ("0", ">"):
+                answer: Any = await self._redis.xreadgroup(
+                    GROUP, self.consumer, {stream: start}, count=per_group * max(groups, 1)
+                )
+                for _, rows in answer or []:
+                    for entry_id, fields in rows:
+                        eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                        entries.append((eid, int(fields[b"seq"])))
+                if len(entries) >= per_group * groups:
+                    break
+            records = await self._records([seq for _, seq in entries])
+            for (entry_id, _), record in zip(entries, records, strict=True):
+                if record is None or record.state != "pending":
+                    await self._redis.xack(stream, GROUP, entry_id)
+                    continue
+                key = (record.location_id, record.identity)
+                if key in blocked:
+                    continue
+                if record.next_at > now:
+                    blocked.add(key)  # its oldest event waits: so do the later ones
+                    continue
+                record.handle = f"{p}/{entry_id}"
+                group = found.get(key)
+                if group is None:
+                    if len(found) >= groups:
+                        continue
+                    group = found[key] = Group(record.location_id, record.identity, [])
+                if len(group.events) < per_group:
+                    group.events.append(record)
+        return list(found.values())
+
+    async def _settle(self, events: list[QueuedEvent]) -> None:
+        """Acknowledge and remove the stream entries of finished events."""
+        for event in events:
+            if not event.handle:
+                continue
+            partition, entry_id = event.handle.split("/", 1)
+            stream = self._k("stream", partition)
+            await self._redis.xack(stream, GROUP, entry_id)
+            await self._redis.xdel(stream, entry_id)
+            await self._redis.zrem(self._k("pending", event.location_id), event.seq)
+
+    async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
+        now = time.time()
+        for event in group.events:
+            event.state, event.delivered_at, event.result = "delivered", now, result
+            event.last_status, event.last_error = status, None
+            event.attempts += 1
+        await self._save(group.events)
+        await self._settle(group.events)
+
+    async def fail(
+        self,
+        group: Group,
+        error: str,
+        status: int | None,
+        retry_at: float | None,
+        max_attempts: int,
+        result: dict[str, Any] | None = None,
+    ) -> list[QueuedEvent]:
+        dead = []
+        for event in group.events:
+            event.attempts += 1
+            event.last_error, event.last_status, event.result = error, status, result or {}
+            if retry_at is None or event.attempts >= max_attempts:
+                event.state, event.next_at = "dead", 0.0
+                dead.append(event)
+            else:
+                event.next_at = retry_at
+        await self._save(group.events)
+        if dead:
+            await self._redis.sadd(self._k("dead"), *[e.seq for e in dead])
+            await self._settle(dead)
+        return dead
+
+    async def profile(self, location_id: str, identity: str) -> dict[str, Any]:
+        blob = await self._redis.hget(self._k("profile", location_id), identity)
+        return dict(json.loads(blob)) if blob else {}
+
+    async def remember(self, location_id: str, identity: str, profile: dict[str, Any]) -> None:
+        await self._redis.hset(self._k("profile", location_id), identity, json.dumps(profile))
+
+    async def depth(self) -> dict[str, tuple[int, float | None]]:
+        out: dict[str, tuple[int, float | None]] = {}
+        for raw in await self._redis.smembers(self._k("locations")):
+            location = raw.decode() if isinstance(raw, bytes) else str(raw)
+            key = self._k("pending", location)
+            count = int(await self._redis.zcard(key))
+            oldest = await self._redis.zrange(key, 0, 0, withscores=True)
+            out[location] = (count, float(oldest[0][1]) if oldest else None)
+        return out
+
+    async def recent(
+        self,
+        limit: int = 100,
+        *,
+        after_seq: int = 0,
+        location_id: str | None = None,
+        source: str | None = None,
+        state: str | None = None,
+    ) -> list[QueuedEvent]:
+        if state == "dead":
+            seqs = sorted(
+                (int(s) for s in await self._redis.smembers(self._k("dead"))), reverse=True
+            )
+        else:
+            top = int(await self._redis.get(self._k("seq")) or 0)
+            seqs = list(range(top, max(after_seq, top - 5000), -1))
+        out = []
+        for start in range(0, len(seqs), 500):
+            for record in await self._records(seqs[start : start + 500]):
+                if record is None or record.seq <= after_seq:
+                    continue
+                if location_id and record.location_id != location_id:
+                    continue
+                if (source and record.source != source) or (state and record.state != state):
+                    continue
+                out.append(record)
+                if len(out) >= limit:
+                    return out
+        return out
+
+    async def replay(self, seqs: list[int] | None) -> int:
+        dead = {int(s) for s in await self._redis.smembers(self._k("dead"))}
+        chosen = sorted(dead if seqs is None else dead & set(seqs))
+        records = [r for r in await self._records(chosen) if r is not None]
+        for record in records:
+            record.state, record.attempts, record.next_at = "pending", 0, 0.0
+        await self._save(records)
+        for record in records:
+            partition = partition_of(record.location_id, record.identity)
+            await self._redis.zadd(
+                self._k("pending", record.location_id), {str(record.seq): record.received_at}
+            )
+            await self._redis.xadd(self._k("stream", partition), {"seq": record.seq})
+            await self._redis.srem(self._k("dead"), record.seq)
+        return len(records)
+
+    async def close(self) -> None:
+        for p in list(self._held):
+            await self._release(keys=[self._k("lease", p)], args=[self.consumer])
+        self._held.clear()
+        await self._redis.zrem(self._k("workers"), self.consumer)
+        await self._redis.aclose()
