@@ -51,7 +51,7 @@ def _register() -> None:
 def main() -> None:
     _register()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="ghlsync")
     except typer.Abort:
         typer.echo("Aborted!", err=True)  # as click's standalone mode
         sys.exit(1)
