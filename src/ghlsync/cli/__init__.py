@@ -51,10 +51,10 @@ def _register() -> None:
 def main() -> None:
     _register()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="ghlsync")
     except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
+        typer.echo("Aborted!", err=True)  # as click's standalone mode
+        sys.exit(1)
     except Exception as exc:
         sys.exit(_usage_error(exc))
     sys.exit(code if isinstance(code, int) else 0)

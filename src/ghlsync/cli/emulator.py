@@ -89,7 +89,7 @@ def serve_command(
 ) -> None:
     """Seed and serve the emulator; print base URL, ids and tokens as JSON."""
     from ghlsync.emulator import EmulatorSettings, SeedOptions, ServeError, serve
-    from ghlsync.emulator.admin import anchor_ms
+    from ghlsync.emulator.admin_checks import anchor_ms
     from ghlsync.emulator.settings import parse_faults, parse_rate_limit
 
     if search_delay_ms < 0 or webhook_time_scale < 0:

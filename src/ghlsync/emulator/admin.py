@@ -33,7 +33,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ghlsync.emulator.admin_checks import check_entity
+from ghlsync.emulator.admin_checks import (
+    CLOCK_RANGE_S,
+    DAY_S,
+    check_entity,
+    rate_limit,
+    seed_options,
+)
 from ghlsync.emulator.common import ApiError, int_param, json_body, store_of
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
@@ -41,7 +47,6 @@ from ghlsync.emulator.settings import (
     EmulatorSettings,
     format_faults,
     parse_faults,
-    parse_rate_limit,
 )
 from ghlsync.emulator.state import ALL_SCOPES, Store, ms_from_iso, normalize_email_key
 from ghlsync.emulator.wire import (
@@ -51,16 +56,6 @@ from ghlsync.emulator.wire import (
     string_field,
     strings_field,
 )
-
-#: the clock moves at most this far from the wall clock, either way (100 years): datetimes
-#: past year 9999 cannot be written, and nobody tests a token a century long
-CLOCK_RANGE_S = 100 * 365 * 86_400
-#: seed sizes the admin API accepts (a bigger seed is a benchmark's job, through the CLI)
-MAX_SEED_LOCATIONS = 1_000
-MAX_SEED_RECORDS = 2_000_000
-#: epoch ms of 1971-01-01 and 9000-01-01: the span a seed anchor may take
-MIN_ANCHOR_MS = 31_536_000_000
-MAX_ANCHOR_MS = 221_845_392_000_000
 
 
 def _settings(request: Request) -> EmulatorSettings:
@@ -154,65 +149,6 @@ async def get_counts(request: Request) -> Response:
 _SEED_FIELDS = {"locations", "contacts", "opportunities", "seed", "counts", "anchor"}
 
 
-def _whole(body: dict[str, Any], name: str, default: int, maximum: int = MAX_SEED_RECORDS) -> int:
-    """A non-negative integer field of a seed body, or 422 naming it."""
-    value: int = number_field(body, name, minimum=0, maximum=maximum, integer=True, default=default)
-    return value
-
-
-def anchor_ms(value: Any) -> int | None:
-    """A seed anchor: an ISO date/time (``2026-06-30`` or ``2026-06-30T12:00:00Z``) or epoch
-    ms, as epoch ms; None for None. Raises ``ValueError`` with a readable message.
-
-    Seeded history reaches back from the anchor and HighLevel's data starts after 1970, so
-    the anchor lies within 1971..9000 (``MIN_ANCHOR_MS``..``MAX_ANCHOR_MS``).
-    """
-    if value is None:
-        return None
-    found: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        found = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if len(text) == 10:
-            text += "T00:00:00.000Z"
-        try:
-            found = ms_from_iso(text)
-        except ValueError:
-            found = None
-    if found is None:
-        raise ValueError(f"anchor must be an ISO date (2026-06-30) or date-time, not {value!r}")
-    if not MIN_ANCHOR_MS <= found <= MAX_ANCHOR_MS:
-        raise ValueError(f"anchor must lie within the years 1971..9000, not {value!r}")
-    return found
-
-
-def _seed_options(body: dict[str, Any], previous: Any) -> Any:
-    from ghlsync.emulator.seed import SeedOptions
-
-    counts = body.get("counts", previous.counts)
-    if not isinstance(counts, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEED_RECORDS
-        for v in counts.values()
-    ):
-        raise ApiError(
-            422, [f"counts must be an object of kind: integer from 0 to {MAX_SEED_RECORDS}"]
-        )
-    try:
-        anchor = anchor_ms(body["anchor"]) if "anchor" in body else previous.anchor_ms
-    except ValueError as exc:
-        raise ApiError(422, [str(exc)]) from None
-    return SeedOptions(
-        locations=_whole(body, "locations", previous.locations, MAX_SEED_LOCATIONS),
-        contacts=_whole(body, "contacts", previous.contacts),
-        opportunities=_whole(body, "opportunities", previous.opportunities),
-        seed=_whole(body, "seed", previous.seed, 2**63 - 1),
-        counts=dict(counts),
-        history_days=previous.history_days,
-        anchor_ms=anchor,
-    )
-
-
 async def reset(request: Request) -> Response:
     """Drop everything and seed again (the previous options, changed by the body)."""
     from ghlsync.emulator.seed import SeedOptions, seed_store, settle_memory
@@ -220,7 +156,7 @@ async def reset(request: Request) -> Response:
     store = store_of(request)
     body = await json_body(request, allowed=_SEED_FIELDS)
     previous: SeedOptions = store.extras.get("seed_options") or SeedOptions(seed=store.seed)
-    options = _seed_options(body, previous)
+    options = seed_options(body, previous)
     with store.lock:
         listeners = list(store._listeners)
         clock, lock = store.clock, store.lock
@@ -256,7 +192,7 @@ async def add_seed(request: Request) -> Response:
         history_days=previous.history_days,
         anchor_ms=previous.anchor_ms,
     )
-    options = _seed_options(body, nothing)
+    options = seed_options(body, nothing)
     location_id = string_field(body, "locationId")
     if location_id is not None:
         _location(store, location_id)
@@ -303,19 +239,6 @@ _SETTINGS_FIELDS = {
     "maxBodyBytes",
     "resetBuckets",
 }
-_DAY_S = 86_400
-
-
-def _rate_limit(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return parse_rate_limit(value)
-    if not isinstance(value, dict):
-        raise ApiError(422, ["rateLimit must be a string (100/10s), an object or null"])
-    count = number_field(value, "max", minimum=1, maximum=10**9, integer=True)
-    window = number_field(value, "intervalMs", minimum=1, maximum=_DAY_S * 1000, integer=True)
-    if count is None or window is None:
-        raise ApiError(422, ["rateLimit needs max and intervalMs"])
-    return parse_rate_limit(f"{count}/{window}ms")
 
 
 async def settings_endpoint(request: Request) -> Response:
@@ -324,20 +247,20 @@ async def settings_endpoint(request: Request) -> Response:
         settings = _settings(request)
         # every field is checked before any is applied: a refused PUT changes nothing
         try:
-            rate_limit = _rate_limit(body["rateLimit"]) if "rateLimit" in body else ABSENT
+            new_rate = rate_limit(body["rateLimit"]) if "rateLimit" in body else ABSENT
             faults = parse_faults(string_field(body, "faults")) if "faults" in body else ABSENT
         except ValueError as exc:
             raise ApiError(422, [str(exc)]) from None
         daily = number_field(body, "dailyLimit", minimum=1, maximum=10**12, integer=True)
         fault_seed = number_field(body, "faultSeed", minimum=0, maximum=2**63 - 1, integer=True)
         retry_after = bool_field(body, "retryAfter")
-        ttl = number_field(body, "accessTokenTtl", minimum=1, maximum=3650 * _DAY_S, integer=True)
+        ttl = number_field(body, "accessTokenTtl", minimum=1, maximum=3650 * DAY_S, integer=True)
         delay = number_field(body, "searchIndexDelayMs", minimum=0, maximum=3_600_000, integer=True)
         timeout = number_field(body, "timeoutFaultSeconds", minimum=0, maximum=3600)
         max_body = number_field(body, "maxBodyBytes", minimum=1, maximum=1 << 30, integer=True)
         reset_buckets = bool_field(body, "resetBuckets", default=True)
-        if rate_limit is not ABSENT:
-            settings.rate_limit = rate_limit
+        if new_rate is not ABSENT:
+            settings.rate_limit = new_rate
         if "dailyLimit" in body:
             settings.daily_limit = daily
         if faults is not ABSENT:
@@ -420,7 +343,7 @@ async def mint_token(request: Request) -> Response:
         _location(store, location_id)
     listed = strings_field(body, "scopes")
     scopes = ALL_SCOPES if listed is None else frozenset(listed)
-    ttl = number_field(body, "ttlSeconds", minimum=0, maximum=3650 * _DAY_S)
+    ttl = number_field(body, "ttlSeconds", minimum=0, maximum=3650 * DAY_S)
     app_id = string_field(body, "appId")
     token = store.issue_token(
         kind="location" if location_id else "company",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghlsync.emulator.admin import (
+from ghlsync.emulator.admin_checks import (
     CLOCK_RANGE_S,
     MAX_ANCHOR_MS,
     MAX_SEED_LOCATIONS,
@@ -207,6 +207,36 @@ def admin_openapi() -> dict[str, Any]:
                             "scope",
                         )
                     ],
+                )
+            },
+            "/webhooks": {
+                "get": _operation("webhook delivery settings"),
+                "put": _operation(
+                    "change webhook delivery",
+                    body=_object(
+                        {
+                            "url": {"type": "string", "format": "uri", "nullable": True},
+                            "maxAttempts": _int(1, 100),
+                            "baseDelayMs": {"type": "number", "minimum": 0, "maximum": 86_400_000},
+                            "maxDelayMs": {"type": "number", "minimum": 0, "maximum": 86_400_000},
+                            "timeoutMs": {"type": "number", "minimum": 1, "maximum": 600_000},
+                        }
+                    ),
+                ),
+            },
+            "/webhooks/flush": {
+                "post": _operation(
+                    "wait until no delivery is pending",
+                    body=_object(
+                        {"timeoutMs": {"type": "number", "minimum": 0, "maximum": 600_000}}
+                    ),
+                )
+            },
+            "/webhooks/keys": {"get": _operation("the webhook signing public keys")},
+            "/webhooks/deliveries": {
+                "get": _operation(
+                    "webhook deliveries",
+                    parameters=[{"name": "limit", "in": "query", "schema": _int(1, 100_000)}],
                 )
             },
             "/locations/{locationId}/settings": {

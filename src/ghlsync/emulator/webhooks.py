@@ -51,6 +51,7 @@ from starlette.routing import Route
 from ghlsync.emulator.common import ApiError, int_param, json_body
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import Store
+from ghlsync.emulator.wire import number_field, string_field
 
 RSA_HEADER = "x-wh-signature"
 ED25519_HEADER = "x-ghl-signature"
@@ -419,7 +420,8 @@ async def config_endpoint(request: Request) -> Response:
 
 def _configure(request: Request, config: DeliveryConfig, body: dict[str, Any]) -> None:
     if "url" in body:
-        config.url = body["url"] or None
+        # a url that is not a string was stored and broke the delivery thread (issue 11)
+        config.url = string_field(body, "url") or None
         request.app.state.settings.webhook_url = config.url
     if "maxAttempts" in body:
         config.max_attempts = max(1, int(body["maxAttempts"]))
@@ -432,14 +434,14 @@ def _configure(request: Request, config: DeliveryConfig, body: dict[str, Any]) -
     if "timeoutMs" in body:
         config.timeout_s = max(0.001, float(body["timeoutMs"]) / 1000)
     if "appId" in body:
-        config.app_id = body["appId"] or None
+        config.app_id = string_field(body, "appId") or None
     if "versionId" in body:
-        config.version_id = body["versionId"] or None
+        config.version_id = string_field(body, "versionId") or None
 
 
 async def flush_endpoint(request: Request) -> Response:
     body = await json_body(request, allowed={"timeoutMs"})
-    timeout_s = float(body.get("timeoutMs", 10_000)) / 1000
+    timeout_s = number_field(body, "timeoutMs", minimum=0, maximum=600_000, default=10_000) / 1000
     dispatcher = dispatcher_of(request)
     # wait off the event loop: the delivery thread may be posting back to this very server
     idle = await asyncio.to_thread(dispatcher.wait_idle, timeout_s)

@@ -63,6 +63,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def _max_body_bytes(request: Request) -> int:
+    if request.url.path.startswith("/_emulator/"):
+        # the setting is HighLevel's limit; the admin API that changes it keeps its own
+        return DEFAULT_MAX_BODY_BYTES
     settings = getattr(request.app.state, "settings", None)
     limit = getattr(settings, "max_body_bytes", None)
     return DEFAULT_MAX_BODY_BYTES if limit is None else int(limit)
@@ -137,6 +140,8 @@ def parse_json(raw: bytes | str) -> Any:
     >>> parse_json(b'{"a": [1, 2]}')
     {'a': [1, 2]}
     """
+    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    shallow = raw_bytes.count(b"[") + raw_bytes.count(b"{") <= MAX_DEPTH
     try:
         data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
@@ -147,7 +152,8 @@ def parse_json(raw: bytes | str) -> Any:
         raise ApiError(
             400, f"Unexpected token in JSON body: {reason}", error="Bad Request"
         ) from None
-    if depth_of(data) > MAX_DEPTH:
+    # fewer brackets than the limit cannot nest past it (brackets in strings only overcount)
+    if not shallow and depth_of(data) > MAX_DEPTH:
         raise _too_deep()
     return data
 

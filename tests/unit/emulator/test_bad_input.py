@@ -184,6 +184,15 @@ async def test_a_body_past_the_limit_is_413_and_nothing_is_stored(emu: Emu) -> N
     assert changed.json()["maxBodyBytes"] == 20_000_000
     again = await emu.client.post("/contacts/", content=body, headers=emu.headers())
     assert again.status_code != 413
+    # a limit of one byte applies to HighLevel's routes, never to the admin API that lifts it
+    await emu.client.put("/_emulator/settings", json={"maxBodyBytes": 1})
+    small = {"locationId": emu.loc(), "firstName": "x"}
+    _error(await emu.client.post("/contacts/", json=small, headers=emu.headers()), 413)
+    lifted = await emu.client.put("/_emulator/settings", json={"maxBodyBytes": 1 << 20})
+    assert lifted.status_code == 200
+    assert (
+        await emu.client.post("/contacts/", json=small, headers=emu.headers())
+    ).status_code == 201
 
 
 async def test_a_streamed_body_past_the_limit_is_413_without_a_content_length(emu: Emu) -> None:
