@@ -76,17 +76,21 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _summary(result: Any, session: Any = None) -> None:
+    """The run's table on stdout (what a redirect keeps); warnings and one line per failing
+    location and kind on stderr, with the base URL and the hint (not one row per stream)."""
     from rich.table import Table
 
-    from ghlsync.extract.progress import budget_text, summary_rows
+    from ghlsync.extract.progress import budget_text, failure_groups, failure_kind, summary_rows
 
-    console = _console(stderr=True)
+    console = _console()
     table = Table(title=f"ghlsync extract -> {result.destination} ({result.seconds:.1f} s)")
     columns = ("location", "stream", "status", "records", "deleted", "pages", "rec/s", "s", "note")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in summary_rows(result.report):
-        style = {"failed": "red", "skipped": "yellow"}.get(row["status"], "")
+        if row["status"] == "failed":
+            continue  # one row per location and kind below
+        style = {"skipped": "yellow"}.get(row["status"], "")
         table.add_row(
             row["location_id"],
             row["stream"],
@@ -99,6 +103,11 @@ def _summary(result: Any, session: Any = None) -> None:
             row["message"][:80],
             style=None,
         )
+    groups = failure_groups(result.report)
+    for group in groups:
+        streams = group["streams"]
+        name = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        table.add_row(group["location_id"], name, "[red]failed[/]", "", "", "", "", "", "")
     console.print(table)
     if session is not None:
         for location_id in sorted({r.location_id for r in result.report.results.values()}):
@@ -109,10 +118,17 @@ def _summary(result: Any, session: Any = None) -> None:
                 )
     for table_name, rows in sorted(getattr(result, "refreshed", {}).items()):
         console.print(f"full refresh: {rows} rows no longer upstream deleted from {table_name}")
+    failed = {(g["location_id"], failure_kind(g["message"])) for g in groups}
     for warning in result.report.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    if result.report.failed_locations:
-        console.print(f"[red]failed locations:[/] {', '.join(result.report.failed_locations)}")
+        location, _, rest = warning.partition(": ")
+        if any(location == loc and kind in failure_kind(rest) for loc, kind in failed):
+            continue  # said once below, with the location's failure
+        typer.echo(f"warning: {warning}", err=True)
+    where = f" at {session.base_url}" if session is not None else ""
+    for group in groups:
+        streams = group["streams"]
+        which = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        typer.echo(f"failed: {group['location_id']} ({which}){where}: {group['message']}", err=True)
 
 
 def _payload(result: Any, session: Any) -> dict[str, Any]:
