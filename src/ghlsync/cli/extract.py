@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ EXIT_LOCATION_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DESTINATION_FAILED = 3
 EXIT_PIPELINE_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 
 def _config(
@@ -131,6 +134,54 @@ def _summary(result: Any, session: Any = None) -> None:
         typer.echo(f"failed: {group['location_id']} ({which}){where}: {group['message']}", err=True)
 
 
+class _Interrupt:
+    """Ctrl-C during an extract: one line saying what was committed, exit 130.
+
+    Outside dlt's normalize/load steps the run stops at once, as a kill would (what a killed
+    run left is recovered by the next one); inside them dlt stops at its next safe point and
+    ``run_extract`` raises ``KeyboardInterrupt``. The phase decides the line."""
+
+    def __init__(self) -> None:
+        self.phase = "connecting"
+
+    def on_phase(self, text: str) -> None:
+        self.phase = text
+
+    def line(self) -> str:
+        if self.phase.startswith("loading") and "pending" not in self.phase:
+            committed = (
+                "this run's rows load as one package: what was committed stays, the rest loads"
+                " first on the next run"
+            )
+        elif self.phase.startswith("deleting"):
+            committed = "the load was committed; rerun with --full-refresh to finish the deletes"
+        else:
+            committed = "nothing of this run was loaded and bookmarks did not advance"
+        return f"interrupted while {self.phase}: {committed}; a rerun resumes (exit 130)"
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        message = self.line() + "\n"
+        if sys.stderr.isatty():
+            message = "\x1b[?25h\n" + message  # the progress display hid the cursor
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError):
+            os.write(2, message.encode())
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _both(first: Any, second: Any) -> Any:
+    def phase(text: str) -> None:
+        first(text)
+        if second is not None:
+            second(text)
+
+    return phase
+
+
 def _payload(result: Any, session: Any) -> dict[str, Any]:
     from ghlsync.extract.progress import budgets
 
@@ -201,6 +252,7 @@ def extract_command(
 
     report = Report()
     session: Any = None
+    interrupt = _Interrupt()
     try:
         cfg = _config(
             config,
@@ -228,17 +280,16 @@ def extract_command(
             "keep_staging": keep_staging,
             "session": session,
         }
+        signal.signal(signal.SIGINT, interrupt.handler)
         if not as_json and sys.stderr.isatty():
             with LiveProgress(session) as live:
                 report.on_change = live.changed
-                result = run_extract(cfg, on_phase=live.phase, **kwargs)
+                result = run_extract(cfg, on_phase=_both(interrupt.on_phase, live.phase), **kwargs)
         else:
-            quiet = as_json
-            result = run_extract(
-                cfg,
-                on_phase=None if quiet else (lambda text: typer.echo(f"{text}...", err=True)),
-                **kwargs,
-            )
+            shown = None if as_json else (lambda text: typer.echo(f"{text}...", err=True))
+            result = run_extract(cfg, on_phase=_both(interrupt.on_phase, shown), **kwargs)
+    except KeyboardInterrupt:  # dlt stopped its step at a safe point
+        interrupt.stop()
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

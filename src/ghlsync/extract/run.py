@@ -213,6 +213,8 @@ def _run(
             phase("deleting rows the full re-read did not bring")
             refreshed = sweep(pipeline, destination, own_load_ids, config, the_report)
     except PipelineStepFailed as error:
+        if _signalled(error):  # Ctrl-C: dlt stopped the step at a safe point
+            raise KeyboardInterrupt(error.step) from None
         if error.step == "extract":  # reading failed outside the per-location guard: not the
             raise ExtractFailed(  # destination's fault
                 f"extract failed: {_root_cause(error)}",
@@ -252,6 +254,20 @@ def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list
         if owned:
             session.close()
         raise
+
+
+def _signalled(error: BaseException) -> bool:
+    """Whether dlt stopped a step because of SIGINT/SIGTERM (``SignalReceivedException``)."""
+    inner: BaseException | None = error
+    for _ in range(20):
+        if inner is None:
+            return False
+        if type(inner).__name__ == "SignalReceivedException" or isinstance(
+            inner, KeyboardInterrupt
+        ):
+            return True
+        inner = inner.__cause__ or inner.__context__
+    return False
 
 
 def _rows(normalized: Any) -> int:
