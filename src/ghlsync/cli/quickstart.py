@@ -55,6 +55,14 @@ def quickstart_command(
     from ghlsync.cli.extract import show_quickstart
     from ghlsync.extract.quickstart import quickstart
 
+    parent = database.resolve().parent
+    if not parent.is_dir():  # checked before the emulator starts and the sample is pushed
+        typer.echo(
+            f"error: directory {parent} does not exist (for --database {database})"
+            " (hint: create it, or pass a --database in an existing directory)",
+            err=True,
+        )
+        raise typer.Exit(2)
     pushed: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ghlsync-quickstart-push-") as tmp:
         workdir = Path(tmp)

@@ -25,7 +25,7 @@ import dlt
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
-from ghlsync.errors import GHLSyncError
+from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
 from ghlsync.extract.engine import Report
@@ -123,12 +123,18 @@ def run_extract(
 
     destination = destination_for(to)
     destination.check()
+    if destination.kind == "filesystem" and destination.path is not None:
+        try:
+            destination.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(
+                f"cannot create {destination.path} for {to}: {error.strerror or error}",
+                hint="point --to at a directory you can write (parquet:///path/to/dir)",
+            ) from None
     owned = session is None
     session = session or open_session(Settings.from_env(), config.connection)
     if config.installed:  # --installed: the session asks HighLevel where the app is installed
         config = config.with_locations(_discovered(session, config, owned))
-    if destination.kind == "filesystem" and destination.path is not None:
-        destination.path.mkdir(parents=True, exist_ok=True)
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")

@@ -1,0 +1,50 @@
+"""Whatever a user gets wrong ends in one ``error:`` line and the documented exit code, never a
+traceback (issue 15 item 6). Nothing here needs a server: each input is refused up front."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = "from ghlsync.cli import main; main()"
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"base_url": "http://127.0.0.1:9", "locations": ["loc1"]}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["extract", "-c", "{config}", "--to", "parquet:///proc/nope/x"], 2, "/proc/nope"),
+        (["quickstart", "--database", "/nonexistent-dir/q.duckdb"], 2, "/nonexistent-dir"),
+        (["push", "--from", "missing.csv", "--mapping", "m.yaml", "-l", "L"], 2, "m.yaml"),
+        (["sql", "-d", "/nonexistent.duckdb", "select 1"], 2, "/nonexistent.duckdb"),
+        (["tap", "-c", "missing.json"], 2, "missing.json"),
+    ],
+)
+def test_user_errors_are_one_line_with_the_exit_code(
+    tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    args = [a.replace("{config}", str(_config(tmp_path))) for a in args]
+    done = _run(tmp_path, *args)
+    lines = done.stderr.splitlines()
+    assert done.returncode == code, done.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert words in lines[0] and "Traceback" not in done.stderr
