@@ -48,3 +48,22 @@ def test_user_errors_are_one_line_with_the_exit_code(
     assert done.returncode == code, done.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert words in lines[0] and "Traceback" not in done.stderr
+
+
+def test_the_tap_refuses_the_emulators_state_document(tmp_path: Path) -> None:
+    document = {"baseUrl": "http://127.0.0.1:8765", "locations": [{"id": "L", "token": "t"}]}
+    (tmp_path / "emulator-state.json").write_text(json.dumps(document))
+    done = _run(tmp_path, "tap", "-c", str(_config(tmp_path)), "--state", "emulator-state.json")
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "emulator's state document" in lines[0] and done.stdout == ""
+
+
+def test_the_emulator_refuses_to_overwrite_a_tap_state(tmp_path: Path) -> None:
+    tap_state = tmp_path / "tap-state.json"
+    tap_state.write_text(json.dumps({"bookmarks": {"contacts": {"L": {"cursor": "x"}}}}))
+    done = _run(tmp_path, "emulator", "serve", "--port", "0", "--state-out", str(tap_state))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "Singer tap state" in lines[0]
+    assert "bookmarks" in tap_state.read_text()  # untouched

@@ -344,7 +344,7 @@ def tap_command(
                 cfg,
                 sys.stdout,
                 catalog=read_json(catalog, "catalog") if catalog else None,
-                state=read_json(state, "state") if state else None,
+                state=_tap_state(state) if state else None,
                 session=session,
             )
     except ConfigError as error:
@@ -360,6 +360,19 @@ def tap_command(
             typer.echo(f"failed: {row['location_id']} {row['stream']}: {row['message']}", err=True)
     if not report.ok:
         raise typer.Exit(EXIT_LOCATION_FAILED)
+
+
+def _tap_state(path: Path) -> Any:
+    """The tap's state (``{"bookmarks": ...}``); the emulator's state document refused."""
+    from ghlsync.extract.config import read_json
+
+    data = read_json(path, "state")
+    if isinstance(data, dict) and "baseUrl" in data and "locations" in data:
+        raise ConfigError(
+            f"{path} is the emulator's state document (its --state-out), not a tap state",
+            hint="pass the file the tap's last STATE message was saved to (e.g. tap-state.json)",
+        )
+    return data
 
 
 def quickstart_command(
