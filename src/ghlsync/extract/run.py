@@ -138,6 +138,9 @@ def run_extract(
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # dlt's own log lines ("|[WARNING]|... Falling back to `append`") are not for our users:
+    # what matters of them is said once, in the report (RUNTIME__LOG_LEVEL still wins)
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     # without this the staging dataset keeps a second copy of every merged row after each run
     os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
@@ -148,6 +151,12 @@ def run_extract(
         # killed run left there is recovered or discarded under it
         with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
             the_report.warnings.extend(recover(directory / name))
+            if destination.kind == "filesystem" and destination.table_format != "delta":
+                the_report.warnings.append(
+                    f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
+                    " window, changed records) are added again; keep the latest _dlt_load_id"
+                    " per id, or use delta:///dir"
+                )
             pipeline = dlt.pipeline(
                 pipeline_name=name,
                 destination=destination.destination,
