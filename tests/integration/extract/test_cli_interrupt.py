@@ -126,3 +126,18 @@ def test_an_unreachable_base_url_fails_after_the_normal_attempts_naming_it(
     assert sum("waiting for HighLevel" in line for line in done.stderr.splitlines()) <= 1
     assert "retry" not in done.stderr.replace("retrying up to", "")
     assert len(done.stderr.splitlines()) < 12, done.stderr
+
+
+def test_a_parquet_run_says_append_only_once_and_the_summary_goes_to_stdout(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    config_file = _write_config(tmp_path, emulator, streams=["contacts", "users"])
+    env = {**os.environ, "DLT_DATA_DIR": str(tmp_path / "dlt-data")}
+    command = [sys.executable, "-c", CLI, "extract", "--config", str(config_file)]
+    target = ["--to", f"parquet:///{tmp_path / 'pq'}", "--pipelines-dir", str(tmp_path / "p")]
+    done = subprocess.run([*command, *target], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "|[WARNING]|" not in done.stderr
+    assert sum("append-only" in line for line in done.stderr.splitlines()) == 1
+    assert "ghlsync extract ->" in done.stdout and "contacts" in done.stdout
+    assert "ghlsync extract ->" not in done.stderr
