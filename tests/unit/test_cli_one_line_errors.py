@@ -67,3 +67,25 @@ def test_the_emulator_refuses_to_overwrite_a_tap_state(tmp_path: Path) -> None:
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "Singer tap state" in lines[0]
     assert "bookmarks" in tap_state.read_text()  # untouched
+
+
+def test_serve_with_a_bad_config_is_one_line_with_one_hint(tmp_path: Path) -> None:
+    (tmp_path / "serve.yaml").write_text("sources: 3\n")
+    done = _run(tmp_path, "serve", "--config", "serve.yaml")
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: serve.yaml") and lines[0].lower().count("hint") == 1
+
+
+def test_serve_on_a_busy_port_names_it_in_one_error_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _run(tmp_path, "serve", "--location", "L", "--write-key", "k", "--port", str(port))
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2, done.stderr
+    assert len(errors) == 1 and f"127.0.0.1:{port}" in errors[0] and "--port" in errors[0]
+    assert "Traceback" not in done.stderr
