@@ -355,9 +355,12 @@ def tap_command(
         raise typer.Exit(EXIT_LOCATION_FAILED) from None
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for row in report.to_dict()["results"]:
-        if row["status"] == "failed":
-            typer.echo(f"failed: {row['location_id']} {row['stream']}: {row['message']}", err=True)
+    from ghlsync.extract.progress import failure_groups
+
+    for group in failure_groups(report):  # once per location and kind, as extract says it
+        streams = group["streams"]
+        which = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        typer.echo(f"failed: {group['location_id']} ({which}): {group['message']}", err=True)
     if not report.ok:
         raise typer.Exit(EXIT_LOCATION_FAILED)
 
