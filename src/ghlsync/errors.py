@@ -148,7 +148,10 @@ class RequestTimeoutError(TransportError):
 class NetworkFailureError(TransportError):
     """Refused, reset, DNS or TLS failure: no connection carried the request (or it broke)."""
 
-    default_hint = "could not connect; check GHL_BASE_URL and that the server is reachable"
+    default_hint = (
+        "could not connect; check the base URL (--base-url, the config's base_url, GHL_BASE_URL)"
+        " and that the server is reachable"
+    )
 
 
 class APIError(GHLSyncError):

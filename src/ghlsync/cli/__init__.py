@@ -10,6 +10,7 @@ import sys
 import typer
 
 from ghlsync import __version__
+from ghlsync.errors import ConfigError, GHLSyncError
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -52,8 +53,15 @@ def main() -> None:
     _register()
     try:
         code = app(standalone_mode=False, prog_name="ghlsync")
-    except typer.Abort:
-        typer.echo("Aborted!", err=True)  # as click's standalone mode
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except GHLSyncError as exc:  # anything a user can cause that a command did not word itself
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    except OSError as exc:  # a file or directory the user named: missing, unwritable
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where} (hint: check the path)", err=True)
         sys.exit(1)
     except Exception as exc:
         sys.exit(_usage_error(exc))

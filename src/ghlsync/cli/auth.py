@@ -39,10 +39,24 @@ def _admin() -> Any:
     return admin
 
 
+#: scopes shown by name on a row; more are summarised (``--json`` lists them all)
+SHOWN_SCOPES = 4
+
+
+def _scopes(scopes: list[str] | tuple[str, ...]) -> str:
+    """A few scopes by name, then how many more: HighLevel apps often hold ~60."""
+    if not scopes:
+        return "-"
+    if len(scopes) <= SHOWN_SCOPES:
+        return " ".join(scopes)
+    shown = " ".join(scopes[:SHOWN_SCOPES])
+    return f"{len(scopes)} scopes: {shown} ... (all with --json)"
+
+
 def _line(status: admin.TokenStatus) -> str:
     where = status.location_id or "-"
     company = status.company_id or "-"
-    scopes = " ".join(status.scopes) or "-"
+    scopes = _scopes(list(status.scopes))
     return f"{status.kind:<9} {company:<24} {where:<24} {status.state:<28} {scopes}"
 
 

@@ -38,6 +38,15 @@ def _daily_limit(text: str) -> int | None:
     return int(text)
 
 
+def _is_tap_state(path: Path) -> bool:
+    """Whether ``path`` holds a Singer state (``{"bookmarks": ...}``), e.g. ``ghlsync tap``'s."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "bookmarks" in data and "baseUrl" not in data
+
+
 def _bad_input(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
@@ -123,6 +132,11 @@ def serve_command(
         anchor_ms=anchor_value,
     )
 
+    if state_out is not None and _is_tap_state(state_out):
+        _bad_input(
+            f"{state_out} holds a Singer tap state (bookmarks), not the emulator's state document;"
+            " refusing to overwrite it. Hint: name it apart, e.g. --state-out emulator-state.json"
+        )
     if webhook_url and importlib.util.find_spec("ghlsync.emulator.webhooks") is None:
         typer.echo("warning: webhook delivery is not available in this build", err=True)
 

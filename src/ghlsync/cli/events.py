@@ -6,6 +6,7 @@ Exit codes: 0 ok, 2 bad input (one line with a hint, never a traceback).
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ _QUEUE = typer.Option(
 
 
 def _fail(error: GHLSyncError) -> None:
-    hint = f" Hint: {error.hint}" if getattr(error, "hint", None) else ""
-    typer.echo(f"error: {str(error).splitlines()[0]}{hint}", err=True)
+    hint = f" (hint: {error.hint})" if error.hint else ""
+    typer.echo(f"error: {error.message.splitlines()[0]}{hint}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -93,7 +94,17 @@ def serve_command(
         f"collecting on http://{host}:{port} (queue: {events_config.queue.split('@')[-1]})",
         err=True,
     )
-    serve(service, host=host, port=port)
+    try:
+        serve(service, host=host, port=port)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        typer.echo(
+            f"error: cannot listen on {host}:{port}: {error.strerror}"
+            " (hint: stop what holds the port, or pass another --port)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _open(queue: str) -> Any:

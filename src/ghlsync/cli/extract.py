@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ EXIT_LOCATION_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DESTINATION_FAILED = 3
 EXIT_PIPELINE_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 
 def _config(
@@ -76,17 +79,21 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _summary(result: Any, session: Any = None) -> None:
+    """The run's table on stdout (what a redirect keeps); warnings and one line per failing
+    location and kind on stderr, with the base URL and the hint (not one row per stream)."""
     from rich.table import Table
 
-    from ghlsync.extract.progress import budget_text, summary_rows
+    from ghlsync.extract.progress import budget_text, failure_groups, failure_kind, summary_rows
 
-    console = _console(stderr=True)
+    console = _console()
     table = Table(title=f"ghlsync extract -> {result.destination} ({result.seconds:.1f} s)")
     columns = ("location", "stream", "status", "records", "deleted", "pages", "rec/s", "s", "note")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in summary_rows(result.report):
-        style = {"failed": "red", "skipped": "yellow"}.get(row["status"], "")
+        if row["status"] == "failed":
+            continue  # one row per location and kind below
+        style = {"skipped": "yellow"}.get(row["status"], "")
         table.add_row(
             row["location_id"],
             row["stream"],
@@ -99,6 +106,11 @@ def _summary(result: Any, session: Any = None) -> None:
             row["message"][:80],
             style=None,
         )
+    groups = failure_groups(result.report)
+    for group in groups:
+        streams = group["streams"]
+        name = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        table.add_row(group["location_id"], name, "[red]failed[/]", "", "", "", "", "", "")
     console.print(table)
     if session is not None:
         for location_id in sorted({r.location_id for r in result.report.results.values()}):
@@ -109,10 +121,65 @@ def _summary(result: Any, session: Any = None) -> None:
                 )
     for table_name, rows in sorted(getattr(result, "refreshed", {}).items()):
         console.print(f"full refresh: {rows} rows no longer upstream deleted from {table_name}")
+    failed = {(g["location_id"], failure_kind(g["message"])) for g in groups}
     for warning in result.report.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    if result.report.failed_locations:
-        console.print(f"[red]failed locations:[/] {', '.join(result.report.failed_locations)}")
+        location, _, rest = warning.partition(": ")
+        if any(location == loc and kind in failure_kind(rest) for loc, kind in failed):
+            continue  # said once below, with the location's failure
+        typer.echo(f"warning: {warning}", err=True)
+    where = f" at {session.base_url}" if session is not None else ""
+    for group in groups:
+        streams = group["streams"]
+        which = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        typer.echo(f"failed: {group['location_id']} ({which}){where}: {group['message']}", err=True)
+
+
+class _Interrupt:
+    """Ctrl-C during an extract: one line saying what was committed, exit 130.
+
+    Outside dlt's normalize/load steps the run stops at once, as a kill would (what a killed
+    run left is recovered by the next one); inside them dlt stops at its next safe point and
+    ``run_extract`` raises ``KeyboardInterrupt``. The phase decides the line."""
+
+    def __init__(self) -> None:
+        self.phase = "connecting"
+
+    def on_phase(self, text: str) -> None:
+        self.phase = text
+
+    def line(self) -> str:
+        if self.phase.startswith("loading") and "pending" not in self.phase:
+            committed = (
+                "this run's rows load as one package: what was committed stays, the rest loads"
+                " first on the next run"
+            )
+        elif self.phase.startswith("deleting"):
+            committed = "the load was committed; rerun with --full-refresh to finish the deletes"
+        else:
+            committed = "nothing of this run was loaded and bookmarks did not advance"
+        return f"interrupted while {self.phase}: {committed}; a rerun resumes (exit 130)"
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        message = self.line() + "\n"
+        if sys.stderr.isatty():
+            message = "\x1b[?25h\n" + message  # the progress display hid the cursor
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError):
+            os.write(2, message.encode())
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _both(first: Any, second: Any) -> Any:
+    def phase(text: str) -> None:
+        first(text)
+        if second is not None:
+            second(text)
+
+    return phase
 
 
 def _payload(result: Any, session: Any) -> dict[str, Any]:
@@ -185,6 +252,7 @@ def extract_command(
 
     report = Report()
     session: Any = None
+    interrupt = _Interrupt()
     try:
         cfg = _config(
             config,
@@ -212,17 +280,16 @@ def extract_command(
             "keep_staging": keep_staging,
             "session": session,
         }
+        signal.signal(signal.SIGINT, interrupt.handler)
         if not as_json and sys.stderr.isatty():
             with LiveProgress(session) as live:
                 report.on_change = live.changed
-                result = run_extract(cfg, on_phase=live.phase, **kwargs)
+                result = run_extract(cfg, on_phase=_both(interrupt.on_phase, live.phase), **kwargs)
         else:
-            quiet = as_json
-            result = run_extract(
-                cfg,
-                on_phase=None if quiet else (lambda text: typer.echo(f"{text}...", err=True)),
-                **kwargs,
-            )
+            shown = None if as_json else (lambda text: typer.echo(f"{text}...", err=True))
+            result = run_extract(cfg, on_phase=_both(interrupt.on_phase, shown), **kwargs)
+    except KeyboardInterrupt:  # dlt stopped its step at a safe point
+        interrupt.stop()
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -277,7 +344,7 @@ def tap_command(
                 cfg,
                 sys.stdout,
                 catalog=read_json(catalog, "catalog") if catalog else None,
-                state=read_json(state, "state") if state else None,
+                state=_tap_state(state) if state else None,
                 session=session,
             )
     except ConfigError as error:
@@ -288,11 +355,27 @@ def tap_command(
         raise typer.Exit(EXIT_LOCATION_FAILED) from None
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for row in report.to_dict()["results"]:
-        if row["status"] == "failed":
-            typer.echo(f"failed: {row['location_id']} {row['stream']}: {row['message']}", err=True)
+    from ghlsync.extract.progress import failure_groups
+
+    for group in failure_groups(report):  # once per location and kind, as extract says it
+        streams = group["streams"]
+        which = streams[0] if len(streams) == 1 else f"{len(streams)} streams"
+        typer.echo(f"failed: {group['location_id']} ({which}): {group['message']}", err=True)
     if not report.ok:
         raise typer.Exit(EXIT_LOCATION_FAILED)
+
+
+def _tap_state(path: Path) -> Any:
+    """The tap's state (``{"bookmarks": ...}``); the emulator's state document refused."""
+    from ghlsync.extract.config import read_json
+
+    data = read_json(path, "state")
+    if isinstance(data, dict) and "baseUrl" in data and "locations" in data:
+        raise ConfigError(
+            f"{path} is the emulator's state document (its --state-out), not a tap state",
+            hint="pass the file the tap's last STATE message was saved to (e.g. tap-state.json)",
+        )
+    return data
 
 
 def quickstart_command(

@@ -13,6 +13,7 @@ from ghlsync.errors import ConfigError, GHLSyncError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
 EXIT_BAD_INPUT = 2
 
 contact_app = typer.Typer(
@@ -138,6 +139,13 @@ def push_command(
                 result = run_push(cfg, settings=settings, progress=live.update)
         else:
             result = run_push(cfg, settings=settings)
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run cancelled the writes in flight
+        typer.echo(
+            "interrupted: the contacts written so far stay in HighLevel; a rerun resumes,"
+            " matching those rather than duplicating them (exit 130)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except ConfigError as error:
         raise _bad_input(error) from None
     except GHLSyncError as error:

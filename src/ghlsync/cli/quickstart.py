@@ -21,14 +21,15 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("ghlsync.push") / "data" / name))
 
 
-def push_sample(server: Any, workdir: Path) -> tuple[Any, Path]:
-    """Push the sample CSV into the server's first location; the result and the rejects file."""
+def push_sample(server: Any, workdir: Path, rejects: Path | None = None) -> tuple[Any, Path]:
+    """Push the sample CSV into the server's first location; the result and the rejects file
+    (``rejects``, else ``workdir/rejects.csv``)."""
     from ghlsync.config import Settings
     from ghlsync.mapping import load_mapping
     from ghlsync.push import PushConfig, run_push
 
     location = server.state.locations[0]
-    rejects = workdir / "rejects.csv"
+    rejects = rejects or workdir / "rejects.csv"
     config = PushConfig(
         source=str(sample_path("sample_contacts.csv")),
         mapping=load_mapping(sample_path("sample_mapping.yaml")),
@@ -55,12 +56,22 @@ def quickstart_command(
     from ghlsync.cli.extract import show_quickstart
     from ghlsync.extract.quickstart import quickstart
 
+    parent = database.resolve().parent
+    if not parent.is_dir():  # checked before the emulator starts and the sample is pushed
+        typer.echo(
+            f"error: directory {parent} does not exist (for --database {database})"
+            " (hint: create it, or pass a --database in an existing directory)",
+            err=True,
+        )
+        raise typer.Exit(2)
     pushed: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ghlsync-quickstart-push-") as tmp:
         workdir = Path(tmp)
 
         def before_extract(server: Any) -> None:
-            result, rejects = push_sample(server, workdir)
+            # kept beside the database: the printed path still exists after the command
+            kept = database.with_name(f"{database.stem}-rejects.csv")
+            result, rejects = push_sample(server, workdir, kept)
             with rejects.open(newline="", encoding="utf-8") as handle:
                 rows = list(csv.DictReader(handle))
             pushed["result"], pushed["rejects"] = result, rows
@@ -69,7 +80,7 @@ def quickstart_command(
             out = console(stderr=False)
             out.print("[bold]1. Push[/]: sample_contacts.csv -> the emulator's first location")
             show_result(result)
-            out.print(f"\n[bold]{len(rows)} rows were rejected[/] (rejects.csv):", highlight=False)
+            out.print(f"\n[bold]{len(rows)} rows were rejected[/] ({rejects}):", highlight=False)
             for row in rows:
                 out.print(
                     f"  {row.get('email') or '(no email)'}: {row['reason']} in {row['field']}"

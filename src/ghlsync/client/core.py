@@ -218,15 +218,20 @@ class AsyncGHLClient(ResourceSet):
                     method, wire_path, query, json, form, headers, http_timeout
                 )
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
-                failure, error = _transport_failure(exc, method, path)
+                failure, error = _transport_failure(exc, method, path, self.base_url)
                 now = self._clock()
                 failing_since = now if failing_since is None else failing_since
+                # the outage window is for a HighLevel that answered before: a base URL that
+                # never answered in this run (a typo, nothing listening) fails after the
+                # client's normal attempts, naming the URL
+                answered = self.outage.ever_answered
+                window = policy.outage_window_s if answered else 0.0
                 decision = should_retry(
                     policy,
                     attempt=attempt,
                     idempotent=safe,
                     failure=failure,
-                    failing_s=now - failing_since,
+                    failing_s=now - failing_since if answered else float("inf"),
                 )
                 if decision is Decision.RETRY:
                     delay = backoff_for(policy, attempt)
@@ -234,7 +239,7 @@ class AsyncGHLClient(ResourceSet):
                         self.outage.failed(
                             self.base_url,
                             f"{type(exc).__name__} on {method} {path}",
-                            policy.outage_window_s,
+                            window,
                             policy.max_attempts,
                         )
                     log.debug(
@@ -277,13 +282,15 @@ class AsyncGHLClient(ResourceSet):
                 if await self.auth.refresh_after_401(scope, token):
                     log.info("%s %s: token expired; refreshed, resending", method, path)
                     continue
-                raise api_error
+                raise _auth_hinted(api_error, self.auth, scope, token)
+            if isinstance(api_error, AuthError):
+                api_error = _auth_hinted(api_error, self.auth, scope, token)
             decision = should_retry(policy, attempt=attempt, idempotent=safe, status=status)
             if decision is Decision.RETRY:
                 delay = backoff_for(
                     policy, attempt, status=status, headers=response.headers, now=time.time()
                 )
-                log.warning("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
+                log.debug("%s %s -> %d; retry %d in %.2fs", method, path, status, attempt, delay)
                 await self._sleep(delay)
                 continue
             if decision is Decision.UNKNOWN:
@@ -446,8 +453,29 @@ class _UndecodableBody(httpx.DecodingError):
         self.status = status
 
 
+def _auth_hinted(error: AuthError, auth: Auth, scope: Scope, token: str | None) -> AuthError:
+    """``error`` with the hint that fits the kind of token: a Private Integration token never
+    expires, so its 401 means a wrong or revoked token (or another location's); an OAuth
+    token's means it expired and could not be refreshed."""
+    if error.reason == "scope":
+        return error
+    is_static = getattr(auth, "is_static", None)
+    static = is_static(scope, token) if callable(is_static) else isinstance(auth, PrivateTokenAuth)
+    if static:
+        error.hint = (
+            "HighLevel refused the Private Integration token (these do not expire): it is "
+            "mistyped, revoked, or another location's token; check it with `ghlsync auth status`"
+        )
+    else:
+        error.hint = (
+            "the OAuth access token was refused and could not be refreshed (expired or revoked);"
+            " re-authorise with `ghlsync auth login`"
+        )
+    return error
+
+
 def _transport_failure(
-    exc: httpx.RequestError, method: str, path: str
+    exc: httpx.RequestError, method: str, path: str, base_url: str = ""
 ) -> tuple[Failure, GHLSyncError]:
     """Classify an httpx failure: was anything sent, and which error of the tree is it."""
     text = type(exc).__name__
@@ -478,10 +506,10 @@ def _transport_failure(
         )
     if isinstance(exc, httpx.ConnectError):
         return Failure.NOT_SENT, NetworkFailureError(
-            f"{text}: could not connect", method=method, path=path
+            f"{text}: could not connect to {base_url or 'the base URL'}", method=method, path=path
         )
     return Failure.MAYBE_SENT, NetworkFailureError(
-        f"{text}: connection lost", method=method, path=path
+        f"{text}: connection to {base_url or 'the base URL'} lost", method=method, path=path
     )
 
 

@@ -32,6 +32,12 @@ class OutageWatch:
         self._notify = notify if notify is not None else log.warning
         self._clock = clock
         self._since: float | None = None
+        self._answered = False
+
+    @property
+    def ever_answered(self) -> bool:
+        """Whether any call has had an answer (the outage window applies only then)."""
+        return self._answered
 
     @property
     def waiting_since(self) -> float | None:
@@ -47,6 +53,7 @@ class OutageWatch:
 
     def answered(self, where: str) -> None:
         """A call got an answer: an outage, if any, is over."""
+        self._answered = True
         if self._since is not None:
             lasted = self._clock() - self._since
             self._since = None

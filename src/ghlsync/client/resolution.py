@@ -117,6 +117,13 @@ class TokenChain:
             " ID`, set GHL_TOKEN, or configure an OAuth app",
         )
 
+    def is_static(self, scope: Scope, token: str | None) -> bool:
+        """Whether ``token`` (sent for ``scope``) is a static one (flag, config, store,
+        environment: Private Integration tokens, which never expire) rather than OAuth's."""
+        return self.oauth is None or (
+            token is not None and token == self._static(scope.location_id)
+        )
+
     async def refresh_after_401(self, scope: Scope, failed_token: str) -> bool:
         if self.oauth is None or failed_token == self._static(scope.location_id):
             return False  # a static token cannot be refreshed

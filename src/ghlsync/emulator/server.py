@@ -245,5 +245,17 @@ def serve(
         raise
     if on_ready is not None:
         on_ready(document)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="off")
+    config = uvicorn.Config(app, log_level=log_level, lifespan="off", log_config=_log_config())
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging with the access log on stderr too: stdout carries only the state
+    document, so ``ghlsync emulator serve > emulator-state.json`` keeps it clean."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config

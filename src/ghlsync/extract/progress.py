@@ -7,6 +7,7 @@ The arithmetic (``rate``, ``budget_text``, ``budgets``) is pure; ``LiveProgress`
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -122,3 +123,29 @@ def summary_rows(report: Report) -> list[dict[str, Any]]:
     for row in report.to_dict()["results"]:
         rows.append({**row, "rate": rate_text(int(row["records"]), float(row["seconds"]))})
     return rows
+
+
+_CALL = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+(?: -> |: )")
+_TRACE = re.compile(r" \[traceId [^\]]*\]")
+
+
+def failure_kind(message: str) -> str:
+    """A failure's message without the call and HighLevel's traceId: the same refusal of
+    every stream of a location (``401: Invalid JWT (hint: ...)``) is one kind."""
+    return _TRACE.sub("", _CALL.sub("", message, count=1)).strip()
+
+
+def failure_groups(report: Report) -> list[dict[str, Any]]:
+    """Failed streams grouped once per location and kind: ``location_id``, ``kind``,
+    ``streams`` (their names) and ``message`` (the first one's, with its call)."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in report.to_dict()["results"]:
+        if row["status"] != "failed":
+            continue
+        key = (row["location_id"], failure_kind(row["message"]))
+        group = groups.setdefault(
+            key,
+            {"location_id": key[0], "kind": key[1], "streams": [], "message": row["message"]},
+        )
+        group["streams"].append(row["stream"])
+    return list(groups.values())

@@ -67,7 +67,9 @@ def quickstart(
         locations=locations, contacts=contacts, opportunities=opportunities, seed=seed
     )
     with (
-        EmulatorServer(options, EmulatorSettings(rate_limit=None)) as server,
+        EmulatorServer(  # no search lag: the demo's pushed contacts must be in its extract
+            options, EmulatorSettings(rate_limit=None, search_index_delay_ms=0)
+        ) as server,
         tempfile.TemporaryDirectory(prefix="ghlsync-quickstart-") as workdir,
     ):
         config = ExtractConfig.of(

@@ -25,7 +25,7 @@ import dlt
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
-from ghlsync.errors import GHLSyncError
+from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
 from ghlsync.extract.engine import Report
@@ -123,15 +123,24 @@ def run_extract(
 
     destination = destination_for(to)
     destination.check()
+    if destination.kind == "filesystem" and destination.path is not None:
+        try:
+            destination.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(
+                f"cannot create {destination.path} for {to}: {error.strerror or error}",
+                hint="point --to at a directory you can write (parquet:///path/to/dir)",
+            ) from None
     owned = session is None
     session = session or open_session(Settings.from_env(), config.connection)
     if config.installed:  # --installed: the session asks HighLevel where the app is installed
         config = config.with_locations(_discovered(session, config, owned))
-    if destination.kind == "filesystem" and destination.path is not None:
-        destination.path.mkdir(parents=True, exist_ok=True)
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # dlt's own log lines ("|[WARNING]|... Falling back to `append`") are not for our users:
+    # what matters of them is said once, in the report (RUNTIME__LOG_LEVEL still wins)
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     # without this the staging dataset keeps a second copy of every merged row after each run
     os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
@@ -142,6 +151,12 @@ def run_extract(
         # killed run left there is recovered or discarded under it
         with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
             the_report.warnings.extend(recover(directory / name))
+            if destination.kind == "filesystem" and destination.table_format != "delta":
+                the_report.warnings.append(
+                    f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
+                    " window, changed records) are added again; keep the latest _dlt_load_id"
+                    " per id, or use delta:///dir"
+                )
             pipeline = dlt.pipeline(
                 pipeline_name=name,
                 destination=destination.destination,
@@ -213,6 +228,8 @@ def _run(
             phase("deleting rows the full re-read did not bring")
             refreshed = sweep(pipeline, destination, own_load_ids, config, the_report)
     except PipelineStepFailed as error:
+        if _signalled(error):  # Ctrl-C: dlt stopped the step at a safe point
+            raise KeyboardInterrupt(error.step) from None
         if error.step == "extract":  # reading failed outside the per-location guard: not the
             raise ExtractFailed(  # destination's fault
                 f"extract failed: {_root_cause(error)}",
@@ -252,6 +269,20 @@ def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list
         if owned:
             session.close()
         raise
+
+
+def _signalled(error: BaseException) -> bool:
+    """Whether dlt stopped a step because of SIGINT/SIGTERM (``SignalReceivedException``)."""
+    inner: BaseException | None = error
+    for _ in range(20):
+        if inner is None:
+            return False
+        if type(inner).__name__ == "SignalReceivedException" or isinstance(
+            inner, KeyboardInterrupt
+        ):
+            return True
+        inner = inner.__cause__ or inner.__context__
+    return False
 
 
 def _rows(normalized: Any) -> int:

@@ -126,7 +126,7 @@ def test_phases_and_budget(emulator: EmulatorServer, tmp_path: Path) -> None:
     )
     assert f"normalizing {240 + users} records..." in plain.stderr
     assert f"loading {240 + users} rows into duckdb..." in plain.stderr
-    assert "rec/s" in plain.stderr and "budget left" in plain.stderr
+    assert "rec/s" in plain.stdout and "budget left" in plain.stdout  # the summary: stdout
     as_json = _run(*args, "--pipelines-dir", "p", "--json")
     assert as_json.exit_code == 0
     assert "rows into duckdb..." not in as_json.stderr  # --json: no phase lines

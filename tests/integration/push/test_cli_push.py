@@ -141,3 +141,5 @@ def test_quickstart_pushes_shows_rejects_then_extracts(tmp_path: Path) -> None:
     for reason in ("missing_email_and_phone", "invalid_email", "not_an_option", "invalid_number"):
         assert reason in out
     assert "Contacts by source" in out and "ghlsync quickstart" in out
+    kept = tmp_path / "q-rejects.csv"  # the path printed exists after the command (issue 15)
+    assert str(kept) in out and kept.read_text().count("\n") == 5

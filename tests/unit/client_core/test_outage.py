@@ -44,9 +44,16 @@ def _client(script: Script, clock: Clock, watch: OutageWatch) -> AsyncGHLClient:
     )
 
 
+def _watch(lines: list[str], clock: Clock) -> OutageWatch:
+    """A watch of a run in which HighLevel has answered already (the window applies)."""
+    watch = OutageWatch(lines.append, clock=clock)
+    watch.answered("https://earlier")  # no outage yet: says nothing
+    return watch
+
+
 async def test_a_long_outage_is_ridden_out_with_one_line() -> None:
     clock, lines = Clock(), []
-    watch = OutageWatch(lines.append, clock=clock)
+    watch = _watch(lines, clock)
     script = Script([fail(httpx.ConnectError)] * 40 + [reply(200, {"users": []})])
     async with _client(script, clock, watch) as client:
         assert await client.request("GET", "/users/", location_id="L1") == {"users": []}
@@ -64,7 +71,7 @@ async def test_a_long_outage_is_ridden_out_with_one_line() -> None:
 
 async def test_the_run_gives_up_when_the_window_is_over() -> None:
     clock, lines = Clock(), []
-    watch = OutageWatch(lines.append, clock=clock)
+    watch = _watch(lines, clock)
     script = Script([fail(httpx.ConnectError)])
     async with _client(script, clock, watch) as client:
         with pytest.raises(NetworkFailureError):
@@ -76,7 +83,7 @@ async def test_the_run_gives_up_when_the_window_is_over() -> None:
 
 async def test_clients_sharing_a_watch_say_it_once() -> None:
     clock, lines = Clock(), []
-    watch = OutageWatch(lines.append, clock=clock)
+    watch = _watch(lines, clock)
     back_at = clock.now + 40.0  # the server is down for 40 s of the fake clock
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -100,3 +107,18 @@ async def test_a_lone_failure_is_retried_silently() -> None:
     async with _client(script, clock, watch) as client:
         await client.request("GET", "/users/", location_id="L1")
     assert len(script.requests) == 2 and lines == []
+
+
+async def test_a_base_url_that_never_answered_fails_after_the_normal_attempts() -> None:
+    """No answer yet in this run (a typo'd base URL, nothing listening): no outage window,
+    the client's attempts only, and the error names the URL (issue 15 item 4)."""
+    clock, lines = Clock(), []
+    watch = OutageWatch(lines.append, clock=clock)
+    script = Script([fail(httpx.ConnectError)])
+    async with _client(script, clock, watch) as client:
+        with pytest.raises(NetworkFailureError) as raised:
+            await client.request("GET", "/users/", location_id="L1")
+    assert len(script.requests) == POLICY.max_attempts
+    assert clock.now - 1000.0 < 60
+    assert "could not connect to https://" in str(raised.value)
+    assert len(lines) == 1 and f"retrying up to {POLICY.max_attempts} times" in lines[0]
