@@ -72,8 +72,9 @@ def chromium() -> None:
     if prefix and run("sudo", "-n", "true", check=False) != 0:
         print("chromium is missing and apt-get needs root: the browser test will be skipped")
         return
-    run(*prefix, "apt-get", "update", "-qq", check=False)
-    run(*prefix, "apt-get", "install", "-y", "-qq", "chromium", check=False)
+    apt = [*prefix, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]  # no stdin in CI
+    run(*apt, "update", "-qq", check=False)
+    run(*apt, "install", "-y", "-qq", "chromium", check=False)
 
 
 def target_jsonl() -> Path:
