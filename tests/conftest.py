@@ -14,4 +14,8 @@ def _private_ghlsync_home(
 ) -> Path:
     home = tmp_path_factory.mktemp("ghlsync-home")
     monkeypatch.setenv("GHLSYNC_HOME", str(home))
+    # pytest-xdist's workers export COLUMNS=80; a CLI run as a child must see what a pipe
+    # gives a user (no COLUMNS), or its summary tables are cut at 80 columns
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     return home
