@@ -17,8 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ghlsync.client.resources.conversations import Conversation
 from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
+from ghlsync.extract.schemas import epoch_ms_fields
 from ghlsync.extract.shape import field_keys
 from ghlsync.extract.state import EPOCH, parse_ts, start_from
 from ghlsync.mapping.search_rows import contact_from_search_row
@@ -220,7 +222,7 @@ def _conversations(ctx: ReadContext) -> PageStream:
 
 #: conversation dates HighLevel sends as epoch milliseconds (GHL-NOTES §4 "Dates"); written as
 #: ISO-8601 timestamps like every other table's dates
-CONVERSATION_MS_FIELDS = ("lastMessageDate", "dateAdded", "dateUpdated")
+CONVERSATION_MS_FIELDS = epoch_ms_fields(Conversation)
 
 
 def _iso_dates(record: Any) -> Any:

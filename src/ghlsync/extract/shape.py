@@ -19,6 +19,8 @@ from ghlsync.mapping.custom_fields import column_keys, custom_value
 #: Columns every record gets.
 LOCATION_ID = "location_id"
 DELETED = "_ghlsync_deleted"
+#: ``{key: value}`` of a record's custom fields, on streams that have them
+CUSTOM_FIELD_VALUES = "custom_field_values"
 
 
 def field_keys(definitions: list[Mapping[str, Any]]) -> dict[str, str]:
@@ -42,7 +44,7 @@ def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) 
             if isinstance(f, Mapping) and isinstance(f.get("id"), str) and f["id"] in keys
         }
         if readable:
-            out["custom_field_values"] = readable
+            out[CUSTOM_FIELD_VALUES] = readable
     return out
 
 
