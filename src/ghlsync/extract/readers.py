@@ -21,8 +21,8 @@ from ghlsync.client.resources.conversations import Conversation
 from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
 from ghlsync.extract.schemas import epoch_ms_fields
-from ghlsync.extract.shape import field_keys
 from ghlsync.extract.state import EPOCH, parse_ts, start_from
+from ghlsync.mapping.custom_fields import FieldDef, field_defs
 from ghlsync.mapping.search_rows import contact_from_search_row
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class _Warnings(Protocol):
 class FieldKeys:
     """Custom field definitions per location, read once per run and shared by the streams.
 
-    ``get`` gives ``{field id: key}`` for shaping (an unreadable definition list is a warning:
+    ``get`` gives ``{field id: FieldDef}`` for shaping (an unreadable definition list is a warning:
     raw values still load); ``definitions`` gives the list to the ``custom_fields`` stream, so
     the stream and the shaping cost one request per location, not two.
     """
@@ -74,7 +74,7 @@ class FieldKeys:
         self.report = report
         self._definitions: dict[str, list[Mapping[str, Any]]] = {}
         self._errors: dict[str, GHLSyncError] = {}
-        self._cache: dict[str, dict[str, str]] = {}
+        self._cache: dict[str, dict[str, FieldDef]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def _load(self, client: AsyncGHLClient, location_id: str) -> None:
@@ -98,7 +98,7 @@ class FieldKeys:
             raise self._errors[location_id]
         return self._definitions[location_id]
 
-    async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, str]:
+    async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, FieldDef]:
         await self._load(client, location_id)
         if location_id not in self._cache:
             error = self._errors.get(location_id)
@@ -107,7 +107,7 @@ class FieldKeys:
                     f"{location_id}: custom field definitions unreadable, "
                     f"custom_field_values left out: {error}"
                 )
-            self._cache[location_id] = field_keys(self._definitions.get(location_id, []))
+            self._cache[location_id] = field_defs(self._definitions.get(location_id, []))
         return self._cache[location_id]
 
 
