@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Required, TypedDict
+from typing import Annotated, Any, Required, TypedDict, is_typeddict
 
 import pytest
 
@@ -84,3 +84,12 @@ class _Untyped(TypedDict, total=False):
 def test_a_field_without_a_json_type_is_refused() -> None:
     with pytest.raises(TypeError, match="no JSON type for set"):
         table_schema(_Untyped)
+
+
+def test_every_stream_takes_its_shape_from_the_client() -> None:
+    from ghlsync.extract.streams import STREAMS
+
+    for name, stream in STREAMS.items():
+        assert is_typeddict(stream.shape), name
+        assert stream.shape.__module__.startswith("ghlsync.client.resources."), name
+        assert stream.json_schema == table_schema(stream.shape, custom_fields=stream.custom_fields)
