@@ -32,6 +32,8 @@ class CustomFieldValue(TypedDict, total=False):
     id: Required[str]
     key: Annotated[str, INFERRED]
     value: Annotated[Any, INFERRED]
+    #: opportunities send ``fieldValue``; writes take ``field_value`` (``mapping.VALUE_KEYS``)
+    fieldValue: Annotated[Any, INFERRED]
     field_value: Annotated[Any, INFERRED]
 
 
