@@ -171,13 +171,13 @@ async def read_stream(
     ctx = ReadContext(
         client, location_id, previous, options, keys, warn or (lambda message: None), now
     )
-    names = await keys.get(client, location_id) if stream.custom_fields else {}
+    defs = await keys.get(client, location_id) if stream.custom_fields else {}
     changed = stream.changed_field
     cutoff = changed_since(previous, overlap=options.overlap) if changed else None
     cursor = (previous or {}).get("cursor")
     seen: set[str] = set()
     async for page in ahead(stream.reader(ctx)):
-        records = [shape(r, location_id, names) for r in page.records if isinstance(r, Mapping)]
+        records = [shape(r, location_id, defs) for r in page.records if isinstance(r, Mapping)]
         if result is not None and page.request:
             result.pages += 1
         if stream.full_table:

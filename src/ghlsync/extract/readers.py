@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ghlsync.client.resources.conversations import Conversation
 from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError
-from ghlsync.extract.shape import field_keys
+from ghlsync.extract.schemas import epoch_ms_fields
 from ghlsync.extract.state import EPOCH, parse_ts, start_from
+from ghlsync.mapping.custom_fields import FieldDef, field_defs
 from ghlsync.mapping.search_rows import contact_from_search_row
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ class _Warnings(Protocol):
 class FieldKeys:
     """Custom field definitions per location, read once per run and shared by the streams.
 
-    ``get`` gives ``{field id: key}`` for shaping (an unreadable definition list is a warning:
+    ``get`` gives ``{field id: FieldDef}`` for shaping (an unreadable definition list is a warning:
     raw values still load); ``definitions`` gives the list to the ``custom_fields`` stream, so
     the stream and the shaping cost one request per location, not two.
     """
@@ -72,7 +74,7 @@ class FieldKeys:
         self.report = report
         self._definitions: dict[str, list[Mapping[str, Any]]] = {}
         self._errors: dict[str, GHLSyncError] = {}
-        self._cache: dict[str, dict[str, str]] = {}
+        self._cache: dict[str, dict[str, FieldDef]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def _load(self, client: AsyncGHLClient, location_id: str) -> None:
@@ -96,7 +98,7 @@ class FieldKeys:
             raise self._errors[location_id]
         return self._definitions[location_id]
 
-    async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, str]:
+    async def get(self, client: AsyncGHLClient, location_id: str) -> dict[str, FieldDef]:
         await self._load(client, location_id)
         if location_id not in self._cache:
             error = self._errors.get(location_id)
@@ -105,7 +107,7 @@ class FieldKeys:
                     f"{location_id}: custom field definitions unreadable, "
                     f"custom_field_values left out: {error}"
                 )
-            self._cache[location_id] = field_keys(self._definitions.get(location_id, []))
+            self._cache[location_id] = field_defs(self._definitions.get(location_id, []))
         return self._cache[location_id]
 
 
@@ -220,7 +222,7 @@ def _conversations(ctx: ReadContext) -> PageStream:
 
 #: conversation dates HighLevel sends as epoch milliseconds (GHL-NOTES §4 "Dates"); written as
 #: ISO-8601 timestamps like every other table's dates
-CONVERSATION_MS_FIELDS = ("lastMessageDate", "dateAdded", "dateUpdated")
+CONVERSATION_MS_FIELDS = epoch_ms_fields(Conversation)
 
 
 def _iso_dates(record: Any) -> Any:

@@ -14,20 +14,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ghlsync.mapping.custom_fields import column_keys, custom_value
+from ghlsync.mapping.custom_fields import FieldDef, readable_custom_fields
 
 #: Columns every record gets.
 LOCATION_ID = "location_id"
 DELETED = "_ghlsync_deleted"
+#: ``{key: value}`` of a record's custom fields, on streams that have them
+CUSTOM_FIELD_VALUES = "custom_field_values"
 
 
-def field_keys(definitions: list[Mapping[str, Any]]) -> dict[str, str]:
-    """``{field id: short key}`` from custom field definitions: by ``fieldKey`` only, the one
-    rule of ``ghlsync.mapping`` (a field without a key gets no readable column)."""
-    return column_keys(definitions)
-
-
-def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) -> dict[str, Any]:
+def shape(
+    record: Mapping[str, Any], location_id: str, defs_by_id: Mapping[str, FieldDef]
+) -> dict[str, Any]:
+    """``record`` as a row of its table; ``defs_by_id``: the location's custom field
+    definitions (``ghlsync.mapping.field_defs``), named by ``mapping``'s one rule."""
     out = dict(record)
     out[LOCATION_ID] = location_id
     out[DELETED] = False
@@ -36,13 +36,9 @@ def shape(record: Mapping[str, Any], location_id: str, keys: Mapping[str, str]) 
     out.pop("searchAfter", None)  # a paging cursor, not data
     fields = out.get("customFields")
     if isinstance(fields, list) and fields:
-        readable = {
-            keys[f["id"]]: custom_value(f)
-            for f in fields
-            if isinstance(f, Mapping) and isinstance(f.get("id"), str) and f["id"] in keys
-        }
+        readable = readable_custom_fields(fields, defs_by_id)
         if readable:
-            out["custom_field_values"] = readable
+            out[CUSTOM_FIELD_VALUES] = readable
     return out
 
 

@@ -1,7 +1,8 @@
-"""The ``Stream`` declaration and the JSON-schema shorthands the stream registries share.
+"""The ``Stream`` declaration the stream registries share.
 
 ``streams.STREAMS`` (the core streams) and ``streams_objects`` (custom objects, associations,
-custom values, workflows) declare their streams with these.
+custom values, workflows) declare their streams with it. A stream names the wire shape of its
+records (the client's ``TypedDict``); its JSON schema is derived from it (``schemas``).
 """
 
 from __future__ import annotations
@@ -11,38 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ghlsync.extract import readers as r
-from ghlsync.extract.shape import DELETED, LOCATION_ID
+from ghlsync.extract.schemas import table_schema
 
 Mode = Literal["incremental", "full"]
-
-
-def obj(properties: dict[str, Any], required: tuple[str, ...] = ("id", LOCATION_ID)) -> Any:
-    return {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            LOCATION_ID: {"type": "string"},
-            DELETED: {"type": ["boolean", "null"]},
-            **properties,
-        },
-        "required": list(required),
-        "additionalProperties": True,
-    }
-
-
-_S = {"type": ["string", "null"]}
-_DT = {"type": ["string", "null"], "format": "date-time"}
-_N = {"type": ["number", "null"]}
-_I = {"type": ["integer", "null"]}
-_B = {"type": ["boolean", "null"]}
-_STR_LIST = {"type": ["array", "null"], "items": {"type": "string"}}
-_CUSTOM = {
-    "type": ["array", "null"],
-    "items": {"type": "object", "properties": {"id": {"type": "string"}}},
-}
-_BY_KEY = {"type": ["object", "null"], "additionalProperties": True}
-_OBJ = {"type": ["object", "null"], "additionalProperties": True}
-_ARR = {"type": ["array", "null"]}
 
 
 @dataclass(frozen=True)
@@ -56,7 +28,8 @@ class Stream:
     paginator: str
     scope: str
     mode: Mode
-    json_schema: dict[str, Any]
+    #: the wire shape of the records (``client.resources``' TypedDict): the JSON schema's source
+    shape: type
     #: how the records are read (``readers``)
     reader: r.Reader = field(repr=False, compare=False)
     primary_key: tuple[str, ...] = ("location_id", "id")
@@ -74,6 +47,12 @@ class Stream:
     table_of: Callable[[Mapping[str, Any]], str | None] | None = field(
         default=None, repr=False, compare=False
     )
+    #: the table's JSON schema (Singer catalog, dlt/Arrow column types), from ``shape``
+    json_schema: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        schema = table_schema(self.shape, custom_fields=self.custom_fields)
+        object.__setattr__(self, "json_schema", schema)
 
     @property
     def full_table(self) -> bool:

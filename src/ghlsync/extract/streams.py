@@ -2,9 +2,10 @@
 
 Each ``Stream`` names its primary key, its reader (``ghlsync.extract.readers``: which client
 call, how pages and records come out), the endpoint and paginator (documentation and the Singer
-catalog), its replication mode, the scope it needs, its parent (child streams) and a JSON schema
-(the Singer tap sends it; dlt infers types from data and takes the primary key and write
-disposition from here). ``docs/extract-streams.md`` tables every stream; a test keeps it in sync.
+catalog), its replication mode, the scope it needs, its parent (child streams) and the wire
+shape of its records (the client's ``TypedDict``), from which its JSON schema is derived
+(``schemas``: the Singer tap sends it; the dlt source types its Arrow columns from it and takes
+the primary key and write disposition from here). ``docs/extract-streams.md`` tables every stream; a test keeps it in sync.
 
 Replication modes:
 
@@ -24,22 +25,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ghlsync.client.resources.calendars import Calendar, CalendarEvent
+from ghlsync.client.resources.catalog import Business, Campaign, User
+from ghlsync.client.resources.commerce import Invoice, Order, Product, Transaction
+from ghlsync.client.resources.contacts import Contact, Note, Task
+from ghlsync.client.resources.conversations import Conversation, Message
+from ghlsync.client.resources.forms import FormSubmission, SurveySubmission
+from ghlsync.client.resources.locations import CustomField, Location, Tag
+from ghlsync.client.resources.opportunities import Opportunity, Pipeline
 from ghlsync.extract import readers as r
 from ghlsync.extract.shape import DELETED, LOCATION_ID
-from ghlsync.extract.stream_types import (
-    _ARR,
-    _B,
-    _BY_KEY,
-    _CUSTOM,
-    _DT,
-    _N,
-    _OBJ,
-    _S,
-    _STR_LIST,
-    Mode,
-    Stream,
-)
-from ghlsync.extract.stream_types import obj as _obj
+from ghlsync.extract.stream_types import Mode, Stream
 from ghlsync.extract.streams_objects import OBJECT_STREAMS
 
 __all__ = ["DELETED", "LOCATION_ID", "STREAMS", "Mode", "Stream", "select"]
@@ -89,25 +85,6 @@ def _transactions(ctx: r.ReadContext) -> Any:
     )
 
 
-_SUBMISSION = {
-    "contactId": _S,
-    "name": _S,
-    "email": _S,
-    "createdAt": _DT,
-    "others": _OBJ,
-}
-_MONEY = {
-    "altId": _S,
-    "altType": _S,
-    "contactId": _S,
-    "currency": _S,
-    "amount": _N,
-    "status": {"type": ["string", "object", "null"]},
-    "liveMode": _B,
-    "createdAt": _DT,
-    "updatedAt": _DT,
-}
-
 STREAMS: dict[str, Stream] = {
     s.name: s
     for s in (
@@ -119,21 +96,7 @@ STREAMS: dict[str, Stream] = {
             scope="locations.readonly",
             mode="full",
             reader=r.read_location,
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "companyId": _S,
-                    "timezone": _S,
-                    "email": _S,
-                    "phone": _S,
-                    "address": _S,
-                    "city": _S,
-                    "state": _S,
-                    "country": _S,
-                    "postalCode": _S,
-                    "website": _S,
-                }
-            ),
+            shape=Location,
         ),
         Stream(
             name="users",
@@ -143,18 +106,7 @@ STREAMS: dict[str, Stream] = {
             scope="users.readonly",
             mode="full",
             reader=r.single(_users),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "firstName": _S,
-                    "lastName": _S,
-                    "email": _S,
-                    "phone": _S,
-                    "roles": _OBJ,
-                    "permissions": _OBJ,
-                    "deleted": _B,
-                }
-            ),
+            shape=User,
         ),
         Stream(
             name="custom_fields",
@@ -164,17 +116,7 @@ STREAMS: dict[str, Stream] = {
             scope="locations/customFields.readonly",
             mode="full",
             reader=r.read_custom_fields,
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "fieldKey": _S,
-                    "dataType": _S,
-                    "model": _S,
-                    "position": _N,
-                    "placeholder": _S,
-                    "picklistOptions": _ARR,
-                }
-            ),
+            shape=CustomField,
         ),
         Stream(
             name="tags",
@@ -184,7 +126,7 @@ STREAMS: dict[str, Stream] = {
             scope="locations/tags.readonly",
             mode="full",
             reader=r.single(_tags),
-            json_schema=_obj({"name": _S, "locationId": _S}),
+            shape=Tag,
         ),
         Stream(
             name="campaigns",
@@ -194,7 +136,7 @@ STREAMS: dict[str, Stream] = {
             scope="campaigns.readonly",
             mode="full",
             reader=r.single(_campaigns),
-            json_schema=_obj({"name": _S, "status": _S, "locationId": _S}),
+            shape=Campaign,
         ),
         Stream(
             name="contacts",
@@ -206,24 +148,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="dateUpdated",
             custom_fields=True,
             reader=r.read_contact_rows,
-            json_schema=_obj(
-                {
-                    "firstName": _S,
-                    "lastName": _S,
-                    "email": _S,
-                    "phone": _S,
-                    "companyName": _S,
-                    "source": _S,
-                    "type": _S,
-                    "tags": _STR_LIST,
-                    "dnd": _B,
-                    "assignedTo": _S,
-                    "dateAdded": _DT,
-                    "dateUpdated": _DT,
-                    "customFields": _CUSTOM,
-                    "custom_field_values": _BY_KEY,
-                }
-            ),
+            shape=Contact,
         ),
         Stream(
             name="pipelines",
@@ -233,24 +158,7 @@ STREAMS: dict[str, Stream] = {
             scope="opportunities.readonly",
             mode="full",
             reader=r.single(_pipelines),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "stages": {
-                        "type": ["array", "null"],
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "id": _S,
-                                "name": _S,
-                                "position": _N,
-                                "showInFunnel": _B,
-                                "showInPieChart": _B,
-                            },
-                        },
-                    },
-                }
-            ),
+            shape=Pipeline,
         ),
         Stream(
             name="opportunities",
@@ -263,23 +171,7 @@ STREAMS: dict[str, Stream] = {
             changed_field="updatedAt",
             custom_fields=True,
             reader=r.paged(r.read_opportunities),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "status": _S,
-                    "monetaryValue": _N,
-                    "pipelineId": _S,
-                    "pipelineStageId": _S,
-                    "assignedTo": _S,
-                    "contactId": _S,
-                    "source": _S,
-                    "lastStatusChangeAt": _DT,
-                    "createdAt": _DT,
-                    "updatedAt": _DT,
-                    "customFields": _CUSTOM,
-                    "custom_field_values": _BY_KEY,
-                }
-            ),
+            shape=Opportunity,
         ),
         Stream(
             name="calendars",
@@ -289,19 +181,7 @@ STREAMS: dict[str, Stream] = {
             scope="calendars.readonly",
             mode="full",
             reader=r.single(_calendars),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "description": _S,
-                    "groupId": _S,
-                    "calendarType": _S,
-                    "eventType": _S,
-                    "slug": _S,
-                    "isActive": _B,
-                    "slotDuration": _N,
-                    "teamMembers": _ARR,
-                }
-            ),
+            shape=Calendar,
         ),
         Stream(
             name="calendar_events",
@@ -314,24 +194,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="dateUpdated",
             changed_field="dateUpdated",
             reader=r.read_calendar_events,
-            json_schema=_obj(
-                {
-                    "title": _S,
-                    "calendarId": _S,
-                    "contactId": _S,
-                    "groupId": _S,
-                    "appointmentStatus": _S,
-                    "assignedUserId": _S,
-                    "users": _STR_LIST,
-                    "address": _S,
-                    "notes": _S,
-                    "isRecurring": _B,
-                    "startTime": _DT,
-                    "endTime": _DT,
-                    "dateAdded": _DT,
-                    "dateUpdated": _DT,
-                }
-            ),
+            shape=CalendarEvent,
         ),
         Stream(
             name="conversations",
@@ -342,22 +205,7 @@ STREAMS: dict[str, Stream] = {
             mode="incremental",
             cursor_field="lastMessageDate",
             reader=r.read_conversations,
-            json_schema=_obj(
-                {
-                    "contactId": _S,
-                    "type": _S,
-                    "lastMessageBody": _S,
-                    "lastMessageType": _S,
-                    "lastMessageDate": _DT,
-                    "unreadCount": _N,
-                    "fullName": _S,
-                    "contactName": _S,
-                    "email": _S,
-                    "phone": _S,
-                    "dateAdded": _DT,
-                    "dateUpdated": _DT,
-                }
-            ),
+            shape=Conversation,
         ),
         Stream(
             name="messages",
@@ -369,22 +217,7 @@ STREAMS: dict[str, Stream] = {
             parent="conversations",
             default_enabled=False,
             reader=r.read_messages,
-            json_schema=_obj(
-                {
-                    "conversationId": _S,
-                    "contactId": _S,
-                    "type": _N,
-                    "messageType": _S,
-                    "direction": _S,
-                    "status": _S,
-                    "body": _S,
-                    "contentType": _S,
-                    "source": _S,
-                    "userId": _S,
-                    "attachments": _STR_LIST,
-                    "dateAdded": _DT,
-                }
-            ),
+            shape=Message,
         ),
         Stream(
             name="notes",
@@ -396,17 +229,7 @@ STREAMS: dict[str, Stream] = {
             parent="contacts",
             default_enabled=False,
             reader=r.read_notes,
-            json_schema=_obj(
-                {
-                    "contactId": _S,
-                    "body": _S,
-                    "title": _S,
-                    "userId": _S,
-                    "color": _S,
-                    "pinned": _B,
-                    "dateAdded": _DT,
-                }
-            ),
+            shape=Note,
         ),
         Stream(
             name="tasks",
@@ -418,16 +241,7 @@ STREAMS: dict[str, Stream] = {
             parent="contacts",
             default_enabled=False,
             reader=r.read_tasks,
-            json_schema=_obj(
-                {
-                    "contactId": _S,
-                    "title": _S,
-                    "body": _S,
-                    "assignedTo": _S,
-                    "dueDate": _DT,
-                    "completed": _B,
-                }
-            ),
+            shape=Task,
         ),
         Stream(
             name="businesses",
@@ -439,22 +253,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="updatedAt",
             changed_field="updatedAt",
             reader=r.paged(_businesses),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "phone": _S,
-                    "email": _S,
-                    "website": _S,
-                    "address": _S,
-                    "city": _S,
-                    "state": _S,
-                    "postalCode": _S,
-                    "country": _S,
-                    "description": _S,
-                    "createdAt": _DT,
-                    "updatedAt": _DT,
-                }
-            ),
+            shape=Business,
         ),
         Stream(
             name="form_submissions",
@@ -464,7 +263,7 @@ STREAMS: dict[str, Stream] = {
             scope="forms.readonly",
             mode="full",
             reader=r.read_submissions("forms"),
-            json_schema=_obj({"formId": _S, **_SUBMISSION}),
+            shape=FormSubmission,
         ),
         Stream(
             name="survey_submissions",
@@ -474,7 +273,7 @@ STREAMS: dict[str, Stream] = {
             scope="surveys.readonly",
             mode="full",
             reader=r.read_submissions("surveys"),
-            json_schema=_obj({"surveyId": _S, **_SUBMISSION}),
+            shape=SurveySubmission,
         ),
         Stream(
             name="invoices",
@@ -486,22 +285,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="updatedAt",
             changed_field="updatedAt",
             reader=r.paged(_invoices),
-            json_schema=_obj(
-                {
-                    **_MONEY,
-                    "status": _S,
-                    "name": _S,
-                    "title": _S,
-                    "invoiceNumber": {"type": ["string", "number", "null"]},
-                    "issueDate": _DT,
-                    "dueDate": _DT,
-                    "total": _N,
-                    "amountPaid": _N,
-                    "amountDue": _N,
-                    "contactDetails": _OBJ,
-                    "invoiceItems": _ARR,
-                }
-            ),
+            shape=Invoice,
         ),
         Stream(
             name="products",
@@ -513,18 +297,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="updatedAt",
             changed_field="updatedAt",
             reader=r.paged(_products),
-            json_schema=_obj(
-                {
-                    "name": _S,
-                    "description": _S,
-                    "productType": _S,
-                    "availableInStore": _B,
-                    "image": _S,
-                    "slug": _S,
-                    "createdAt": _DT,
-                    "updatedAt": _DT,
-                }
-            ),
+            shape=Product,
         ),
         Stream(
             name="orders",
@@ -536,20 +309,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="updatedAt",
             changed_field="updatedAt",
             reader=r.paged(_orders),
-            json_schema=_obj(
-                {
-                    **_MONEY,
-                    "contactName": _S,
-                    "contactEmail": _S,
-                    "subtotal": _N,
-                    "discount": _N,
-                    "totalProducts": _N,
-                    "sourceType": _S,
-                    "sourceName": _S,
-                    "sourceId": _S,
-                    "fulfillmentStatus": _S,
-                }
-            ),
+            shape=Order,
         ),
         Stream(
             name="transactions",
@@ -561,21 +321,7 @@ STREAMS: dict[str, Stream] = {
             cursor_field="updatedAt",
             changed_field="updatedAt",
             reader=r.paged(_transactions),
-            json_schema=_obj(
-                {
-                    **_MONEY,
-                    "contactName": _S,
-                    "contactEmail": _S,
-                    "entityType": _S,
-                    "entityId": _S,
-                    "entitySourceType": _S,
-                    "entitySourceName": _S,
-                    "subscriptionId": _S,
-                    "chargeId": _S,
-                    "paymentProviderType": _S,
-                    "amountRefunded": _N,
-                }
-            ),
+            shape=Transaction,
         ),
         *OBJECT_STREAMS,
     )

@@ -9,8 +9,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ghlsync.client.resources.objects import (
+    Association,
+    CustomValue,
+    ObjectField,
+    ObjectRecord,
+    ObjectSchema,
+    Relation,
+    Workflow,
+)
 from ghlsync.extract import readers_objects as ro
-from ghlsync.extract.stream_types import _ARR, _B, _DT, _N, _OBJ, _S, _STR_LIST, Stream, obj
+from ghlsync.extract.stream_types import Stream
 
 
 def object_table(record: Mapping[str, Any]) -> str | None:
@@ -23,14 +32,6 @@ def object_table(record: Mapping[str, Any]) -> str | None:
     return f"object_{name or 'unnamed'}"
 
 
-_RELATION = {
-    "associationId": _S,
-    "firstObjectKey": _S,
-    "firstRecordId": _S,
-    "secondObjectKey": _S,
-    "secondRecordId": _S,
-}
-
 OBJECT_STREAMS: tuple[Stream, ...] = (
     Stream(
         name="custom_objects",
@@ -40,18 +41,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         scope="objects/schema.readonly",
         mode="full",
         reader=ro.read_custom_objects,
-        json_schema=obj(
-            {
-                "key": _S,
-                "labels": _OBJ,
-                "description": _S,
-                "primaryDisplayProperty": _S,
-                "searchableProperties": _STR_LIST,
-                "standard": _B,
-                "dateAdded": _DT,
-                "dateUpdated": _DT,
-            }
-        ),
+        shape=ObjectSchema,
     ),
     Stream(
         name="object_fields",
@@ -62,21 +52,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         also_needs=("objects/schema.readonly",),
         mode="full",
         reader=ro.read_object_fields,
-        json_schema=obj(
-            {
-                "name": _S,
-                "fieldKey": _S,
-                "objectKey": _S,
-                "dataType": _S,
-                "parentId": _S,
-                "description": _S,
-                "placeholder": _S,
-                "showInForms": _B,
-                "options": _ARR,
-                "dateAdded": _DT,
-                "dateUpdated": _DT,
-            }
-        ),
+        shape=ObjectField,
     ),
     Stream(
         name="custom_object_records",
@@ -90,19 +66,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         changed_field="updatedAt",
         table_of=object_table,
         reader=ro.read_object_records,
-        json_schema=obj(
-            {
-                "objectKey": _S,
-                "objectId": _S,
-                "properties": _OBJ,
-                "owner": _STR_LIST,
-                "followers": _STR_LIST,
-                "createdBy": _OBJ,
-                "lastUpdatedBy": _OBJ,
-                "createdAt": _DT,
-                "updatedAt": _DT,
-            }
-        ),
+        shape=ObjectRecord,
     ),
     Stream(
         name="associations",
@@ -112,16 +76,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         scope="associations.readonly",
         mode="full",
         reader=ro.read_associations,
-        json_schema=obj(
-            {
-                "key": _S,
-                "firstObjectKey": _S,
-                "firstObjectLabel": _S,
-                "secondObjectKey": _S,
-                "secondObjectLabel": _S,
-                "associationType": _S,
-            }
-        ),
+        shape=Association,
     ),
     Stream(
         name="relations",
@@ -134,7 +89,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         parent="custom_object_records",
         default_enabled=False,
         reader=ro.read_relations,
-        json_schema=obj(_RELATION),
+        shape=Relation,
     ),
     Stream(
         name="custom_values",
@@ -144,7 +99,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         scope="locations/customValues.readonly",
         mode="full",
         reader=ro.read_custom_values,
-        json_schema=obj({"name": _S, "fieldKey": _S, "value": _S, "locationId": _S}),
+        shape=CustomValue,
     ),
     Stream(
         name="workflows",
@@ -156,16 +111,7 @@ OBJECT_STREAMS: tuple[Stream, ...] = (
         cursor_field="updatedAt",
         changed_field="updatedAt",
         reader=ro.read_workflows,
-        json_schema=obj(
-            {
-                "name": _S,
-                "status": _S,
-                "version": _N,
-                "locationId": _S,
-                "createdAt": _DT,
-                "updatedAt": _DT,
-            }
-        ),
+        shape=Workflow,
     ),
 )
 

@@ -21,7 +21,6 @@ from ghlsync.mapping.contact import (
 from ghlsync.mapping.custom_fields import (
     FieldDef,
     coerce_value,
-    column_keys,
     custom_value,
     field_defs,
     readable_custom_fields,
@@ -45,7 +44,6 @@ __all__ = [
     "Problem",
     "Rejected",
     "coerce_value",
-    "column_keys",
     "compile_mapping",
     "custom_value",
     "field_defs",

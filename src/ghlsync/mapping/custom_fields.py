@@ -74,27 +74,22 @@ def custom_value(item: Mapping[str, Any]) -> Any:
     return None
 
 
-def column_keys(raw_fields: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """``{field id: short key}`` for definitions that have an id and a ``fieldKey``."""
-    keys: dict[str, str] = {}
-    for definition in field_defs(raw_fields).values():
-        short = definition.short_key
-        if short:
-            keys[definition.id] = short
-    return keys
-
-
 def readable_custom_fields(
-    values: Iterable[Mapping[str, Any]] | None, defs_by_id: Mapping[str, FieldDef]
+    values: Iterable[Any] | None, defs_by_id: Mapping[str, FieldDef]
 ) -> dict[str, Any]:
-    """``[{id, value}]`` -> ``{fieldKey: value}`` for the ids a definition exists for.
+    """``[{id, value}]`` -> ``{short key: value}`` for the ids a definition with a key exists for.
 
-    The ``contact.`` / ``opportunity.`` prefix is dropped so keys make good column names; values
-    of unknown ids are left out here (they stay in the raw list).
+    The one rule for a custom field's readable name, in extract (``custom_field_values``),
+    push and events alike: the definition's ``fieldKey`` without its ``contact.`` /
+    ``opportunity.`` prefix (``FieldDef.short_key``), never its display name. Values of unknown
+    ids, of definitions without a key and items that are not ``{id, value}`` objects are left out
+    here (they stay in the raw list).
     """
     out: dict[str, Any] = {}
     for item in values or ():
-        definition = defs_by_id.get(str(item.get("id")))
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            continue
+        definition = defs_by_id.get(item["id"])
         key = definition.short_key if definition is not None else None
         if key:
             out[key] = custom_value(item)

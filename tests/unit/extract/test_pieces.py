@@ -13,9 +13,10 @@ from ghlsync.extract import singer
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.engine import Batch, Report, merge
 from ghlsync.extract.run import destination_for, pipeline_name_for
-from ghlsync.extract.shape import field_keys, shape, tombstone
+from ghlsync.extract.shape import shape, tombstone
 from ghlsync.extract.state import advance, deleted_ids, start_from
 from ghlsync.extract.streams import STREAMS, select
+from ghlsync.mapping import field_defs
 
 FIVE = dt.timedelta(minutes=5)
 
@@ -44,17 +45,23 @@ def test_deleted_ids() -> None:
 
 
 def test_shape_adds_location_and_readable_custom_fields() -> None:
-    keys = field_keys(
+    keys = field_defs(
         [
-            {"id": "f1", "fieldKey": "contact.membership_status"},
+            {"id": "f1", "fieldKey": "contact.membership_status", "name": "Membership"},
             {"id": "f2", "fieldKey": "opportunity.deal_source"},
+            {"id": "f3", "name": "No key"},  # no fieldKey: no readable column, not its name
             {"id": None, "fieldKey": "x"},
         ]
     )
-    assert keys == {"f1": "membership_status", "f2": "deal_source"}
+    assert set(keys) == {"f1", "f2", "f3"}
     record = {
         "id": "c1",
-        "customFields": [{"id": "f1", "value": "gold"}, {"id": "zz", "value": 1}],
+        "customFields": [
+            {"id": "f1", "value": "gold"},
+            {"id": "zz", "value": 1},
+            {"id": "f3", "value": "kept raw"},
+            "not an item",
+        ],
         "searchAfter": [1, "c1"],
     }
     out = shape(record, "loc1", keys)

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from ghlsync.errors import ConfigError
-from ghlsync.extract.shape import field_keys
+from ghlsync.extract.shape import shape
 from ghlsync.mapping import (
     FieldDef,
     MappedContact,
     Rejected,
-    column_keys,
     compile_mapping,
+    field_defs,
     load_mapping,
     parse_mapping,
     readable_custom_fields,
@@ -356,14 +356,14 @@ def test_extract_and_mapping_name_custom_columns_by_one_rule() -> None:
         {"id": "f2", "name": "No Key"},  # a definition without fieldKey: no column, anywhere
         {"id": "f3", "fieldKey": "opportunity.deal_source"},
     ]
-    assert field_keys(raw) == column_keys(raw) == {"f1": "membership_status", "f3": "deal_source"}
     values = [
         {"id": "f1", "value": "gold"},
         {"id": "f2", "value": "x"},
         {"id": "f3", "fieldValue": "web"},
     ]
-    defs = {d.id: d for d in (FieldDef.from_api(r) for r in raw)}
-    assert readable_custom_fields(values, defs) == {
-        "membership_status": "gold",
-        "deal_source": "web",
-    }
+    defs = field_defs(raw)
+    expected = {"membership_status": "gold", "deal_source": "web"}
+    assert readable_custom_fields(values, defs) == expected
+    assert (
+        shape({"id": "c1", "customFields": values}, "l1", defs)["custom_field_values"] == expected
+    )

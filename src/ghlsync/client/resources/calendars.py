@@ -8,26 +8,47 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 
 from ghlsync.client.resources._base import Resource, to_wire, unwrap
+from ghlsync.client.resources.wire import INFERRED, DateTime
 from ghlsync.client.timestamps import epoch_ms
 
 Records = list[dict[str, Any]]
 
 
+class Calendar(TypedDict, total=False):
+    """A record of ``list()``."""
+
+    id: str
+    name: str
+    description: str
+    groupId: str
+    calendarType: str
+    eventType: str
+    slug: str
+    isActive: bool
+    slotDuration: int
+    teamMembers: list[dict[str, Any]]
+
+
 class CalendarEvent(TypedDict, total=False):
     id: str
-    calendarId: str
-    locationId: str
-    contactId: str
     title: str
+    calendarId: str
+    contactId: str
+    groupId: str
     appointmentStatus: str
     assignedUserId: str
-    startTime: str
-    endTime: str
-    dateAdded: str
-    dateUpdated: str
+    users: list[str]
+    address: str
+    notes: str
+    isRecurring: bool
+    startTime: DateTime
+    endTime: DateTime
+    dateAdded: DateTime
+    dateUpdated: DateTime
+    locationId: Annotated[str, INFERRED]
 
 
 Events = list[CalendarEvent]

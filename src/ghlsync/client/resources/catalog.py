@@ -5,7 +5,7 @@ Wire shapes: ``apps/campaigns.json``, ``apps/users.json``, ``apps/businesses.jso
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 from ghlsync.client.pagination import OffsetPaginator, PageStream
 from ghlsync.client.resources._base import (
@@ -16,8 +16,18 @@ from ghlsync.client.resources._base import (
     to_wire,
     unwrap,
 )
+from ghlsync.client.resources.wire import INFERRED, DateTime
 
 Records = list[dict[str, Any]]
+
+
+class Campaign(TypedDict, total=False):
+    """A record of ``campaigns.list()``."""
+
+    id: str
+    name: str
+    status: str
+    locationId: str
 
 
 class User(TypedDict, total=False):
@@ -28,6 +38,7 @@ class User(TypedDict, total=False):
     email: str
     phone: str
     roles: dict[str, Any]
+    permissions: dict[str, Any]
     deleted: bool
 
 
@@ -42,7 +53,6 @@ Users = list[User]
 class Business(TypedDict, total=False):
     id: str
     name: str
-    locationId: str
     phone: str
     email: str
     website: str
@@ -51,8 +61,10 @@ class Business(TypedDict, total=False):
     state: str
     postalCode: str
     country: str
-    createdAt: str
-    updatedAt: str
+    description: str
+    createdAt: DateTime
+    updatedAt: DateTime
+    locationId: Annotated[str, INFERRED]
 
 
 class CampaignsResource(Resource):

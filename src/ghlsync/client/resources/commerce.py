@@ -9,26 +9,36 @@ when no total is reported.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 
 from ghlsync.client.pagination import OffsetPaginator, PageStream
 from ghlsync.client.resources._base import Resource, enveloped, records_from, segment, to_wire
+from ghlsync.client.resources.wire import INFERRED, DateTime
 
 PAGE = 100
 
 
 class Invoice(TypedDict, total=False):
     _id: str
-    status: str
-    invoiceNumber: str
-    contactDetails: dict[str, Any]
-    total: float
-    amountDue: float
+    altId: str
+    altType: str
+    contactId: str
     currency: str
-    issueDate: str
-    dueDate: str
-    createdAt: str
-    updatedAt: str
+    amount: float
+    status: str
+    liveMode: bool
+    createdAt: DateTime
+    updatedAt: DateTime
+    name: str
+    title: str
+    invoiceNumber: str | float
+    issueDate: DateTime
+    dueDate: DateTime
+    total: float
+    amountPaid: float
+    amountDue: float
+    contactDetails: dict[str, Any]
+    invoiceItems: list[dict[str, Any]]
 
 
 class Product(TypedDict, total=False):
@@ -36,21 +46,54 @@ class Product(TypedDict, total=False):
     name: str
     description: str
     productType: str
-    locationId: str
-    createdAt: str
-    updatedAt: str
+    availableInStore: bool
+    image: str
+    slug: str
+    createdAt: DateTime
+    updatedAt: DateTime
+    locationId: Annotated[str, INFERRED]
 
 
-class Order(TypedDict, total=False):
+class Payment(TypedDict, total=False):
+    """What orders and transactions share (``/payments/...``)."""
+
     _id: str
     altId: str
+    altType: str
     contactId: str
-    status: str
-    paymentStatus: str
-    amount: float
     currency: str
-    createdAt: str
-    updatedAt: str
+    amount: float
+    #: a string, or an object on some payment providers' records
+    status: str | dict[str, Any]
+    liveMode: bool
+    createdAt: DateTime
+    updatedAt: DateTime
+
+
+class Order(Payment, total=False):
+    contactName: str
+    contactEmail: str
+    subtotal: float
+    discount: float
+    totalProducts: int
+    sourceType: str
+    sourceName: str
+    sourceId: str
+    fulfillmentStatus: str
+    paymentStatus: Annotated[str, INFERRED]
+
+
+class Transaction(Payment, total=False):
+    contactName: str
+    contactEmail: str
+    entityType: str
+    entityId: str
+    entitySourceType: str
+    entitySourceName: str
+    subscriptionId: str
+    chargeId: str
+    paymentProviderType: str
+    amountRefunded: float
 
 
 def _day(value: dt.date | str | None) -> str | None:

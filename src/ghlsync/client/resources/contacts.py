@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, Required, TypedDict, cast
 
 from ghlsync.client.pagination import (
     CursorPaginator,
@@ -17,6 +17,7 @@ from ghlsync.client.pagination import (
     meta_cursor,
 )
 from ghlsync.client.resources._base import Resource, enveloped, records_from, segment, to_wire
+from ghlsync.client.resources.wire import INFERRED, DateTime
 from ghlsync.client.timestamps import iso
 from ghlsync.errors import GHLSyncError, OutcomeUnknownError
 
@@ -25,38 +26,46 @@ LIST_MAX_PAGE: int = 100
 
 
 class CustomFieldValue(TypedDict, total=False):
-    id: str
-    key: str
-    value: Any
-    field_value: Any
+    """One item of a record's ``customFields``; ids differ per location (``mapping`` reads
+    them back by ``fieldKey``)."""
+
+    id: Required[str]
+    key: Annotated[str, INFERRED]
+    value: Annotated[Any, INFERRED]
+    #: opportunities send ``fieldValue``; writes take ``field_value`` (``mapping.VALUE_KEYS``)
+    fieldValue: Annotated[Any, INFERRED]
+    field_value: Annotated[Any, INFERRED]
 
 
 class Contact(TypedDict, total=False):
+    """A contact (``POST /contacts/search`` row; ``GET`` adds a few fields)."""
+
     id: str
-    locationId: str
     firstName: str
     lastName: str
-    name: str
     email: str
     phone: str
     companyName: str
-    address1: str
-    city: str
-    state: str
-    postalCode: str
-    country: str
-    website: str
-    timezone: str
     source: str
-    dnd: bool
-    dndSettings: dict[str, Any]
+    type: str
     tags: list[str]
-    customFields: list[CustomFieldValue]
+    dnd: bool
     assignedTo: str
-    dateOfBirth: str
-    dateAdded: str
-    dateUpdated: str
-    searchAfter: list[Any]
+    dateAdded: DateTime
+    dateUpdated: DateTime
+    customFields: list[CustomFieldValue]
+    locationId: Annotated[str, INFERRED]
+    name: Annotated[str, INFERRED]
+    address1: Annotated[str, INFERRED]
+    city: Annotated[str, INFERRED]
+    state: Annotated[str, INFERRED]
+    postalCode: Annotated[str, INFERRED]
+    country: Annotated[str, INFERRED]
+    website: Annotated[str, INFERRED]
+    timezone: Annotated[str, INFERRED]
+    dndSettings: Annotated[dict[str, Any], INFERRED]
+    dateOfBirth: Annotated[str, INFERRED]
+    searchAfter: Annotated[list[Any], INFERRED]
 
 
 class ContactResponse(TypedDict, total=False):
@@ -107,21 +116,23 @@ class TagsResponse(TypedDict, total=False):
 
 class Note(TypedDict, total=False):
     id: str
+    contactId: str
     body: str
     title: str
     userId: str
-    contactId: str
-    dateAdded: str
+    color: str
+    pinned: bool
+    dateAdded: DateTime
 
 
 class Task(TypedDict, total=False):
     id: str
+    contactId: str
     title: str
     body: str
     assignedTo: str
-    dueDate: str
+    dueDate: DateTime
     completed: bool
-    contactId: str
 
 
 def updated_since_filter(since: dt.datetime | str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 from ghlsync.client.pagination import (
     CursorPaginator,
@@ -20,6 +20,7 @@ from ghlsync.client.pagination import (
     dig,
 )
 from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
+from ghlsync.client.resources.wire import INFERRED, DateTime, EpochMs
 from ghlsync.client.timestamps import epoch_ms
 
 PAGE = 100
@@ -31,28 +32,37 @@ MessageType = Literal[
 class Conversation(TypedDict, total=False):
     id: str
     contactId: str
-    locationId: str
+    type: str
     lastMessageBody: str
     lastMessageType: str
-    lastMessageDate: int
-    type: str
+    lastMessageDate: EpochMs
     unreadCount: int
     fullName: str
+    contactName: str
     email: str
     phone: str
-    sort: list[Any]
+    dateAdded: EpochMs
+    dateUpdated: EpochMs
+    locationId: Annotated[str, INFERRED]
+    sort: Annotated[list[Any], INFERRED]
 
 
 class Message(TypedDict, total=False):
     id: str
     conversationId: str
     contactId: str
-    locationId: str
-    body: str
+    #: HighLevel's numeric message type (``messageType`` spells it)
+    type: int
+    messageType: str
     direction: str
     status: str
-    messageType: str
-    dateAdded: str
+    body: str
+    contentType: str
+    source: str
+    userId: str
+    attachments: list[str]
+    dateAdded: DateTime
+    locationId: Annotated[str, INFERRED]
 
 
 class SentMessage(TypedDict, total=False):

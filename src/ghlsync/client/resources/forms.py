@@ -12,20 +12,37 @@ from typing import Any, TypedDict
 
 from ghlsync.client.pagination import OffsetPaginator, PageNumberPaginator, PageStream
 from ghlsync.client.resources._base import Resource, records_from, to_wire
+from ghlsync.client.resources.wire import DateTime
 
 EARLIEST = dt.date(2010, 1, 1)
 MAX_PAGE = 100
 
 
 class Submission(TypedDict, total=False):
+    """What form and survey submissions share."""
+
     id: str
     contactId: str
-    formId: str
-    surveyId: str
     name: str
     email: str
-    createdAt: str
+    createdAt: DateTime
     others: dict[str, Any]
+
+
+class _OfForm(TypedDict, total=False):
+    formId: str
+
+
+class _OfSurvey(TypedDict, total=False):
+    surveyId: str
+
+
+class FormSubmission(_OfForm, Submission, total=False):
+    """A record of ``forms.submission_pages`` (``formId`` first)."""
+
+
+class SurveySubmission(_OfSurvey, Submission, total=False):
+    """A record of ``surveys.submission_pages`` (``surveyId`` first)."""
 
 
 def _day(value: dt.date | str | None) -> str | None:

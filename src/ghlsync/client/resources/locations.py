@@ -8,19 +8,21 @@ Wire shapes: ``apps/locations.json``. Custom field ids differ per location while
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 from ghlsync.client._protocol import Requester
 from ghlsync.client.pagination import OffsetPaginator, PageStream
 from ghlsync.client.resources._base import Resource, records_from, segment, to_wire, unwrap
+from ghlsync.client.resources.wire import INFERRED
 
 FieldModel = Literal["contact", "opportunity", "all"]
 
 
 class Location(TypedDict, total=False):
     id: str
-    companyId: str
     name: str
+    companyId: str
+    timezone: str
     email: str
     phone: str
     address: str
@@ -29,8 +31,7 @@ class Location(TypedDict, total=False):
     country: str
     postalCode: str
     website: str
-    timezone: str
-    settings: dict[str, Any]
+    settings: Annotated[dict[str, Any], INFERRED]
 
 
 class LocationResponse(TypedDict, total=False):
@@ -56,11 +57,11 @@ class CustomField(TypedDict, total=False):
     name: str
     fieldKey: str
     dataType: str
-    picklistOptions: list[Any]
-    placeholder: str
-    position: int
     model: str
-    locationId: str
+    position: int
+    placeholder: str
+    picklistOptions: list[Any]
+    locationId: Annotated[str, INFERRED]
 
 
 Tags = list[Tag]

@@ -8,10 +8,11 @@ Record search pages like contact search (``page`` + ``pageLimit``, then the last
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 
 from ghlsync.client.pagination import OffsetPaginator, PageRequest, PageStream, SearchAfterPaginator
 from ghlsync.client.resources._base import Resource, enveloped, records_from, segment, unwrap
+from ghlsync.client.resources.wire import INFERRED, DateTime
 
 Records = list[dict[str, Any]]
 #: record search's page size limit (the emulator's; HighLevel's is unconfirmed)
@@ -21,35 +22,56 @@ RECORDS_MAX_PAGE = 100
 class ObjectSchema(TypedDict, total=False):
     id: str
     key: str
-    standard: bool
     labels: dict[str, str]
     description: str
-    locationId: str
     primaryDisplayProperty: str
-    dateAdded: str
-    dateUpdated: str
+    searchableProperties: list[str]
+    standard: bool
+    dateAdded: DateTime
+    dateUpdated: DateTime
+    locationId: Annotated[str, INFERRED]
+
+
+class ObjectField(TypedDict, total=False):
+    """One field of ``fields()``' ``fields`` (custom fields v2)."""
+
+    id: str
+    name: str
+    fieldKey: str
+    objectKey: str
+    dataType: str
+    parentId: str
+    description: str
+    placeholder: str
+    showInForms: bool
+    options: list[dict[str, Any]]
+    dateAdded: DateTime
+    dateUpdated: DateTime
 
 
 class ObjectRecord(TypedDict, total=False):
     id: str
     objectKey: str
-    locationId: str
+    objectId: str
     properties: dict[str, Any]
     owner: list[str]
     followers: list[str]
-    createdAt: str
-    updatedAt: str
+    createdBy: dict[str, Any]
+    lastUpdatedBy: dict[str, Any]
+    createdAt: DateTime
+    updatedAt: DateTime
+    locationId: Annotated[str, INFERRED]
 
 
 class Association(TypedDict, total=False):
     id: str
     key: str
-    locationId: str
     firstObjectKey: str
     firstObjectLabel: str
     secondObjectKey: str
     secondObjectLabel: str
     associationType: str
+    locationId: Annotated[str, INFERRED]
 
 
 class Relation(TypedDict, total=False):
@@ -59,7 +81,7 @@ class Relation(TypedDict, total=False):
     firstRecordId: str
     secondObjectKey: str
     secondRecordId: str
-    locationId: str
+    locationId: Annotated[str, INFERRED]
 
 
 class CustomValue(TypedDict, total=False):
@@ -68,6 +90,18 @@ class CustomValue(TypedDict, total=False):
     fieldKey: str
     value: str
     locationId: str
+
+
+class Workflow(TypedDict, total=False):
+    """A record of ``workflows.list()``."""
+
+    id: str
+    name: str
+    status: str
+    version: int
+    locationId: str
+    createdAt: DateTime
+    updatedAt: DateTime
 
 
 class ObjectsResource(Resource):

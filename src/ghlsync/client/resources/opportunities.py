@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 from ghlsync.client.pagination import CursorPaginator, PageStream, meta_cursor
 from ghlsync.client.resources._base import Resource, records_from, segment, to_wire
+from ghlsync.client.resources.contacts import CustomFieldValue
+from ghlsync.client.resources.wire import INFERRED, DateTime
 
 SEARCH_MAX_PAGE: int = 100
 Status = Literal["open", "won", "lost", "abandoned", "all"]
@@ -25,20 +27,20 @@ _SEARCH_ALIASES = {
 class Opportunity(TypedDict, total=False):
     id: str
     name: str
-    locationId: str
-    pipelineId: str
-    pipelineStageId: str
     status: str
     monetaryValue: float
-    contactId: str
+    pipelineId: str
+    pipelineStageId: str
     assignedTo: str
+    contactId: str
     source: str
-    customFields: list[dict[str, Any]]
-    createdAt: str
-    updatedAt: str
-    lastStatusChangeAt: str
-    lastStageChangeAt: str
-    contact: dict[str, Any]
+    lastStatusChangeAt: DateTime
+    createdAt: DateTime
+    updatedAt: DateTime
+    customFields: list[CustomFieldValue]
+    locationId: Annotated[str, INFERRED]
+    lastStageChangeAt: Annotated[str, INFERRED]
+    contact: Annotated[dict[str, Any], INFERRED]
 
 
 class OpportunityResponse(TypedDict, total=False):
@@ -70,9 +72,9 @@ class Pipeline(TypedDict, total=False):
     id: str
     name: str
     stages: list[PipelineStage]
-    showInFunnel: bool
-    showInPieChart: bool
-    locationId: str
+    showInFunnel: Annotated[bool, INFERRED]
+    showInPieChart: Annotated[bool, INFERRED]
+    locationId: Annotated[str, INFERRED]
 
 
 Pipelines = list[Pipeline]
