@@ -1040,7 +1040,7 @@ def _generated_get_operations() -> list[tuple[str, str]]:
     """The implemented GET operations, as (spec, spec path), known at collection time."""
     if not APPS.exists():
         return []
-    from ghlsync.emulator.app import route_modules
+    from ghlsync.emulator.app import API_ROUTES
 
     index: dict[tuple[str, str], tuple[str, str]] = {}
     for name in (*CORE_SPECS, *EXTRA_SPECS):
@@ -1049,14 +1049,13 @@ def _generated_get_operations() -> list[tuple[str, str]]:
             if "get" in operations:
                 index.setdefault(("GET", _spec_key(path)), (name, path))
     found = set()
-    for module in route_modules():
-        for route in module.routes:
-            if isinstance(route, Route) and "GET" in (route.methods or ()):
-                for candidate in (route.path, route.path.rstrip("/"), route.path + "/"):
-                    hit = index.get(("GET", _spec_key(candidate)))
-                    if hit is not None:
-                        found.add(hit)
-                        break
+    for route in API_ROUTES:
+        if isinstance(route, Route) and "GET" in (route.methods or ()):
+            for candidate in (route.path, route.path.rstrip("/"), route.path + "/"):
+                hit = index.get(("GET", _spec_key(candidate)))
+                if hit is not None:
+                    found.add(hit)
+                    break
     return sorted(found)
 
 

@@ -15,7 +15,6 @@ unconfirmed; the contract tests patch the spec for them in ``SPEC_QUIRKS``). Lis
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -30,10 +29,9 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.routes._listing import location_query, seeded_contacts, strip_private
+from ghlsync.emulator.routes._listing import location_query, strip_private
 from ghlsync.emulator.routes.objects import STANDARD, find_schema
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store
+from ghlsync.emulator.state import Entity, Store
 
 READ = "associations.readonly"
 WRITE = "associations.write"
@@ -308,21 +306,6 @@ async def delete_relation(request: Request) -> Response:
         store.delete(location_id, "relations", relation["id"])
         store.emit("RelationDelete", location_id, relation_view(relation))
     return ok(relation_view(relation))
-
-
-# --------------------------------------------------------------------------- seed
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """``contact_pet`` (contact "Owner" ↔ pet "Pet"), each seeded pet linked to a contact."""
-    association = make_association(
-        store, location.id, "contact_pet", ("contact", "Owner"), ("custom_objects.pet", "Pet")
-    )
-    contacts = seeded_contacts(location)
-    if not contacts:
-        return
-    pets = sorted(location.collection("object_records"), key=_by_id)
-    for pet in pets:
-        owner = contacts[int(rng.random() * len(contacts))]
-        make_relation(store, location.id, association, owner["id"], pet["id"])
 
 
 routes: list[BaseRoute] = [
