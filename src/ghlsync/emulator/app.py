@@ -46,6 +46,7 @@ from ghlsync.emulator.routes import (
     object_records,
     objects,
     opportunities,
+    opportunity_search,
     payments,
     products,
     surveys,
@@ -87,6 +88,7 @@ API_ROUTES: list[BaseRoute] = [
     *contacts.routes,
     *contact_children.routes,
     *users.routes,
+    *opportunity_search.routes,  # ahead of ``/opportunities/{id}``
     *opportunities.routes,
     *calendars.routes,
     *conversations.routes,

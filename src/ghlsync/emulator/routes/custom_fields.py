@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.state import Collection, Store
 
+#: the data types of location custom fields (v2: ``object_fields.DATA_TYPES``, all but SIGNATURE)
 DATA_TYPES = (
     "TEXT",
     "LARGE_TEXT",
