@@ -15,7 +15,6 @@ import asyncio
 import copy
 import datetime as dt
 import json
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -28,15 +27,11 @@ from starlette.routing import Route
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
 from tests.contract._scenario_objects import OBJECT_QUIRKS, exercise_objects
+from tests.contract._specs import APPS, require_specs
 
-APPS = Path(__file__).resolve().parents[2].parent / "shared" / "ghl-api" / "apps"
 #: the shared schemas the specs' ``../common/common-schemas.json`` refs name (error bodies)
 COMMON = APPS.parent / "common"
-if not APPS.exists():
-    if os.environ.get("CI"):
-        # in CI a missing contract is a broken checkout, never a reason to pass
-        raise RuntimeError(f"{APPS} is missing: the conformance tests need ../shared/ghl-api")
-    pytest.skip("../shared/ghl-api/apps not present", allow_module_level=True)
+require_specs()
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
