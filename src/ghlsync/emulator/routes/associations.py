@@ -152,7 +152,7 @@ async def create_association(request: Request) -> Response:
 async def list_associations(request: Request) -> Response:
     location_id = location_query(request, READ)
     skip, limit = _window(request)
-    items = sorted(store_of(request).collection(location_id, "associations"), key=_by_id)
+    items = sorted(store_of(request).collection(location_id, "associations"), key=entity_id)
     page = items[skip : skip + limit]
     return ok(
         {
@@ -163,7 +163,7 @@ async def list_associations(request: Request) -> Response:
     )
 
 
-def _by_id(entity: Entity) -> str:
+def entity_id(entity: Entity) -> str:
     return str(entity["id"])
 
 
@@ -181,7 +181,7 @@ async def associations_by_object(request: Request) -> Response:
     key = request.path_params["objectKey"]
     found = [
         association_view(a)
-        for a in sorted(store_of(request).collection(location_id, "associations"), key=_by_id)
+        for a in sorted(store_of(request).collection(location_id, "associations"), key=entity_id)
         if key in (a["firstObjectKey"], a["secondObjectKey"])
     ]
     return ok({"associations": found, "total": len(found), "traceId": new_trace_id()})
@@ -285,7 +285,7 @@ async def relations_of_record(request: Request) -> Response:
             if record_id in (r["firstRecordId"], r["secondRecordId"])
             and (not wanted or r["associationId"] in wanted)
         ),
-        key=_by_id,
+        key=entity_id,
     )
     return ok(
         {

@@ -228,7 +228,7 @@ async def send_message(request: Request) -> Response:
     text = str(body.get("message") or body.get("html") or "")
     message_type, type_number, conversation_type = SEND_TYPES[kind]
     conversation = _conversation_for(store, location_id, contact, conversation_type)
-    message = _add_message(
+    message = add_message(
         store,
         location_id,
         conversation,
@@ -375,7 +375,7 @@ async def inbound_message(request: Request) -> Response:
         raise ApiError(400, "contactId does not match the conversation", error="Bad Request")
     message_type, type_number, _ = SEND_TYPES[kind]
     text = str(body.get("message") or body.get("html") or "")
-    message = _add_message(
+    message = add_message(
         store,
         location_id,
         conversation,
@@ -422,12 +422,12 @@ def _conversation_for(
         if conversation["contactId"] == contact["id"]:
             return conversation
     now_ms = ms_from_iso(store.now())
-    conversation = _new_conversation(store, location_id, contact, conversation_type, now_ms)
+    conversation = new_conversation(store, location_id, contact, conversation_type, now_ms)
     store.put(location_id, "conversations", conversation)
     return conversation
 
 
-def _new_conversation(
+def new_conversation(
     store: Store, location_id: str, contact: Entity, conversation_type: str, at_ms: int
 ) -> Entity:
     name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
@@ -453,7 +453,7 @@ def _new_conversation(
     }
 
 
-def _add_message(
+def add_message(
     store: Store,
     location_id: str,
     conversation: Entity,

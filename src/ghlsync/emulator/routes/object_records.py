@@ -95,7 +95,7 @@ def _people(body: dict[str, Any], name: str, limit: int) -> list[str] | None:
     return list(value)
 
 
-def _by(record_id: str, at: str) -> dict[str, str]:
+def provenance(record_id: str, at: str) -> dict[str, str]:
     return {"channel": "API", "createdAt": at, "source": "INTEGRATION", "sourceId": record_id}
 
 
@@ -120,8 +120,8 @@ async def create_record(request: Request) -> Response:
             "locationId": location_id,
             "objectId": schema["id"],
             "objectKey": schema["key"],
-            "createdBy": _by(record_id, now),
-            "lastUpdatedBy": _by(record_id, now),
+            "createdBy": provenance(record_id, now),
+            "lastUpdatedBy": provenance(record_id, now),
         }
         store.put(location_id, "object_records", record)
         store.emit("RecordCreate", location_id, _record_event(record))
@@ -162,7 +162,7 @@ async def update_record(request: Request) -> Response:
                 updated[name] = people
         now = store.now()
         updated["updatedAt"] = now
-        updated["lastUpdatedBy"] = _by(record["id"], now)
+        updated["lastUpdatedBy"] = provenance(record["id"], now)
         store.put(location_id, "object_records", updated)
         store.emit("RecordUpdate", location_id, _record_event(updated))
     return ok({"record": record_view(updated)})

@@ -3,7 +3,7 @@
 ``WorkflowSchema``: ``id`` (a UUID), ``name``, ``status`` (``draft`` | ``published``),
 ``version``, ``createdAt``, ``updatedAt``, ``locationId``. The API only lists them; contacts
 join and leave them through ``POST``/``DELETE /contacts/{id}/workflow/{workflowId}``
-(``contact_membership.py``).
+(``contacts/membership.py``).
 """
 
 from __future__ import annotations

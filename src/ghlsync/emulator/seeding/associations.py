@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ghlsync.emulator.routes.associations import _by_id, make_association, make_relation
+from ghlsync.emulator.routes.associations import entity_id, make_association, make_relation
 from ghlsync.emulator.seeding.helpers import seeded_contacts
 from ghlsync.emulator.seeding.options import SeedOptions
 from ghlsync.emulator.state import LocationState, Store
@@ -19,7 +19,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
     contacts = seeded_contacts(location)
     if not contacts:
         return
-    pets = sorted(location.collection("object_records"), key=_by_id)
+    pets = sorted(location.collection("object_records"), key=entity_id)
     for pet in pets:
         owner = contacts[int(rng.random() * len(contacts))]
         make_relation(store, location.id, association, owner["id"], pet["id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ghlsync.emulator.routes.conversations import SEND_TYPES, _add_message, _new_conversation
+from ghlsync.emulator.routes.conversations import SEND_TYPES, add_message, new_conversation
 from ghlsync.emulator.seeding.helpers import seed_clock, seeded_contacts
 from ghlsync.emulator.seeding.options import SeedOptions
 from ghlsync.emulator.state import LocationState, Store, iso_from_ms
@@ -35,13 +35,13 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
         kind = "SMS" if contact.get("phone") and rng.random() < 0.7 else "Email"
         message_type, type_number, conversation_type = SEND_TYPES[kind]
         started = now_ms - int(rng.random() * span_ms)
-        conversation = _new_conversation(store, location.id, contact, conversation_type, started)
+        conversation = new_conversation(store, location.id, contact, conversation_type, started)
         location.collection("conversations").put(conversation)
         at = started
         for index in range(max(per, 1)):
             at += 60_000 + int(rng.random() * max(now_ms - at, 1) / (per + 1))
             at = min(at, now_ms - (per - index))
-            _add_message(
+            add_message(
                 store,
                 location.id,
                 conversation,

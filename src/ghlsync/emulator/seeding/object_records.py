@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ghlsync.emulator.routes.object_records import _by
+from ghlsync.emulator.routes.object_records import provenance
 from ghlsync.emulator.routes.objects import find_schema
 from ghlsync.emulator.seeding.helpers import seed_clock, seeded_times, seeded_users
 from ghlsync.emulator.seeding.options import SeedOptions
@@ -38,7 +38,7 @@ def seed(store: Store, location: LocationState, rng: random.Random, options: See
             "locationId": location.id,
             "objectId": schema["id"],
             "objectKey": schema["key"],
-            "createdBy": _by(record_id, added),
-            "lastUpdatedBy": _by(record_id, updated),
+            "createdBy": provenance(record_id, added),
+            "lastUpdatedBy": provenance(record_id, updated),
         }
         location.collection("object_records").put(record)

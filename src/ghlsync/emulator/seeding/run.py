@@ -1,8 +1,8 @@
 """Deterministic seed data: company, locations, tokens, then each family's seeder (``SEEDERS``).
 
 Everything derives from ``SeedOptions.seed``: the same options give the same ids, names,
-tokens and records. Each (location, module) pair gets its own ``random.Random`` so adding a
-module does not change what the others produce.
+tokens and records. Each (location, family) pair gets its own ``random.Random`` so adding a
+family does not change what the others produce.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
 def _seed_locations(
     store: Store, options: SeedOptions, rng: random.Random, app_id: str
 ) -> list[dict[str, str]]:
-    """Add ``options.locations`` locations (the app installed) and run every module's
+    """Add ``options.locations`` locations (the app installed) and run every family's
     ``seed`` on them; their ids, names and tokens."""
     first = len(store.locations)
     new: list[LocationState] = []
@@ -168,7 +168,7 @@ def add_seed(
 ) -> dict[str, Any]:
     """Add seeded data to the current state (``POST /_emulator/seed``), keeping what is there.
 
-    ``options.locations`` new locations are seeded by every module (``contacts``,
+    ``options.locations`` new locations are seeded by every family (``contacts``,
     ``opportunities`` and ``counts`` split across them). With no new locations,
     ``options.contacts`` contacts (and their notes and tasks) are added to each location of
     ``location_ids`` (default: all), numbered after the ones already there so no email or
