@@ -11,22 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ghlsync.emulator.common import (
-    ApiError,
-    json_body,
-    ok,
-    require,
-    store_of,
-)
+from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.contacts.lookup import child_or_404, children_of, contact_of
-from ghlsync.emulator.contacts.model import (
-    as_iso,
-)
-from ghlsync.emulator.state import (
-    Entity,
-    LocationState,
-    Store,
-)
+from ghlsync.emulator.contacts.model import as_iso
+from ghlsync.emulator.state import Entity, LocationState, Store
 
 # --------------------------------------------------------------------------- notes
 NOTE_FIELDS = {"userId", "body", "title", "color", "pinned"}

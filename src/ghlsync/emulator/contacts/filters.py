@@ -7,18 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ghlsync.emulator.common import ApiError
-from ghlsync.emulator.contacts.model import (
-    DATE_FIELDS,
-    as_iso,
-    full_name,
-    normalize_phone,
-)
-from ghlsync.emulator.state import (
-    ContactCollection,
-    Entity,
-    LocationState,
-    normalize_email_key,
-)
+from ghlsync.emulator.contacts.model import DATE_FIELDS, as_iso, full_name, normalize_phone
+from ghlsync.emulator.state import ContactCollection, Entity, LocationState, normalize_email_key
 
 OPERATORS = ("eq", "not_eq", "contains", "not_contains", "exists", "not_exists", "range")
 #: filter values are at most 75 characters (GHL-NOTES §4, hoopai copy of HighLevel's doc)

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ghlsync.emulator.common import (
-    ApiError,
-    require,
-    store_of,
-)
-from ghlsync.emulator.state import (
-    Entity,
-    LocationState,
-    Store,
-    Token,
-)
+from ghlsync.emulator.common import ApiError, require, store_of
+from ghlsync.emulator.state import Entity, LocationState, Store, Token
 
 
 def contact_of(request: Request, scope: str) -> tuple[Store, Token, LocationState, Entity]:

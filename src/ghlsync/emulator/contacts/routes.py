@@ -38,12 +38,7 @@ from ghlsync.emulator.common import (
 )
 from ghlsync.emulator.contacts.filters import text_query
 from ghlsync.emulator.contacts.lookup import contact_of
-from ghlsync.emulator.contacts.model import (
-    as_iso,
-    contact_view,
-    normalize_phone,
-    webhook_body,
-)
+from ghlsync.emulator.contacts.model import as_iso, contact_view, normalize_phone, webhook_body
 from ghlsync.emulator.contacts.search import SEARCH_FIELDS, search_contacts_in
 from ghlsync.emulator.contacts.writes import (
     CREATE_FIELDS,
@@ -58,11 +53,7 @@ from ghlsync.emulator.contacts.writes import (
 )
 from ghlsync.emulator.routes._listing import location_query
 from ghlsync.emulator.routes.locations import ensure_tags
-from ghlsync.emulator.state import (
-    Entity,
-    ms_from_iso,
-    normalize_email_key,
-)
+from ghlsync.emulator.state import Entity, ms_from_iso, normalize_email_key
 
 
 async def create_contact(request: Request) -> Response:

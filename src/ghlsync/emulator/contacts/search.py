@@ -20,17 +20,8 @@ from typing import Any
 
 from ghlsync.emulator.common import ApiError
 from ghlsync.emulator.contacts.filters import Query, field_getter, in_ranges
-from ghlsync.emulator.contacts.model import (
-    DATE_FIELDS,
-    as_iso,
-    search_row,
-)
-from ghlsync.emulator.state import (
-    ContactCollection,
-    Entity,
-    LocationState,
-    ms_from_iso,
-)
+from ghlsync.emulator.contacts.model import DATE_FIELDS, as_iso, search_row
+from ghlsync.emulator.state import ContactCollection, Entity, LocationState, ms_from_iso
 
 MAX_WINDOW = 10_000
 MAX_PAGE_LIMIT = 500

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ghlsync.emulator.common import (
-    ApiError,
-)
+from ghlsync.emulator.common import ApiError
 from ghlsync.emulator.contacts.model import (
     DND_CHANNELS,
     DND_STATUSES,

@@ -8,10 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    by_created,
-    location_query,
-)
+from ghlsync.emulator.routes._listing import by_created, location_query
 
 READ = "businesses.readonly"
 

@@ -15,10 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import V2021_04_15, ApiError, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    location_query,
-    parse_time_ms,
-)
+from ghlsync.emulator.routes._listing import location_query, parse_time_ms
 from ghlsync.emulator.state import Entity, Store, iso_from_ms, ms_from_iso
 
 READ = "calendars.readonly"

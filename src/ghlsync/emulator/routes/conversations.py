@@ -24,10 +24,7 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.routes._listing import (
-    location_query,
-    parse_time_ms,
-)
+from ghlsync.emulator.routes._listing import location_query, parse_time_ms
 from ghlsync.emulator.state import Entity, Store, iso_from_ms, ms_from_iso
 
 READ = "conversations.readonly"

@@ -15,12 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, ok, store_of
-from ghlsync.emulator.routes._listing import (
-    DAY_MS,
-    location_query,
-    page_meta,
-    parse_time_ms,
-)
+from ghlsync.emulator.routes._listing import DAY_MS, location_query, page_meta, parse_time_ms
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -14,11 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ANY_TOKEN, ApiError, int_param, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    alt_location,
-    date_window,
-    in_window,
-)
+from ghlsync.emulator.routes._listing import alt_location, date_window, in_window
 
 READ = "invoices.readonly"
 

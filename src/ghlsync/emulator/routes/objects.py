@@ -17,16 +17,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    location_query,
-    strip_private,
-)
+from ghlsync.emulator.routes._listing import location_query, strip_private
 from ghlsync.emulator.routes.custom_fields import snake
-from ghlsync.emulator.routes.object_fields import (
-    make_field,
-    make_folder,
-    object_fields,
-)
+from ghlsync.emulator.routes.object_fields import make_field, make_folder, object_fields
 from ghlsync.emulator.state import Entity, LocationState, Store
 
 SCHEMA_READ = "objects/schema.readonly"

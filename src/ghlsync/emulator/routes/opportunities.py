@@ -17,9 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    location_query,
-)
+from ghlsync.emulator.routes._listing import location_query
 from ghlsync.emulator.routes.custom_fields import resolve_values
 from ghlsync.emulator.state import Entity, Store
 

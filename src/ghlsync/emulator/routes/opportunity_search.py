@@ -15,11 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    in_window,
-    parse_time_ms,
-    time_param,
-)
+from ghlsync.emulator.routes._listing import in_window, parse_time_ms, time_param
 from ghlsync.emulator.routes.opportunities import (
     READ,
     STATUSES,

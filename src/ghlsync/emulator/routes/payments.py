@@ -15,11 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, ok, store_of
-from ghlsync.emulator.routes._listing import (
-    alt_location,
-    date_window,
-    in_window,
-)
+from ghlsync.emulator.routes._listing import alt_location, date_window, in_window
 
 ORDERS = "payments/orders.readonly"
 TRANSACTIONS = "payments/transactions.readonly"

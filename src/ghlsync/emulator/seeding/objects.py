@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ghlsync.emulator.routes.object_fields import (
-    make_field,
-    object_fields,
-)
+from ghlsync.emulator.routes.object_fields import make_field, object_fields
 from ghlsync.emulator.routes.objects import create_schema
 from ghlsync.emulator.seeding.helpers import seed_clock
 from ghlsync.emulator.seeding.options import SeedOptions
