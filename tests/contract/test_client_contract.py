@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,12 +37,10 @@ from referencing.jsonschema import DRAFT202012
 from ghlsync.client import AsyncGHLClient, OAuthAuth, TokenRecord, TokenStore
 from ghlsync.client.pagination import PageStream, RecordStream
 from ghlsync.client.resources import ResourceSet
+from tests.contract._specs import APPS as SPECS
+from tests.contract._specs import require_specs
 
-SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "ghl-api" / "apps"
-if not SPECS.is_dir():
-    if os.environ.get("CI"):  # CI must check the contract: a missing spec is a failure there
-        pytest.fail(f"CI is set but there are no OpenAPI specs at {SPECS}", pytrace=False)
-    pytest.skip(f"no OpenAPI specs at {SPECS}", allow_module_level=True)
+require_specs()
 
 L, CO = "loc1", "co1"
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)

@@ -32,16 +32,15 @@ def _key(path: str) -> str:
 
 def served() -> set[tuple[str, str]]:
     """(METHOD, normalised path) of every API route, trailing-slash variants included."""
-    from ghlsync.emulator.app import route_modules
+    from ghlsync.emulator.app import API_ROUTES
 
     found: set[tuple[str, str]] = set()
-    for module in route_modules():
-        for route in module.routes:
-            if not isinstance(route, Route) or route.path.startswith("/_emulator"):
-                continue
-            for method in route.methods or ():
-                path = _key(route.path)
-                found |= {(method, path), (method, path.rstrip("/")), (method, path + "/")}
+    for route in API_ROUTES:
+        if not isinstance(route, Route) or route.path.startswith("/_emulator"):
+            continue
+        for method in route.methods or ():
+            path = _key(route.path)
+            found |= {(method, path), (method, path.rstrip("/")), (method, path + "/")}
     return found
 
 

@@ -15,7 +15,6 @@ import asyncio
 import copy
 import datetime as dt
 import json
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -28,15 +27,11 @@ from starlette.routing import Route
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
 from tests.contract._scenario_objects import OBJECT_QUIRKS, exercise_objects
+from tests.contract._specs import APPS, require_specs
 
-APPS = Path(__file__).resolve().parents[2].parent / "shared" / "ghl-api" / "apps"
 #: the shared schemas the specs' ``../common/common-schemas.json`` refs name (error bodies)
 COMMON = APPS.parent / "common"
-if not APPS.exists():
-    if os.environ.get("CI"):
-        # in CI a missing contract is a broken checkout, never a reason to pass
-        raise RuntimeError(f"{APPS} is missing: the conformance tests need ../shared/ghl-api")
-    pytest.skip("../shared/ghl-api/apps not present", allow_module_level=True)
+require_specs()
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
@@ -1040,7 +1035,7 @@ def _generated_get_operations() -> list[tuple[str, str]]:
     """The implemented GET operations, as (spec, spec path), known at collection time."""
     if not APPS.exists():
         return []
-    from ghlsync.emulator.app import route_modules
+    from ghlsync.emulator.app import API_ROUTES
 
     index: dict[tuple[str, str], tuple[str, str]] = {}
     for name in (*CORE_SPECS, *EXTRA_SPECS):
@@ -1049,14 +1044,13 @@ def _generated_get_operations() -> list[tuple[str, str]]:
             if "get" in operations:
                 index.setdefault(("GET", _spec_key(path)), (name, path))
     found = set()
-    for module in route_modules():
-        for route in module.routes:
-            if isinstance(route, Route) and "GET" in (route.methods or ()):
-                for candidate in (route.path, route.path.rstrip("/"), route.path + "/"):
-                    hit = index.get(("GET", _spec_key(candidate)))
-                    if hit is not None:
-                        found.add(hit)
-                        break
+    for route in API_ROUTES:
+        if isinstance(route, Route) and "GET" in (route.methods or ()):
+            for candidate in (route.path, route.path.rstrip("/"), route.path + "/"):
+                hit = index.get(("GET", _spec_key(candidate)))
+                if hit is not None:
+                    found.add(hit)
+                    break
     return sorted(found)
 
 

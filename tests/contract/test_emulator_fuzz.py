@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,12 +22,9 @@ from starlette.testclient import TestClient
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
 from ghlsync.emulator.admin_openapi import admin_openapi
+from tests.contract._specs import APPS, require_specs
 
-APPS = Path(__file__).resolve().parents[2].parent / "shared" / "ghl-api" / "apps"
-if not APPS.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{APPS} is missing: the fuzz tests need ../shared/ghl-api")
-    pytest.skip("../shared/ghl-api/apps not present", allow_module_level=True)
+require_specs()
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402

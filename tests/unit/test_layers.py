@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.import_graph import cycles, import_graph
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "ghlsync"
 
 #: what each layer may import of ghlsync (besides itself)
@@ -87,3 +89,64 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     names = [name for name, _ in _imports(bad)]
     assert names == ["ghlsync.push", "ghlsync.client._protocol"]
     assert "push" not in ALLOWED["extract"] and "client" not in ALLOWED["emulator"]
+
+
+def _describe(found: list[list[str]]) -> str:
+    return "; ".join(" <-> ".join(component) for component in found)
+
+
+def test_no_import_cycle_in_src_at_module_level() -> None:
+    graph = import_graph(SRC, "ghlsync", top_level_only=True)
+    assert len(graph) > 100  # every module was read
+    assert cycles(graph) == [], f"import cycles: {_describe(cycles(graph))}"
+
+
+def test_no_import_cycle_in_src_even_through_function_level_imports() -> None:
+    found = cycles(import_graph(SRC, "ghlsync", top_level_only=False))
+    assert found == [], f"import cycles: {_describe(found)}"
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root / "pkg"
+
+
+def test_the_cycle_check_finds_a_cycle_and_only_a_cycle(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "from pkg.a import A\n",
+            "a.py": "from pkg.sub.b import B\nA = 1\n",
+            "sub/__init__.py": "",
+            "sub/b.py": "from ..c import C\nB = 2\n",
+            "c.py": "import pkg.a\nC = 3\n",
+            "d.py": "from pkg import c\n",
+            "e.py": "def later():\n    from pkg import d\n",
+            "f.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from pkg import e\n"
+                "try:\n    from pkg.d import x\nexcept ImportError:\n    pass\n"
+            ),
+        },
+    )
+    graph = import_graph(package, "pkg", top_level_only=True)
+    assert graph["pkg.sub.b"] == {"pkg.c"}  # relative import resolved
+    assert graph["pkg.d"] == {"pkg.c"}  # ``from pkg import c``: the module c
+    assert graph["pkg.e"] == set() and graph["pkg.f"] == {"pkg.d"}
+    assert cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
+    # a function-level import closes a second loop only when those are counted
+    (package / "d.py").write_text("from pkg import c\nfrom pkg.e import later\n")
+    (package / "e.py").write_text("def later():\n    from pkg import d\n")
+    assert cycles(import_graph(package, "pkg", top_level_only=True)) == [
+        ["pkg.a", "pkg.c", "pkg.sub.b"]
+    ]
+    assert cycles(import_graph(package, "pkg", top_level_only=False)) == [
+        ["pkg.a", "pkg.c", "pkg.sub.b"],
+        ["pkg.d", "pkg.e"],
+    ]
+    # breaking the loop clears it
+    (package / "c.py").write_text("C = 3\n")
+    assert cycles(import_graph(package, "pkg", top_level_only=True)) == []

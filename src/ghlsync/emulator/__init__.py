@@ -11,7 +11,7 @@ one misunderstanding of the API cannot hide in both the client and its test doub
 from __future__ import annotations
 
 from ghlsync.emulator.app import create_app
-from ghlsync.emulator.seed import SeedOptions, SeedResult, build, seed_store
+from ghlsync.emulator.seeding import SeedOptions, SeedResult, build, seed_store
 from ghlsync.emulator.server import EmulatorServer, ServeError, run_in_thread, serve
 from ghlsync.emulator.settings import EmulatorSettings, parse_faults, parse_rate_limit
 from ghlsync.emulator.state import Store

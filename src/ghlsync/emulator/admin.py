@@ -151,7 +151,7 @@ _SEED_FIELDS = {"locations", "contacts", "opportunities", "seed", "counts", "anc
 
 async def reset(request: Request) -> Response:
     """Drop everything and seed again (the previous options, changed by the body)."""
-    from ghlsync.emulator.seed import SeedOptions, seed_store, settle_memory
+    from ghlsync.emulator.seeding import SeedOptions, seed_store, settle_memory
 
     store = store_of(request)
     body = await json_body(request, allowed=_SEED_FIELDS)
@@ -177,8 +177,8 @@ async def reset(request: Request) -> Response:
 
 async def add_seed(request: Request) -> Response:
     """Add seeded data to the current state (``seed.add_seed``); nothing is dropped."""
-    from ghlsync.emulator.seed import SeedOptions
-    from ghlsync.emulator.seed import add_seed as add
+    from ghlsync.emulator.seeding import SeedOptions
+    from ghlsync.emulator.seeding import add_seed as add
 
     store = store_of(request)
     body = await json_body(request, allowed={*_SEED_FIELDS, "locationId"})

@@ -151,7 +151,7 @@ def anchor_ms(value: Any) -> int | None:
 
 
 def seed_options(body: dict[str, Any], previous: Any) -> Any:
-    from ghlsync.emulator.seed import SeedOptions
+    from ghlsync.emulator.seeding import SeedOptions
 
     counts = body.get("counts", previous.counts)
     if not isinstance(counts, dict) or not all(

@@ -1,7 +1,7 @@
 """The emulator's ASGI app: HighLevel's routes, plus rate limits, faults and a request log.
 
-``create_app(store, settings)`` builds a Starlette app from the route modules listed in
-``ghlsync.emulator.routes.MODULES`` and the admin API (``/_emulator/...``). Around it, one raw
+``create_app(store, settings)`` builds a Starlette app from ``API_ROUTES`` (HighLevel's routes,
+declared below family by family) and the admin API (``/_emulator/...``). Around it, one raw
 ASGI layer (``EmulatorMiddleware``) does what every HighLevel response shares: the five
 ``X-RateLimit-*`` headers, 429 past the budget, injected faults, request counting and logging.
 """
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import importlib
 import importlib.resources
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -25,9 +23,36 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
+from ghlsync.emulator import admin, webhooks
 from ghlsync.emulator.common import ApiError, bearer, new_trace_id, response_for
+from ghlsync.emulator.contacts import children as contact_children
+from ghlsync.emulator.contacts import membership as contact_membership
+from ghlsync.emulator.contacts import routes as contacts
 from ghlsync.emulator.faults import FaultInjector
 from ghlsync.emulator.ratelimit import RateLimiter
+from ghlsync.emulator.routes import (
+    associations,
+    businesses,
+    calendars,
+    campaigns,
+    conversations,
+    custom_fields,
+    custom_values,
+    forms,
+    invoices,
+    locations,
+    oauth,
+    object_fields,
+    object_records,
+    objects,
+    opportunities,
+    opportunity_search,
+    payments,
+    products,
+    surveys,
+    users,
+    workflows,
+)
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import RequestRecord, Store
 from ghlsync.emulator.wire import GuardedApp, logged_body, redact_form
@@ -54,10 +79,34 @@ class ConnectionDropped(httpx.RemoteProtocolError):
     """
 
 
-def route_modules() -> list[ModuleType]:
-    from ghlsync.emulator.routes import MODULES
-
-    return [importlib.import_module(f"ghlsync.emulator.routes.{name}") for name in MODULES]
+#: HighLevel's API, family by family: every route the emulator serves, in matching order
+#: (each family's module declares its ``routes``; ``routes/__init__.py`` tells how to add one).
+API_ROUTES: list[BaseRoute] = [
+    *oauth.routes,
+    *locations.routes,
+    *custom_fields.routes,
+    *contacts.routes,
+    *contact_children.routes,
+    *users.routes,
+    *opportunity_search.routes,  # ahead of ``/opportunities/{id}``
+    *opportunities.routes,
+    *calendars.routes,
+    *conversations.routes,
+    *campaigns.routes,
+    *workflows.routes,
+    *contact_membership.routes,
+    *businesses.routes,
+    *forms.routes,
+    *surveys.routes,
+    *invoices.routes,
+    *products.routes,
+    *payments.routes,
+    *object_fields.routes,
+    *objects.routes,
+    *object_records.routes,
+    *associations.routes,
+    *custom_values.routes,
+]
 
 
 def _api_error(request: Request, exc: Exception) -> Response:
@@ -174,13 +223,8 @@ def _server_error_response() -> Response:
 
 def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starlette:
     """The emulator as an ASGI app over ``store`` (seeded or empty)."""
-    from ghlsync.emulator import admin
-
     settings = settings or EmulatorSettings(seed=store.seed)
-    routes: list[BaseRoute] = []
-    for module in route_modules():
-        routes.extend(module.routes)
-    routes = not_served_routes(routes) + routes
+    routes = not_served_routes(API_ROUTES) + API_ROUTES
     routes.append(Mount(ADMIN_PREFIX, routes=admin.routes))
     app = GuardedApp(
         routes=routes,
@@ -198,25 +242,8 @@ def create_app(store: Store, settings: EmulatorSettings | None = None) -> Starle
     app.state.limiter = RateLimiter(settings.rate_limit, settings.daily_limit)
     app.state.faults = FaultInjector(settings.faults, settings.seed)
     app.add_middleware(EmulatorMiddleware, state=app.state)
-    _attach_webhooks(app)
+    webhooks.attach(app)  # signed webhooks out: subscribes to ``store.emit``
     return app
-
-
-def _attach_webhooks(app: Starlette) -> None:
-    """Let ``ghlsync.emulator.webhooks`` (if present) subscribe to ``store.emit``.
-
-    The module exposes ``attach(app: Starlette) -> None``; it reads ``app.state.store`` and
-    ``app.state.settings`` (``webhook_url``).
-    """
-    try:
-        webhooks = importlib.import_module("ghlsync.emulator.webhooks")
-    except ModuleNotFoundError as exc:
-        if exc.name != "ghlsync.emulator.webhooks":
-            raise
-        return
-    attach = getattr(webhooks, "attach", None)
-    if attach is not None:
-        attach(app)
 
 
 class EmulatorMiddleware:

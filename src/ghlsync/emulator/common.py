@@ -14,7 +14,6 @@ Errors are raised as ``ApiError`` and rendered by the app as HighLevel does:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,12 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+# re-exported: route modules take every helper from here
+from ghlsync.emulator.api_error import REASONS as REASONS
+from ghlsync.emulator.api_error import ApiError as ApiError
+from ghlsync.emulator.api_error import new_trace_id as new_trace_id
 from ghlsync.emulator.state import Store, Token
+from ghlsync.emulator.wire import is_json_type, read_body, read_json
 
 #: ``Version`` header values per API family (the ``Version`` enum in ``apps/*.json``), plus
 #: ``v3`` (``apps/v3/*.json`` and the official SDK 3.x).
@@ -35,54 +39,6 @@ V2021_04_15: tuple[str, ...] = ("2021-04-15", "v3")
 LOCATION_ONLY: tuple[str, ...] = ("location",)
 ANY_TOKEN: tuple[str, ...] = ("location", "company")
 AGENCY_ONLY: tuple[str, ...] = ("company",)
-
-REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-
-class ApiError(Exception):
-    """An error answer. ``message`` is a string or a list of strings, as HighLevel sends."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str | list[str],
-        *,
-        error: str | None = None,
-        extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message if isinstance(message, str) else "; ".join(message))
-        self.status = status
-        self.message = message
-        self.error = error or REASONS.get(status, "Error")
-        self.extra = extra or {}
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "statusCode": self.status,
-            "message": self.message,
-            "error": self.error,
-            **self.extra,
-            "traceId": new_trace_id(),
-        }
-
-
-def new_trace_id() -> str:
-    return str(uuid.uuid4())
 
 
 def error_response(
@@ -214,8 +170,6 @@ async def json_body(
 
     Size, media type and syntax are checked by ``wire.read_json`` (413, 415, 400).
     """
-    from ghlsync.emulator.wire import read_json
-
     data = await read_json(request)
     if data is None:
         data = {}
@@ -235,8 +189,6 @@ async def json_body(
 
 async def form_body(request: Request) -> dict[str, str]:
     """A form-encoded body (``/oauth/token``) as a flat dict; JSON is accepted too."""
-    from ghlsync.emulator.wire import is_json_type, read_body
-
     content_type = request.headers.get("content-type", "")
     if is_json_type(content_type):
         data = await json_body(request)

@@ -30,7 +30,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ghlsync.emulator.app import ConnectionDropped, create_app
-from ghlsync.emulator.seed import SeedOptions, SeedResult, build
+from ghlsync.emulator.seeding import SeedOptions, SeedResult, build
 from ghlsync.emulator.settings import EmulatorSettings
 from ghlsync.emulator.state import Store
 

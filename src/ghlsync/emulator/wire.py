@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 
-from ghlsync.emulator.common import ApiError
+from ghlsync.emulator.api_error import ApiError
 
 logger = logging.getLogger("ghlsync.emulator")
 

@@ -18,7 +18,7 @@ from ghlsync.client import AsyncGHLClient, GHLClient, OAuthAuth, TokenStore
 from ghlsync.errors import AuthError
 
 emulator = pytest.importorskip("ghlsync.emulator.server")
-seed = pytest.importorskip("ghlsync.emulator.seed")
+seed = pytest.importorskip("ghlsync.emulator.seeding")
 
 REDIRECT = "http://localhost:8765/callback"
 

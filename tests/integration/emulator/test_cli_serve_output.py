@@ -4,6 +4,8 @@ to stderr), and Ctrl-C stops it gracefully with 130 and no traceback (issue 15 i
 from __future__ import annotations
 
 import json
+import os
+import select
 import signal
 import subprocess
 import sys
@@ -12,6 +14,20 @@ import time
 import httpx
 
 CLI = "from ghlsync.cli import main; main()"
+
+
+def _read_until(fd: int, needle: str, timeout_s: float) -> str:
+    """What the process wrote to ``fd`` up to and including ``needle`` (its access log line)."""
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while needle.encode() not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {needle!r} on stderr within {timeout_s} s: {seen[-2000:]!r}"
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 65536)
+            assert chunk, f"stderr closed before {needle!r}: {seen[-2000:]!r}"
+            seen += chunk
+    return seen.decode()
 
 
 def test_stdout_is_the_state_document_alone_and_ctrl_c_stops_it() -> None:
@@ -35,9 +51,11 @@ def test_stdout_is_the_state_document_alone_and_ctrl_c_stops_it() -> None:
         timeout=10,
     )
     assert answer.status_code == 200
-    time.sleep(0.3)
+    assert process.stderr is not None
+    logged = _read_until(process.stderr.fileno(), f"GET /locations/{location['id']}", 30)
     process.send_signal(signal.SIGINT)
     rest, err = process.communicate(timeout=30)
+    err = logged + err
     assert rest == ""  # no access log after the JSON
     assert f"GET /locations/{location['id']}" in err
     assert process.returncode in (0, 130) and "Traceback" not in err

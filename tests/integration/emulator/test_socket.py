@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions
+from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions, Store, seed_store
+from ghlsync.emulator.clock import Clock
 from ghlsync.emulator.settings import RateLimit
 
 
@@ -164,17 +165,35 @@ def test_cli_serve_prints_and_writes_the_state(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
+class StoppedClock(Clock):
+    """The emulator's clock, moving only when the test advances it: a window passes exactly
+    when the test says so, however slow the machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wall, self._monotonic = time.time(), time.monotonic()
+
+    def time(self) -> float:
+        return self._wall + self.offset_seconds
+
+    def monotonic(self) -> float:
+        return self._monotonic + self.offset_seconds
+
+
 def test_a_client_pacing_at_the_limit_never_sees_429() -> None:
     settings = EmulatorSettings(rate_limit=RateLimit(5, 500))
+    options = SeedOptions(locations=1, contacts=5)
+    store = Store(seed=options.seed, clock=StoppedClock())
+    seed_store(store, options)
     with (
-        EmulatorServer(SeedOptions(locations=1, contacts=5), settings) as paced,
+        EmulatorServer(options, settings, store=store) as paced,
         httpx.Client(base_url=paced.base_url) as client,
     ):
         path = f"/locations/{paced.state.locations[0]['id']}"
         statuses = []
         for _ in range(3):
             statuses += [client.get(path, headers=_headers(paced)).status_code for _ in range(5)]
-            time.sleep(0.5)
+            store.clock.advance(0.5)  # one window: the budget is whole again
         assert statuses == [200] * 15
         burst = [client.get(path, headers=_headers(paced)).status_code for _ in range(6)]
         assert burst == [200] * 5 + [429]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -55,7 +56,17 @@ def test_live_display_of_a_real_run(emulator: EmulatorServer, tmp_path: Path) ->
     for location_id in config.locations:
         assert f"{location_id} contacts" in shown
         snapshot = session.budget(location_id)
-        assert snapshot is not None and snapshot.remaining < snapshot.burst
-        assert f"/{snapshot.burst} burst, " in shown and f"/{snapshot.daily_limit:,} today" in shown
+        assert snapshot is not None
+        # the budget as the display showed it while the pages came in: spent, below the burst.
+        # (Not ``snapshot.remaining`` now: a window after the last call the budget is whole
+        # again, and a slow load into duckdb can take that long.)
+        shown_remaining = [
+            int(left)
+            for left in re.findall(
+                rf"{location_id} contacts .*?budget (\d+)/{snapshot.burst} burst, ", shown
+            )
+        ]
+        assert shown_remaining and min(shown_remaining) < snapshot.burst, shown
+        assert f"/{snapshot.daily_limit:,} today" in shown
     assert "120 records, 3 pages" in shown
     assert "/s" in shown

@@ -90,15 +90,17 @@ def test_kill_9_at_random_points_then_rerun_no_duplicate_no_loss(
     ]  # fmt: skip
     env = {**os.environ, "GHLSYNC_HOME": str(home)}
     rng = random.Random(5)
-    ledger = home / "push" / f"{loc(server)}.sqlite3"
     kills = 0
     for _ in range(3):
+        # killed after a random number of the emulator's answers: mid-run, however fast or
+        # slow the machine (a random wall-clock wait let a fast run finish before the kill)
+        kill_after = admin(server, "GET", "/counts")["total"] + rng.randint(4, 40)
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)  # fmt: skip
         deadline = time.monotonic() + 60
-        while not ledger.exists() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.2, 1.5))
+        while process.poll() is None and admin(server, "GET", "/counts")["total"] < kill_after:
+            assert time.monotonic() < deadline, "the push made no progress in 60 s"
+            time.sleep(0.02)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

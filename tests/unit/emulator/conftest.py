@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions, build, create_app
-from ghlsync.emulator.seed import SeedResult
+from ghlsync.emulator.seeding import SeedResult
 from ghlsync.emulator.state import Store
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ghlsync.emulator import SeedOptions
-from ghlsync.emulator.state import ContactCollection, Entity
+from ghlsync.emulator.collection import Entity
+from ghlsync.emulator.contacts.indexes import ContactCollection
 from tests.unit.emulator.conftest import Emu, make_emu
 
 

@@ -123,12 +123,18 @@ def test_singer_catalog_selection() -> None:
 
 
 async def test_merge_interleaves_and_keeps_each_producers_order() -> None:
-    async def producer(name: str, n: int, delay: float) -> AsyncIterator[Batch]:
-        for i in range(n):
-            await asyncio.sleep(delay)
-            yield Batch("s", name, [{"i": i}])
+    b_has_yielded = asyncio.Event()
 
-    seen = [b async for b in merge([producer("a", 3, 0.01), producer("b", 3, 0.001)])]
+    async def producer(name: str, n: int, after: asyncio.Event | None) -> AsyncIterator[Batch]:
+        for i in range(n):
+            if after is not None:
+                await after.wait()  # "a" is the slower producer: it starts after b's first
+            yield Batch("s", name, [{"i": i}])
+            if after is None:
+                b_has_yielded.set()
+            await asyncio.sleep(0)  # let the other producer run between batches
+
+    seen = [b async for b in merge([producer("a", 3, b_has_yielded), producer("b", 3, None)])]
     assert [b.records[0]["i"] for b in seen if b.location_id == "a"] == [0, 1, 2]
     assert len(seen) == 6
     assert seen[0].location_id == "b"

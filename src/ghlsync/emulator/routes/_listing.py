@@ -1,33 +1,19 @@
-"""Small helpers shared by the non-contact route modules: time parsing, paging, seed clocks.
+"""Small helpers shared by the route modules: time parsing, windows, paging, location queries.
 
-Not a route module (no ``routes``); the leading underscore keeps it out of ``MODULES``.
+Not a route module (no ``routes``, not in ``app.API_ROUTES``).
 """
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 
 from ghlsync.emulator.common import ApiError
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+from ghlsync.emulator.state import Entity, ms_from_iso
 
 DAY_MS = 86_400_000
-
-
-def seed_clock(store: Store, options: SeedOptions) -> tuple[int, int]:
-    """``(now_ms, span_ms)`` for seeded timestamps: fixed by ``anchor_ms`` when given."""
-    return options.now_ms(store), options.history_days * DAY_MS
-
-
-def seeded_times(rng: random.Random, now_ms: int, span_ms: int) -> tuple[str, str]:
-    """An ``(added, updated)`` pair of ISO stamps within the seed's history window."""
-    added = now_ms - int(rng.random() * span_ms)
-    updated = added + int(rng.random() * (now_ms - added))
-    return iso_from_ms(added), iso_from_ms(updated)
 
 
 def parse_time_ms(value: str, name: str) -> int:
@@ -79,15 +65,6 @@ def by_created(items: list[Entity], field: str = "dateAdded") -> list[Entity]:
     return sorted(items, key=lambda item: (item.get(field) or "", item["id"]))
 
 
-def seeded_contacts(location: LocationState) -> list[Entity]:
-    """The location's contacts in a stable order (seeded links pick from these)."""
-    return sorted(location.collection("contacts"), key=lambda contact: contact["id"])
-
-
-def seeded_users(location: LocationState) -> list[str]:
-    return sorted(user["id"] for user in location.collection("users"))
-
-
 def strip_private(entity: Entity) -> dict[str, Any]:
     return {key: value for key, value in entity.items() if not key.startswith("_")}
 
@@ -133,10 +110,6 @@ def page_meta(total: int, page: int, limit: int) -> dict[str, Any]:
     }
 
 
-def pick(rng: random.Random, items: Any) -> Any:
-    return items[int(rng.random() * len(items))]
-
-
 def date_window(
     request: Request, start: str = "startAt", end: str = "endAt"
 ) -> tuple[int | None, int | None]:
@@ -147,20 +120,3 @@ def date_window(
     if end_ms is not None and len(q.get(end, "")) == 10:
         end_ms += DAY_MS - 1
     return start_ms, end_ms
-
-
-class IsoStamps:
-    """``iso_from_ms`` for seeding many records: the ``YYYY-MM-DDTHH:`` prefix cached per hour."""
-
-    def __init__(self) -> None:
-        self._hours: dict[int, str] = {}
-
-    def __call__(self, ms: int) -> str:
-        hour, rest = divmod(ms, 3_600_000)
-        prefix = self._hours.get(hour)
-        if prefix is None:
-            prefix = iso_from_ms(hour * 3_600_000)[:14]
-            self._hours[hour] = prefix
-        minute, rest = divmod(rest, 60_000)
-        second, milli = divmod(rest, 1000)
-        return f"{prefix}{minute:02d}:{second:02d}.{milli:03d}Z"

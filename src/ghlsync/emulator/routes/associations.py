@@ -15,7 +15,6 @@ unconfirmed; the contract tests patch the spec for them in ``SPEC_QUIRKS``). Lis
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -30,10 +29,9 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.routes._listing import location_query, seeded_contacts, strip_private
+from ghlsync.emulator.routes._listing import location_query, strip_private
 from ghlsync.emulator.routes.objects import STANDARD, find_schema
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store
+from ghlsync.emulator.state import Entity, Store
 
 READ = "associations.readonly"
 WRITE = "associations.write"
@@ -154,7 +152,7 @@ async def create_association(request: Request) -> Response:
 async def list_associations(request: Request) -> Response:
     location_id = location_query(request, READ)
     skip, limit = _window(request)
-    items = sorted(store_of(request).collection(location_id, "associations"), key=_by_id)
+    items = sorted(store_of(request).collection(location_id, "associations"), key=entity_id)
     page = items[skip : skip + limit]
     return ok(
         {
@@ -165,7 +163,7 @@ async def list_associations(request: Request) -> Response:
     )
 
 
-def _by_id(entity: Entity) -> str:
+def entity_id(entity: Entity) -> str:
     return str(entity["id"])
 
 
@@ -183,7 +181,7 @@ async def associations_by_object(request: Request) -> Response:
     key = request.path_params["objectKey"]
     found = [
         association_view(a)
-        for a in sorted(store_of(request).collection(location_id, "associations"), key=_by_id)
+        for a in sorted(store_of(request).collection(location_id, "associations"), key=entity_id)
         if key in (a["firstObjectKey"], a["secondObjectKey"])
     ]
     return ok({"associations": found, "total": len(found), "traceId": new_trace_id()})
@@ -287,7 +285,7 @@ async def relations_of_record(request: Request) -> Response:
             if record_id in (r["firstRecordId"], r["secondRecordId"])
             and (not wanted or r["associationId"] in wanted)
         ),
-        key=_by_id,
+        key=entity_id,
     )
     return ok(
         {
@@ -308,21 +306,6 @@ async def delete_relation(request: Request) -> Response:
         store.delete(location_id, "relations", relation["id"])
         store.emit("RelationDelete", location_id, relation_view(relation))
     return ok(relation_view(relation))
-
-
-# --------------------------------------------------------------------------- seed
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """``contact_pet`` (contact "Owner" ↔ pet "Pet"), each seeded pet linked to a contact."""
-    association = make_association(
-        store, location.id, "contact_pet", ("contact", "Owner"), ("custom_objects.pet", "Pet")
-    )
-    contacts = seeded_contacts(location)
-    if not contacts:
-        return
-    pets = sorted(location.collection("object_records"), key=_by_id)
-    for pet in pets:
-        owner = contacts[int(rng.random() * len(contacts))]
-        make_relation(store, location.id, association, owner["id"], pet["id"])
 
 
 routes: list[BaseRoute] = [

@@ -9,7 +9,6 @@ Messages carry ``dateAdded`` (ISO, ``GetMessageResponseDto``). Sending emits ``O
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -25,14 +24,8 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.routes._listing import (
-    location_query,
-    parse_time_ms,
-    seed_clock,
-    seeded_contacts,
-)
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+from ghlsync.emulator.routes._listing import location_query, parse_time_ms
+from ghlsync.emulator.state import Entity, Store, iso_from_ms, ms_from_iso
 
 READ = "conversations.readonly"
 MESSAGE_READ = ("conversations/message.readonly", "conversations.readonly")
@@ -74,16 +67,6 @@ SEND_FIELDS = {
     "toNumber",
     "status",
 }
-SNIPPETS = (
-    "Hi! Is the appointment still on for tomorrow?",
-    "Thanks, see you then.",
-    "Can you send me the price list?",
-    "Your invoice is attached.",
-    "We have a slot on Friday at 3pm.",
-    "Please call me back when you can.",
-    "Great, booked!",
-    "STOP",
-)
 
 
 def _require(request: Request, scope: str | tuple[str, ...], location_id: str | None = None) -> Any:
@@ -242,7 +225,7 @@ async def send_message(request: Request) -> Response:
     text = str(body.get("message") or body.get("html") or "")
     message_type, type_number, conversation_type = SEND_TYPES[kind]
     conversation = _conversation_for(store, location_id, contact, conversation_type)
-    message = _add_message(
+    message = add_message(
         store,
         location_id,
         conversation,
@@ -389,7 +372,7 @@ async def inbound_message(request: Request) -> Response:
         raise ApiError(400, "contactId does not match the conversation", error="Bad Request")
     message_type, type_number, _ = SEND_TYPES[kind]
     text = str(body.get("message") or body.get("html") or "")
-    message = _add_message(
+    message = add_message(
         store,
         location_id,
         conversation,
@@ -436,12 +419,12 @@ def _conversation_for(
         if conversation["contactId"] == contact["id"]:
             return conversation
     now_ms = ms_from_iso(store.now())
-    conversation = _new_conversation(store, location_id, contact, conversation_type, now_ms)
+    conversation = new_conversation(store, location_id, contact, conversation_type, now_ms)
     store.put(location_id, "conversations", conversation)
     return conversation
 
 
-def _new_conversation(
+def new_conversation(
     store: Store, location_id: str, contact: Entity, conversation_type: str, at_ms: int
 ) -> Entity:
     name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
@@ -467,7 +450,7 @@ def _new_conversation(
     }
 
 
-def _add_message(
+def add_message(
     store: Store,
     location_id: str,
     conversation: Entity,
@@ -511,39 +494,6 @@ def _add_message(
     store.put(location_id, "conversations", updated)
     conversation.update(updated)
     return message
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """Conversations for a share of contacts (``--count conversations=N``, default a third of
-    them up to 300), each with a few messages (``messages_per_conversation``, default 4)."""
-    contacts = seeded_contacts(location)
-    if not contacts:
-        return
-    count = min(options.count("conversations", min(len(contacts) // 3 or 1, 300)), len(contacts))
-    per = options.count("messages_per_conversation", 4)
-    now_ms, span_ms = seed_clock(store, options)
-    picked = rng.sample(contacts, count)
-    for contact in picked:
-        kind = "SMS" if contact.get("phone") and rng.random() < 0.7 else "Email"
-        message_type, type_number, conversation_type = SEND_TYPES[kind]
-        started = now_ms - int(rng.random() * span_ms)
-        conversation = _new_conversation(store, location.id, contact, conversation_type, started)
-        location.collection("conversations").put(conversation)
-        at = started
-        for index in range(max(per, 1)):
-            at += 60_000 + int(rng.random() * max(now_ms - at, 1) / (per + 1))
-            at = min(at, now_ms - (per - index))
-            _add_message(
-                store,
-                location.id,
-                conversation,
-                text=SNIPPETS[int(rng.random() * len(SNIPPETS))],
-                message_type=message_type,
-                type_number=type_number,
-                direction="inbound" if index % 2 == 0 else "outbound",
-                now=iso_from_ms(at),
-                source="app",
-            )
 
 
 routes: list[BaseRoute] = [

@@ -9,7 +9,6 @@ route modules (opportunities) use it too.
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Collection, LocationState, Store, iso_from_ms, ms_from_iso
+from ghlsync.emulator.state import Collection, Store
 
+#: the data types of location custom fields (v2: ``object_fields.DATA_TYPES``, all but SIGNATURE)
 DATA_TYPES = (
     "TEXT",
     "LARGE_TEXT",
@@ -316,48 +315,6 @@ def resolve_values(
     if messages:
         raise ApiError(422, messages)
     return [{"id": field_id, "value": value} for field_id, value in merged.items()]
-
-
-# --------------------------------------------------------------------------- seed
-SEED_FIELDS: tuple[tuple[str, str, list[str]], ...] = (
-    ("Membership Status", "SINGLE_OPTIONS", ["active", "paused", "cancelled"]),
-    ("Notes Summary", "LARGE_TEXT", []),
-    ("Company Size", "NUMERICAL", []),
-    ("Alternate Phone", "PHONE", []),
-    ("Lifetime Value", "MONETORY", []),
-    ("Interests", "CHECKBOX", ["yoga", "pilates", "running", "swimming"]),
-    ("Preferred Channel", "RADIO", ["email", "sms", "call"]),
-    ("Services", "MULTIPLE_OPTIONS", ["cleaning", "whitening", "implants", "braces"]),
-    ("Renewal Date", "DATE", []),
-    ("Referral Code", "TEXT", []),
-    ("Household", "TEXTBOX_LIST", []),
-    ("Contract", "FILE_UPLOAD", []),
-    ("Consent Signature", "SIGNATURE", []),
-    ("Billing Email", "EMAIL", []),
-)
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """The seeded field definitions, dated a little after their location."""
-    created_ms = ms_from_iso(location.record.get("dateAdded") or store.now())
-    definitions = [
-        (name, data_type, picklist, "contact") for name, data_type, picklist in SEED_FIELDS
-    ]
-    definitions += [
-        ("Deal Source", "TEXT", [], "opportunity"),
-        ("Deal Priority", "SINGLE_OPTIONS", ["low", "medium", "high"], "opportunity"),
-    ]
-    for position, (name, data_type, picklist, model) in enumerate(definitions):
-        make_field(
-            store,
-            location.id,
-            name=name,
-            data_type=data_type,
-            options=picklist,
-            position=position if model == "contact" else 0,
-            model=model,
-            date_added=iso_from_ms(created_ms + rng.randrange(86_400_000)),
-        )
 
 
 routes: list[BaseRoute] = [

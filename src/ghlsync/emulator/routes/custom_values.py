@@ -8,7 +8,6 @@ spec has none). ``POST`` answers 201 ``{customValue}``; a name already taken ans
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -17,17 +16,10 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.routes.custom_fields import snake
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store
+from ghlsync.emulator.state import Entity, Store
 
 READ = "locations/customValues.readonly"
 WRITE = "locations/customValues.write"
-SEED_VALUES = (
-    ("Company Phone", "+1 555 0100"),
-    ("Booking Link", "https://example.com/book"),
-    ("Support Email", "support@example.com"),
-    ("Office Hours", "Mon-Fri 9-5"),
-)
 
 
 def value_view(value: Entity) -> dict[str, Any]:
@@ -127,11 +119,6 @@ async def delete_value(request: Request) -> Response:
     with store.lock:
         store.delete(location_id, "custom_values", value["id"])
     return ok({"succeded": True})
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    for name, value in SEED_VALUES[: options.count("custom_values", len(SEED_VALUES))]:
-        make_value(store, location.id, name, value)
 
 
 routes: list[BaseRoute] = [

@@ -10,7 +10,6 @@ but never shown. Each update emits ``LocationUpdate``.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -27,26 +26,7 @@ from ghlsync.emulator.common import (
     require,
     store_of,
 )
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import LocationState, Store
-
-SEED_TAGS = (
-    "lead",
-    "customer",
-    "vip",
-    "newsletter",
-    "webinar",
-    "referral",
-    "cold",
-    "hot",
-    "facebook-ad",
-    "google-ad",
-    "appointment-booked",
-    "no-show",
-    "churned",
-    "trial",
-    "wholesale",
-)
+from ghlsync.emulator.state import Store
 
 
 def public_location(record: dict[str, Any]) -> dict[str, Any]:
@@ -296,10 +276,6 @@ async def delete_tag(request: Request) -> Response:
     store, location_id, tag = _tag(request, "locations/tags.write")
     store.delete(location_id, "tags", tag["id"])
     return ok({"succeded": True})
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    ensure_tags(store, location.id, list(SEED_TAGS))
 
 
 routes: list[BaseRoute] = [

@@ -24,27 +24,16 @@ from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
 from ghlsync.emulator.routes._listing import location_query, strip_private
+from ghlsync.emulator.routes.custom_fields import DATA_TYPES as LOCATION_DATA_TYPES
 from ghlsync.emulator.routes.custom_fields import snake
 from ghlsync.emulator.state import Collection, Entity, Store
 
 READ = "locations/customFields.readonly"
 WRITE = "locations/customFields.write"
 #: ``ICustomField.dataType`` (custom-fields.json)
-DATA_TYPES = (
-    "TEXT",
-    "LARGE_TEXT",
-    "NUMERICAL",
-    "PHONE",
-    "MONETORY",
-    "CHECKBOX",
-    "SINGLE_OPTIONS",
-    "MULTIPLE_OPTIONS",
-    "DATE",
-    "TEXTBOX_LIST",
-    "FILE_UPLOAD",
-    "RADIO",
-    "EMAIL",
-)
+#: custom fields v2 take the location custom fields' data types but a signature
+#: (``CreateCustomFieldsDTO.dataType`` in ``apps/custom-fields.json``)
+DATA_TYPES = tuple(kind for kind in LOCATION_DATA_TYPES if kind != "SIGNATURE")
 ACCEPTED_FORMATS: tuple[str, ...] = (
     *(".pdf", ".docx", ".doc", ".jpg", ".jpeg", ".png", ".gif", ".csv", ".xlsx", ".xls"),
     "all",

@@ -13,7 +13,6 @@ property. Writes emit ``RecordCreate``/``Update``/``Delete``.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -21,18 +20,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, new_trace_id, ok, require, store_of
-from ghlsync.emulator.routes._listing import seed_clock, seeded_times, seeded_users, strip_private
+from ghlsync.emulator.routes._listing import strip_private
 from ghlsync.emulator.routes.object_fields import object_fields, short_key
 from ghlsync.emulator.routes.objects import find_schema
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store, ms_from_iso
+from ghlsync.emulator.state import Entity, Store, ms_from_iso
 
 RECORD_READ = "objects/record.readonly"
 RECORD_WRITE = "objects/record.write"
 MAX_PAGE_LIMIT = 100
 RECORD_FIELDS = {"locationId", "properties", "owner", "followers"}
-PET_NAMES = ("Buddy", "Luna", "Max", "Bella", "Charlie", "Daisy", "Rocky", "Milo")
-BREEDS = ("Beagle", "Poodle", "Labrador", "Siamese", "Terrier")
 
 
 def record_view(record: Entity) -> dict[str, Any]:
@@ -99,7 +95,7 @@ def _people(body: dict[str, Any], name: str, limit: int) -> list[str] | None:
     return list(value)
 
 
-def _by(record_id: str, at: str) -> dict[str, str]:
+def provenance(record_id: str, at: str) -> dict[str, str]:
     return {"channel": "API", "createdAt": at, "source": "INTEGRATION", "sourceId": record_id}
 
 
@@ -124,8 +120,8 @@ async def create_record(request: Request) -> Response:
             "locationId": location_id,
             "objectId": schema["id"],
             "objectKey": schema["key"],
-            "createdBy": _by(record_id, now),
-            "lastUpdatedBy": _by(record_id, now),
+            "createdBy": provenance(record_id, now),
+            "lastUpdatedBy": provenance(record_id, now),
         }
         store.put(location_id, "object_records", record)
         store.emit("RecordCreate", location_id, _record_event(record))
@@ -166,7 +162,7 @@ async def update_record(request: Request) -> Response:
                 updated[name] = people
         now = store.now()
         updated["updatedAt"] = now
-        updated["lastUpdatedBy"] = _by(record["id"], now)
+        updated["lastUpdatedBy"] = provenance(record["id"], now)
         store.put(location_id, "object_records", updated)
         store.emit("RecordUpdate", location_id, _record_event(updated))
     return ok({"record": record_view(updated)})
@@ -235,36 +231,6 @@ async def search_records(request: Request) -> Response:
         row["searchAfter"] = [ms_from_iso(record["createdAt"]), record["id"]]
         rows.append(row)
     return ok({"records": rows, "total": len(records), "traceId": new_trace_id()})
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """A few ``custom_objects.pet`` records (the object is seeded by ``objects``)."""
-    schema = find_schema(store, location.id, "custom_objects.pet")
-    if schema is None:
-        return
-    now_ms, span_ms = seed_clock(store, options)
-    users = seeded_users(location)
-    for index in range(options.count("pets", 6)):
-        added, updated = seeded_times(rng, now_ms, span_ms)
-        record_id = store.new_id(24)
-        record = {
-            "id": record_id,
-            "owner": [users[index % len(users)]] if users else [],
-            "followers": [],
-            "properties": {
-                "name": PET_NAMES[index % len(PET_NAMES)],
-                "breed": rng.choice(BREEDS),
-                "age": rng.randrange(1, 15),
-            },
-            "createdAt": added,
-            "updatedAt": updated,
-            "locationId": location.id,
-            "objectId": schema["id"],
-            "objectKey": schema["key"],
-            "createdBy": _by(record_id, added),
-            "lastUpdatedBy": _by(record_id, updated),
-        }
-        location.collection("object_records").put(record)
 
 
 routes: list[BaseRoute] = [

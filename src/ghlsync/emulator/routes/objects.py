@@ -10,7 +10,6 @@ Records are in ``object_records.py``. Writes emit ``ObjectSchemaCreate``/``Updat
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -18,19 +17,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    location_query,
-    seed_clock,
-    strip_private,
-)
+from ghlsync.emulator.routes._listing import location_query, strip_private
 from ghlsync.emulator.routes.custom_fields import snake
-from ghlsync.emulator.routes.object_fields import (
-    make_field,
-    make_folder,
-    object_fields,
-)
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms
+from ghlsync.emulator.routes.object_fields import make_field, make_folder, object_fields
+from ghlsync.emulator.state import Entity, LocationState, Store
 
 SCHEMA_READ = "objects/schema.readonly"
 SCHEMA_WRITE = "objects/schema.write"
@@ -244,37 +234,6 @@ async def update_object(request: Request) -> Response:
         store.put(location_id, "object_schemas", updated)
         store.emit("ObjectSchemaUpdate", location_id, _schema_event(updated))
     return ok({"object": schema_view(updated)})
-
-
-# --------------------------------------------------------------------------- seed
-SEED_PROPERTIES = (("breed", "Breed", "TEXT"), ("age", "Age", "NUMERICAL"))
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """One custom object, ``custom_objects.pet`` (name, breed, age); records: ``object_records``."""
-    now_ms, span_ms = seed_clock(store, options)
-    created = iso_from_ms(now_ms - span_ms)
-    schema = create_schema(
-        store,
-        location.id,
-        key="pet",
-        labels={"singular": "Pet", "plural": "Pets"},
-        description="Pets of our clients",
-        primary={"key": "name", "name": "Name", "dataType": "TEXT"},
-        at=created,
-    )
-    folder_id = object_fields(store, location.id, schema["key"])[0]["parentId"]
-    for key, name, data_type in SEED_PROPERTIES:
-        make_field(
-            store,
-            location.id,
-            object_key=schema["key"],
-            name=name,
-            data_type=data_type,
-            parent_id=folder_id,
-            key=key,
-            at=created,
-        )
 
 
 routes: list[BaseRoute] = [

@@ -1,4 +1,4 @@
-"""Opportunities and pipelines (``apps/opportunities.json``).
+"""Opportunities and pipelines (``apps/opportunities.json``); search: ``opportunity_search``.
 
 Opportunities carry ``createdAt``/``updatedAt`` (the spec's ``SearchOpportunitiesResponseSchema``);
 every write stamps ``updatedAt`` and deletes leave a tombstone, so incremental readers are exact.
@@ -9,30 +9,17 @@ Writes emit ``OpportunityCreate`` / ``Update`` / ``StatusUpdate`` / ``StageUpdat
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import random
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, int_param, json_body, ok, require, store_of
-from ghlsync.emulator.routes._listing import (
-    IsoStamps,
-    in_window,
-    location_query,
-    parse_time_ms,
-    seed_clock,
-    seeded_contacts,
-    seeded_users,
-    time_param,
-)
+from ghlsync.emulator.routes._listing import location_query
 from ghlsync.emulator.routes.custom_fields import resolve_values
-from ghlsync.emulator.seed import SeedOptions, location_index
-from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms, ms_from_iso
+from ghlsync.emulator.state import Entity, Store
 
 READ = "opportunities.readonly"
 WRITE = "opportunities.write"
@@ -79,25 +66,11 @@ UPSERT_FIELDS = {
 }
 #: v3 only (``apps/v3/opportunities-v3.json``): the deal's forecast, on create/update/upsert
 FORECAST_FIELDS = {"forecastProbability", "forecastExpectedCloseDate"}
-#: ``GET /opportunities/search`` filters: (field, v2 query name, v3 query name)
-SEARCH_FILTERS = (
-    ("pipelineId", "pipeline_id", "pipelineId"),
-    ("pipelineStageId", "pipeline_stage_id", "pipelineStageId"),
-    ("contactId", "contact_id", "contactId"),
-    ("assignedTo", "assigned_to", "assignedTo"),
-)
-PIPELINES = (
-    ("Sales Pipeline", ("New Lead", "Contacted", "Qualified", "Proposal Sent", "Negotiation")),
-    ("Onboarding", ("Signed", "Kickoff", "Setup", "Live")),
-    ("Renewals", ("Upcoming", "In Discussion", "Renewed")),
-)
-SOURCES = ("website", "facebook", "google ads", "referral", "walk-in", "")
 LOST_REASONS = ("Price too high", "Went with a competitor", "No response", "Not a fit")
-DEAL_WORDS = ("Annual plan", "Starter package", "Premium service", "Consultation", "Retainer")
 
 
 # --------------------------------------------------------------------------- views
-def _contact_summary(store: Store, location_id: str, contact_id: str | None) -> dict[str, Any]:
+def contact_summary(store: Store, location_id: str, contact_id: str | None) -> dict[str, Any]:
     contact = store.get(location_id, "contacts", contact_id) if contact_id else None
     if contact is None:
         return {"id": contact_id or "", "name": "", "tags": []}
@@ -122,7 +95,7 @@ def opportunity_view(
     """
     view = {key: value for key, value in opportunity.items() if not key.startswith("_")}
     location_id, contact_id = opportunity["locationId"], opportunity.get("contactId")
-    view["contact"] = _contact_summary(store, location_id, contact_id)
+    view["contact"] = contact_summary(store, location_id, contact_id)
     for key, kind in (
         ("notes", "notes"),
         ("tasks", "tasks"),
@@ -139,7 +112,7 @@ def opportunity_view(
     return view
 
 
-def _details(request: Request) -> frozenset[str]:
+def details_of(request: Request) -> frozenset[str]:
     flags = {"getNotes": "notes", "getTasks": "tasks", "getCalendarEvents": "calendarEvents"}
     return frozenset(
         key
@@ -294,62 +267,13 @@ def _new(store: Store, location_id: str, body: dict[str, Any], entity_id: str | 
     }
 
 
-# --------------------------------------------------------------------------- handlers
-_CACHE_KEY = "opportunities.search_cache"
-
-
-def _matching(
-    store: Store,
-    location_id: str,
-    status: str,
-    filters: dict[str, str],
-    start_ms: int | None,
-    end_ms: int | None,
-    text: str,
-) -> tuple[list[Entity], list[tuple[str, str]]]:
-    """The opportunities matching a search, oldest first, and their ``(createdAt, id)`` keys.
-
-    Cached per filter set and collection version, so paging through 100k opportunities costs a
-    bisect per page rather than a scan and a sort.
-    """
-    collection = store.collection(location_id, "opportunities")
-    contacts_version = store.collection(location_id, "contacts").version if text else 0
-    cache: dict[Any, Any] = store.extras.setdefault(_CACHE_KEY, {})
-    key = (location_id, status, tuple(sorted(filters.items())), start_ms, end_ms, text)
-    hit = cache.get(key)
-    if hit is not None and hit[0] == (collection.version, contacts_version):
-        return hit[1], hit[2]
-    items: list[Entity] = []
-    for opp in collection:
-        if status and status != "all" and opp["status"] != status:
-            continue
-        if any(opp.get(name) != value for name, value in filters.items()):
-            continue
-        if not in_window(opp["createdAt"], start_ms, end_ms):
-            continue
-        if text:
-            contact = _contact_summary(store, location_id, opp["contactId"])
-            haystack = " ".join(
-                str(value) for value in (opp["name"], contact.get("name"), contact.get("email"))
-            )
-            if text not in haystack.lower():
-                continue
-        items.append(opp)
-    items.sort(key=lambda item: (item["createdAt"], item["id"]))
-    keys = [(item["createdAt"], item["id"]) for item in items]
-    if len(cache) > 64:
-        cache.clear()
-    cache[key] = ((collection.version, contacts_version), items, keys)
-    return items, keys
-
-
-def _is_v3(request: Request) -> bool:
+def is_v3(request: Request) -> bool:
     return request.headers.get("version") == "v3"
 
 
 def _with_forecast(request: Request, fields: set[str]) -> set[str]:
     """The body fields a write takes: the forecast ones under ``Version: v3`` only."""
-    return fields | FORECAST_FIELDS if _is_v3(request) else fields
+    return fields | FORECAST_FIELDS if is_v3(request) else fields
 
 
 def _forecast_messages(body: dict[str, Any]) -> list[str]:
@@ -393,151 +317,6 @@ def _forecast(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("forecastExpectedCloseDate") is not None:
         out["forecastExpectedCloseDate"] = _close_date(body["forecastExpectedCloseDate"])
     return out
-
-
-async def search(request: Request) -> Response:
-    """``GET /opportunities/search``: ``page`` or ``startAfter`` paging. Filters are snake_case
-    (``location_id``, ``pipeline_id`` ...) and camelCase under ``Version: v3``."""
-    q = request.query_params
-    v3 = _is_v3(request)
-    location_name = "locationId" if v3 else "location_id"
-    location_id = q.get(location_name) or ""
-    if not location_id:
-        require(request, scope=READ)
-        raise ApiError(422, [f"{location_name} should not be empty"])
-    require(request, scope=READ, location_id=location_id)
-    store = store_of(request)
-    limit = int_param(request, "limit", 20, minimum=1, maximum=100)
-    page = int_param(request, "page", 1, minimum=1)
-    status = q.get("status") or ""
-    if status and status not in (*STATUSES, "all"):
-        raise ApiError(
-            422, ["status must be one of the following values: open, won, lost, abandoned, all"]
-        )
-    start_ms = time_param(request, "date")
-    end_ms = time_param(request, "endDate")
-    if end_ms is not None and q.get("endDate", "").count("-") == 2 and len(q["endDate"]) == 10:
-        end_ms += 86_400_000 - 1  # a date means the whole day
-    order = q.get("order") or "added_desc"
-    if order not in ("added_asc", "added_desc"):
-        raise ApiError(422, ["order must be one of the following values: added_asc, added_desc"])
-    text = (q.get("q") or "").strip().lower()
-    filters = {
-        field: q.get(v3_name if v3 else v2_name) for field, v2_name, v3_name in SEARCH_FILTERS
-    }
-    filters["id"] = q.get("id")
-    wanted = {key: value for key, value in filters.items() if value}
-    asc, keys = _matching(store, location_id, status, wanted, start_ms, end_ms, text)
-    descending = order == "added_desc"
-    total = len(asc)
-    start_after = q.get("startAfter")
-    if start_after:
-        cursor = (
-            iso_from_ms(parse_time_ms(start_after, "startAfter")),
-            q.get("startAfterId") or "",
-        )
-        # position of the cursor in the requested order
-        offset = (
-            total - bisect.bisect_left(keys, cursor)
-            if descending
-            else bisect.bisect_right(keys, cursor)
-        )
-    else:
-        offset = (page - 1) * limit
-    current_page = offset // limit + 1
-    stop = min(offset + limit, total)
-    if descending:
-        found = [asc[total - 1 - index] for index in range(offset, stop)]
-    else:
-        found = asc[offset:stop]
-    more = offset + limit < total
-    last = found[-1] if found else None
-    meta: dict[str, Any] = {
-        "total": total,
-        "currentPage": current_page,
-        "prevPage": current_page - 1 if current_page > 1 else None,
-        "nextPage": current_page + 1 if more else None,
-        "startAfter": ms_from_iso(last["createdAt"]) if last and more else None,
-        "startAfterId": last["id"] if last and more else None,
-        "nextPageUrl": None,
-    }
-    if more and last is not None:
-        params = {
-            key: value
-            for key, value in q.items()
-            if key not in ("page", "startAfter", "startAfterId")
-        }
-        params.update(
-            {
-                "startAfter": str(meta["startAfter"]),
-                "startAfterId": last["id"],
-                "page": str(current_page + 1),
-            }
-        )
-        meta["nextPageUrl"] = f"{request.base_url}opportunities/search?{urlencode(params)}"
-    return ok(
-        {
-            "opportunities": [opportunity_view(store, opp, _details(request)) for opp in found],
-            "meta": meta,
-            "aggregations": {},
-        }
-    )
-
-
-IAM_UNSUPPORTED = (
-    "This route is not yet supported by the IAM Service. Please update your IAM config."
-)
-
-
-async def search_post(request: Request) -> Response:
-    """``POST /opportunities/search`` (``OpportunitySearchBodyDTO``).
-
-    HighLevel does not open this filter-based search to public tokens: it answers 401 "This
-    route is not yet supported by the IAM Service..." (GHL-NOTES §5, hl-docs#74, hl-docs#11).
-    The emulator does the same unless ``EmulatorSettings.opportunity_filter_search`` is on;
-    then it pages the location's opportunities, newest first, ``total`` at the top level.
-    """
-    require(request, scope=READ)
-    if not getattr(request.app.state.settings, "opportunity_filter_search", False):
-        raise ApiError(401, IAM_UNSUPPORTED, error="Unauthorized")
-    body = await json_body(
-        request,
-        allowed={
-            "locationId",
-            "query",
-            "limit",
-            "page",
-            "searchAfter",
-            "additionalDetails",
-            "filters",
-            "sort",
-        },
-        required={"locationId"},
-    )
-    location_id = str(body["locationId"])
-    require(request, scope=READ, location_id=location_id)
-    store = store_of(request)
-    limit = body.get("limit") or 20
-    page = body.get("page") or 1
-    if not isinstance(limit, int) or not 1 <= limit <= 500:
-        raise ApiError(422, ["limit must not be greater than 500"])
-    if not isinstance(page, int) or page < 1:
-        raise ApiError(422, ["page must not be less than 1"])
-    text = str(body.get("query") or "").strip().lower()
-    items = [
-        opp
-        for opp in store.collection(location_id, "opportunities")
-        if not text or text in opp["name"].lower()
-    ]
-    items.sort(key=lambda item: (item["createdAt"], item["id"]), reverse=True)
-    found = items[(page - 1) * limit : page * limit]
-    return ok(
-        {
-            "opportunities": [opportunity_view(store, opp) for opp in found],
-            "total": len(items),
-            "aggregations": {},
-        }
-    )
 
 
 async def pipelines(request: Request) -> Response:
@@ -688,112 +467,7 @@ async def lost_reasons(request: Request) -> Response:
     return ok({"lostReasons": reasons[skip : skip + limit], "total": len(reasons)})
 
 
-# --------------------------------------------------------------------------- seed
-def _seed_values(
-    rng: random.Random, fields: dict[str, Entity], source: str
-) -> list[dict[str, Any]]:
-    """Values for the seeded opportunity fields (Deal Source, Deal Priority) on most records."""
-    values: list[dict[str, Any]] = []
-    text, options = fields.get("TEXT"), fields.get("SINGLE_OPTIONS")
-    if text is not None and source and rng.random() < 0.7:
-        values.append({"id": text["id"], "fieldValue": source})
-    if options is not None and options.get("picklistOptions") and rng.random() < 0.6:
-        choices = options["picklistOptions"]
-        values.append(
-            {"id": options["id"], "fieldValue": choices[int(rng.random() * len(choices))]}
-        )
-    return values
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """Three pipelines with stages; ``options.opportunities`` (split across locations)
-    opportunities on seeded contacts, with values, statuses, stages and owners."""
-    pipelines_ = location.collection("pipelines")
-    stage_ids: list[tuple[str, list[str]]] = []
-    for position, (name, stage_names) in enumerate(PIPELINES):
-        pipeline_id = store.new_id()
-        stage_objects = [
-            {
-                "id": f"{store.new_id(8)}-{index:04d}-{store.new_id(12)}".lower(),
-                "name": stage,
-                "position": index,
-                "showInFunnel": True,
-                "showInPieChart": True,
-            }
-            for index, stage in enumerate(stage_names)
-        ]
-        pipelines_.put(
-            {
-                "id": pipeline_id,
-                "name": name,
-                "stages": stage_objects,
-                "showInFunnel": True,
-                "showInPieChart": True,
-                "locationId": location.id,
-                "_position": position,
-            }
-        )
-        stage_ids.append((pipeline_id, [str(stage["id"]) for stage in stage_objects]))
-    count = options.per_location(options.count("opportunities", 0), location_index(location))
-    contacts = seeded_contacts(location)
-    if count <= 0 or not contacts:
-        return
-    users = seeded_users(location) or [""]
-    now_ms, span_ms = seed_clock(store, options)
-    stamp = IsoStamps()
-    collection = location.collection("opportunities")
-    ids = store.new_ids(count)
-    fields = {
-        field["dataType"]: field
-        for field in location.collection("custom_fields")
-        if field.get("model") == "opportunity"
-    }
-    for index in range(count):
-        contact = contacts[index % len(contacts)]
-        pipeline_id, stages = stage_ids[(index // len(contacts)) % len(stage_ids)]
-        created = now_ms - int(rng.random() * span_ms)
-        stage_at = created + int(rng.random() * (now_ms - created))
-        updated = stage_at + int(rng.random() * (now_ms - stage_at))
-        roll = rng.random()
-        status = (
-            "open"
-            if roll < 0.55
-            else "won"
-            if roll < 0.8
-            else "lost"
-            if roll < 0.95
-            else "abandoned"
-        )
-        name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
-        changed, updated_iso = stamp(stage_at), stamp(updated)
-        source = SOURCES[int(rng.random() * len(SOURCES))]
-        opp: Entity = {
-            "id": ids[index],
-            "name": f"{name or 'Deal'} - {DEAL_WORDS[int(rng.random() * len(DEAL_WORDS))]}",
-            "monetaryValue": round(
-                rng.choice((250, 500, 1200, 2500, 5000, 12000)) * (0.5 + rng.random()), 2
-            ),
-            "pipelineId": pipeline_id,
-            "pipelineStageId": stages[int(rng.random() * len(stages))],
-            "assignedTo": users[int(rng.random() * len(users))],
-            "status": status,
-            "source": source,
-            "lastStatusChangeAt": changed,
-            "lastStageChangeAt": changed,
-            "lastActionDate": updated_iso,
-            "createdAt": stamp(created),
-            "updatedAt": updated_iso,
-            "contactId": contact["id"],
-            "locationId": location.id,
-            "customFields": _seed_values(rng, fields, source),
-            "followers": [],
-        }
-        collection.put(opp)
-
-
 routes: list[BaseRoute] = [
-    Route("/opportunities/search", search, methods=["GET"]),
-    Route("/opportunities/search", search_post, methods=["POST"]),
     Route("/opportunities/pipelines", pipelines, methods=["GET"]),
     Route("/opportunities/upsert", upsert, methods=["POST"]),
     Route("/opportunities/", create, methods=["POST"]),

@@ -4,7 +4,6 @@ products carry ``createdAt``/``updatedAt``."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -12,12 +11,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ANY_TOKEN, ApiError, int_param, ok, store_of
-from ghlsync.emulator.routes._listing import location_query, pick, seed_clock, seeded_times
-from ghlsync.emulator.seed import SeedOptions
-from ghlsync.emulator.state import LocationState, Store
+from ghlsync.emulator.routes._listing import location_query
 
 READ = "products.readonly"
-NAMES = ("Teeth Whitening", "Personal Training", "Gutter Cleaning", "Logo Design", "Yoga Pass")
 
 
 def view(product: dict[str, Any]) -> dict[str, Any]:
@@ -46,33 +42,6 @@ async def get_product(request: Request) -> Response:
     if product is None:
         raise ApiError(400, "Product not found", error="Bad Request")
     return ok(view(product))
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """Products (``--count products=N``, default 15)."""
-    now_ms, span_ms = seed_clock(store, options)
-    for index in range(options.count("products", 15)):
-        created, updated = seeded_times(rng, now_ms, span_ms)
-        product_id = store.new_id(24).lower()
-        name = f"{pick(rng, NAMES)} {index + 1}"
-        location.collection("products").put(
-            {
-                "id": product_id,
-                "_id": product_id,
-                "locationId": location.id,
-                "name": name,
-                "description": f"{name} by {location.record.get('name')}",
-                "productType": pick(rng, ("SERVICE", "DIGITAL", "PHYSICAL")),
-                "availableInStore": rng.random() < 0.5,
-                "variants": [],
-                "collectionIds": [],
-                "isTaxesEnabled": False,
-                "taxes": [],
-                "slug": name.lower().replace(" ", "-"),
-                "createdAt": created,
-                "updatedAt": updated,
-            }
-        )
 
 
 routes: list[BaseRoute] = [

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -23,11 +22,9 @@ from ghlsync.emulator.common import (
     store_of,
 )
 from ghlsync.emulator.routes._listing import location_query
-from ghlsync.emulator.seed import FIRST_NAMES, LAST_NAMES, SeedOptions
-from ghlsync.emulator.state import Entity, LocationState, Store
+from ghlsync.emulator.state import Entity, Store
 
 READ = "users.readonly"
-ROLES = ("admin", "user", "user", "user")
 PERMISSIONS = (
     "campaignsEnabled",
     "contactsEnabled",
@@ -266,36 +263,6 @@ async def delete_user(request: Request) -> Response:
             "message": f"Queued deleting user with e-mail {user['email']} and name {user['name']}.",
         }
     )
-
-
-def seed(store: Store, location: LocationState, rng: random.Random, options: SeedOptions) -> None:
-    """A handful of users per location (``--count users=N``, default 5), one admin first."""
-    count = options.count("users", 5)
-    slug = location.record.get("domain", "example.com").split(".", 1)[0]
-    collection = location.collection("users")
-    for index in range(count):
-        first = FIRST_NAMES[int(rng.random() * len(FIRST_NAMES))]
-        last = LAST_NAMES[int(rng.random() * len(LAST_NAMES))]
-        role = "admin" if index == 0 else ROLES[int(rng.random() * len(ROLES))]
-        collection.put(
-            {
-                "id": store.new_id(),
-                "name": f"{first} {last}",
-                "firstName": first,
-                "lastName": last,
-                "email": f"{first}.{last}.{index}@{slug}.example.com".lower().replace("'", ""),
-                "phone": f"+1512555{1000 + index:04d}",
-                "extension": "",
-                "permissions": {name: True for name in PERMISSIONS},
-                "roles": {
-                    "type": "account",
-                    "role": role,
-                    "locationIds": [location.id],
-                    "restrictSubAccount": role != "admin",
-                },
-                "deleted": False,
-            }
-        )
 
 
 routes: list[BaseRoute] = [

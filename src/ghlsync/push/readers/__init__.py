@@ -18,6 +18,7 @@ temporary file first when it must be read more than once.
 
 from __future__ import annotations
 
-from ghlsync.push.readers.base import Row, Source, SourceRow, open_source
+from ghlsync.push.readers.base import Row, Source, SourceRow
+from ghlsync.push.readers.opening import open_source
 
 __all__ = ["Row", "Source", "SourceRow", "open_source"]

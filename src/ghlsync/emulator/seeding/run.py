@@ -1,248 +1,68 @@
-"""Deterministic seed data: company, locations, tokens, then each route module's ``seed``.
+"""Deterministic seed data: company, locations, tokens, then each family's seeder (``SEEDERS``).
 
 Everything derives from ``SeedOptions.seed``: the same options give the same ids, names,
-tokens and records. Each (location, module) pair gets its own ``random.Random`` so adding a
-module does not change what the others produce.
+tokens and records. Each (location, family) pair gets its own ``random.Random`` so adding a
+family does not change what the others produce.
 """
 
 from __future__ import annotations
 
 import gc
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from ghlsync.emulator.seeding import (
+    associations,
+    businesses,
+    calendars,
+    campaigns,
+    contacts,
+    conversations,
+    custom_fields,
+    custom_values,
+    forms,
+    invoices,
+    locations,
+    object_records,
+    objects,
+    opportunities,
+    payments,
+    products,
+    surveys,
+    users,
+    workflows,
+)
+from ghlsync.emulator.seeding.options import SeedOptions, SeedResult, module_rng
+from ghlsync.emulator.seeding.words import BUSINESS_WORDS, CITIES, FIRST_NAMES, LAST_NAMES
 from ghlsync.emulator.state import ALL_SCOPES, LocationState, OAuthApp, Store, iso_from_ms
 
-BUSINESS_WORDS = (
-    "Summit Dental",
-    "Harbor Fitness",
-    "Maple Realty",
-    "Bright Smile Orthodontics",
-    "Cedar Roofing",
-    "Bluewater Plumbing",
-    "Northside Chiropractic",
-    "Golden Crust Bakery",
-    "Evergreen Landscaping",
-    "Ironclad Auto Repair",
-    "Lumen Med Spa",
-    "Pinecrest Law Group",
-    "Riverside Pet Clinic",
-    "Atlas Insurance",
-    "Sunrise Yoga Studio",
-    "Keystone HVAC",
-    "Oakwood Dental Care",
-    "Coastal Solar",
-    "Urban Nest Interiors",
-    "Vertex Physical Therapy",
+Seeder = Callable[[Store, LocationState, random.Random, SeedOptions], None]
+
+#: Every family's seeder, in seeding order: a family may use what those before it seeded
+#: (contacts use custom fields and tags; opportunities use contacts and users). The name keys
+#: the family's random numbers (``module_rng``): renaming it changes what is seeded.
+SEEDERS: tuple[tuple[str, Seeder], ...] = (
+    ("locations", locations.seed),
+    ("custom_fields", custom_fields.seed),
+    ("contacts", contacts.seed),
+    ("users", users.seed),
+    ("opportunities", opportunities.seed),
+    ("calendars", calendars.seed),
+    ("conversations", conversations.seed),
+    ("campaigns", campaigns.seed),
+    ("workflows", workflows.seed),
+    ("businesses", businesses.seed),
+    ("forms", forms.seed),
+    ("surveys", surveys.seed),
+    ("invoices", invoices.seed),
+    ("products", products.seed),
+    ("payments", payments.seed),
+    ("objects", objects.seed),
+    ("object_records", object_records.seed),
+    ("associations", associations.seed),
+    ("custom_values", custom_values.seed),
 )
-CITIES = (
-    ("Austin", "TX", "US", "America/Chicago"),
-    ("Denver", "CO", "US", "America/Denver"),
-    ("Manchester", "England", "GB", "Europe/London"),
-    ("Toronto", "ON", "CA", "America/Toronto"),
-    ("Melbourne", "VIC", "AU", "Australia/Melbourne"),
-    ("Munich", "BY", "DE", "Europe/Berlin"),
-    ("Lyon", "ARA", "FR", "Europe/Paris"),
-    ("Sao Paulo", "SP", "BR", "America/Sao_Paulo"),
-    ("Pune", "MH", "IN", "Asia/Kolkata"),
-    ("Miami", "FL", "US", "America/New_York"),
-)
-FIRST_NAMES = (
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Charles",
-    "Karen",
-    "Oliver",
-    "Amelia",
-    "George",
-    "Isla",
-    "Harry",
-    "Ava",
-    "Noah",
-    "Mia",
-    "Liam",
-    "Sophie",
-    "Lukas",
-    "Hannah",
-    "Leon",
-    "Emma",
-    "Louis",
-    "Chloe",
-    "Hugo",
-    "Lea",
-    "Gabriel",
-    "Camille",
-    "Lucas",
-    "Julia",
-    "Matheus",
-    "Beatriz",
-    "Arjun",
-    "Priya",
-    "Rohan",
-    "Ananya",
-    "Ethan",
-    "Olivia",
-    "Aiden",
-    "Zoe",
-    "Mateo",
-    "Valentina",
-    "Kenji",
-    "Yuki",
-    "Omar",
-    "Fatima",
-    "Ivan",
-    "Elena",
-)
-LAST_NAMES = (
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Wilson",
-    "Anderson",
-    "Taylor",
-    "Thomas",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Walker",
-    "Hall",
-    "Wright",
-    "Evans",
-    "Roberts",
-    "Muller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Dubois",
-    "Moreau",
-    "Laurent",
-    "Lefebvre",
-    "Silva",
-    "Santos",
-    "Oliveira",
-    "Souza",
-    "Patel",
-    "Sharma",
-    "Singh",
-    "Gupta",
-    "Nguyen",
-    "Kim",
-    "Chen",
-    "O'Brien",
-    "Murphy",
-    "Kelly",
-    "Campbell",
-    "Stewart",
-)
-EMAIL_DOMAINS = (
-    "gmail.com",
-    "yahoo.com",
-    "outlook.com",
-    "hotmail.com",
-    "icloud.com",
-    "proton.me",
-    "example.com",
-    "example.org",
-    "mail.de",
-    "orange.fr",
-    "uol.com.br",
-    "rediffmail.com",
-)
-
-
-@dataclass
-class SeedOptions:
-    """What to generate. ``contacts`` is the total across locations."""
-
-    locations: int = 2
-    contacts: int = 200
-    opportunities: int = 0
-    seed: int = 0
-    #: per-kind sizes for other modules (``count("products", 20)``)
-    counts: dict[str, int] = field(default_factory=dict)
-    #: timestamps are spread over this many days before ``now``
-    history_days: int = 730
-    #: "now" for seeded timestamps (epoch ms); None = the wall clock at seeding. Fix it to
-    #: make seeded records byte-for-byte identical across runs (it must lie in the past).
-    anchor_ms: int | None = None
-    #: the first number in seeded emails and phones (``add_seed`` continues after the
-    #: contacts already there, so added ones never duplicate them)
-    number_from: int = 0
-
-    def now_ms(self, store: Store) -> int:
-        """ "Now" for seeded timestamps: ``anchor_ms``, else the wall clock (a second ago)."""
-        return self.anchor_ms or int(store.clock.time() * 1000) - 1000
-
-    def created_ms(self, store: Store, rng: random.Random) -> int:
-        """When a seeded location (and its settings, fields, pipelines) came to be: before
-        its oldest record, inside the week before the history window."""
-        return self.now_ms(store) - self.history_days * 86_400_000 - rng.randrange(7 * 86_400_000)
-
-    def count(self, kind: str, default: int) -> int:
-        if kind == "contacts":
-            return self.contacts
-        if kind == "opportunities":
-            return self.opportunities
-        return self.counts.get(kind, default)
-
-    def per_location(self, total: int, index: int) -> int:
-        """``total`` split across locations, the remainder to the first ones."""
-        base, extra = divmod(total, max(self.locations, 1))
-        return base + (1 if index < extra else 0)
-
-
-@dataclass
-class SeedResult:
-    company_id: str
-    agency_token: str
-    client_id: str
-    client_secret: str
-    app_id: str
-    locations: list[dict[str, str]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "companyId": self.company_id,
-            "agencyToken": self.agency_token,
-            "oauth": {
-                "clientId": self.client_id,
-                "clientSecret": self.client_secret,
-                "appId": self.app_id,
-            },
-            "locations": self.locations,
-        }
-
-
-def module_rng(seed: int, location_id: str, module: str) -> random.Random:
-    return random.Random(f"{seed}:{location_id}:{module}")
 
 
 def seed_store(store: Store, options: SeedOptions) -> SeedResult:
@@ -287,10 +107,8 @@ def seed_store(store: Store, options: SeedOptions) -> SeedResult:
 def _seed_locations(
     store: Store, options: SeedOptions, rng: random.Random, app_id: str
 ) -> list[dict[str, str]]:
-    """Add ``options.locations`` locations (the app installed) and run every module's
+    """Add ``options.locations`` locations (the app installed) and run every family's
     ``seed`` on them; their ids, names and tokens."""
-    from ghlsync.emulator.app import route_modules
-
     first = len(store.locations)
     new: list[LocationState] = []
     results: list[dict[str, str]] = []
@@ -314,29 +132,28 @@ def _seed_locations(
         results.append(
             {"id": location.id, "name": name, "token": store.private_tokens[location.id]}
         )
-    _run_module_seeds(store, new, options, route_modules())
+    _run_seeders(store, new, options, SEEDERS)
     for location in new:
         location.record.pop("_seedIndex", None)
     return results
 
 
-def _run_module_seeds(
-    store: Store, locations: list[LocationState], options: SeedOptions, modules: list[Any]
+def _run_seeders(
+    store: Store,
+    locations: list[LocationState],
+    options: SeedOptions,
+    seeders: Iterable[tuple[str, Seeder]],
 ) -> None:
     # the cyclic GC would rescan the growing heap again and again while millions of records
     # are built (nothing seeded is garbage): off during seeding
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for module in modules:
-            seed_fn = getattr(module, "seed", None)
-            if seed_fn is None:
-                continue
-            short = module.__name__.rsplit(".", 1)[-1]
+        for name, seed_fn in seeders:
             for location in locations:
-                rng = module_rng(options.seed, location.id, short)
+                rng = module_rng(options.seed, location.id, name)
                 if options.number_from:
-                    rng = module_rng(options.seed, location.id, f"{short}+{options.number_from}")
+                    rng = module_rng(options.seed, location.id, f"{name}+{options.number_from}")
                 seed_fn(store, location, rng, options)
     finally:
         if gc_was_enabled:
@@ -351,14 +168,12 @@ def add_seed(
 ) -> dict[str, Any]:
     """Add seeded data to the current state (``POST /_emulator/seed``), keeping what is there.
 
-    ``options.locations`` new locations are seeded by every module (``contacts``,
+    ``options.locations`` new locations are seeded by every family (``contacts``,
     ``opportunities`` and ``counts`` split across them). With no new locations,
     ``options.contacts`` contacts (and their notes and tasks) are added to each location of
     ``location_ids`` (default: all), numbered after the ones already there so no email or
     phone is duplicated. Timestamps use the same window as the first seed.
     """
-    from ghlsync.emulator.routes import contacts as contact_routes
-
     result: SeedResult | None = store.extras.get("seed_result")
     base: SeedOptions = store.extras.get("seed_options") or SeedOptions(seed=store.seed)
     added: dict[str, Any] = {"locations": [], "contacts": {}}
@@ -384,16 +199,11 @@ def add_seed(
         )
         location.record["_seedIndex"] = 0
         try:
-            _run_module_seeds(store, [location], options_here, [contact_routes])
+            _run_seeders(store, [location], options_here, [("contacts", contacts.seed)])
         finally:
             location.record.pop("_seedIndex", None)
         added["contacts"][location_id] = options.contacts
     return added
-
-
-def location_index(location: LocationState) -> int:
-    """The location's position in seeding (0, 1, ...), for splitting totals across locations."""
-    return int(location.record.get("_seedIndex", 0))
 
 
 def add_location(

@@ -10,14 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ghlsync.emulator.routes.locations import SEED_TAGS
-from ghlsync.emulator.seed import (
-    EMAIL_DOMAINS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    SeedOptions,
-    location_index,
-)
+from ghlsync.emulator.seeding.locations import SEED_TAGS
+from ghlsync.emulator.seeding.options import SeedOptions, location_index
+from ghlsync.emulator.seeding.words import EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
 from ghlsync.emulator.state import Entity, LocationState, Store, iso_from_ms
 
 _PHONE_PLANS: tuple[tuple[str, tuple[str, ...], int, int], ...] = (

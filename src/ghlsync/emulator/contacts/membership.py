@@ -22,8 +22,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.emulator.common import ApiError, json_body, ok
-from ghlsync.emulator.contact_model import as_iso
-from ghlsync.emulator.routes.contacts import _contact, _save
+from ghlsync.emulator.contacts.lookup import contact_of
+from ghlsync.emulator.contacts.model import as_iso
+from ghlsync.emulator.contacts.writes import save
 from ghlsync.emulator.state import Entity, LocationState, Store
 
 WRITE = "contacts.write"
@@ -38,24 +39,24 @@ async def _followers(request: Request) -> list[str]:
 
 
 async def add_followers(request: Request) -> Response:
-    store, _, location, current = _contact(request, WRITE)
+    store, _, location, current = contact_of(request, WRITE)
     wanted = await _followers(request)
     with store.lock:
         followers = list(current.get("followers") or [])
         added = [f for f in dict.fromkeys(wanted) if f not in followers]
         contact = {**current, "followers": followers + added}
-        _save(store, location.id, current, contact)
+        save(store, location.id, current, contact)
     return ok({"followers": contact["followers"], "followersAdded": added}, status=201)
 
 
 async def remove_followers(request: Request) -> Response:
-    store, _, location, current = _contact(request, WRITE)
+    store, _, location, current = contact_of(request, WRITE)
     wanted = set(await _followers(request))
     with store.lock:
         followers = list(current.get("followers") or [])
         removed = [f for f in followers if f in wanted]
         contact = {**current, "followers": [f for f in followers if f not in wanted]}
-        _save(store, location.id, current, contact)
+        save(store, location.id, current, contact)
     return ok({"followers": contact["followers"], "followersRemoved": removed})
 
 
@@ -85,7 +86,7 @@ def _join(
 
 
 async def add_to_campaign(request: Request) -> Response:
-    store, _, location, contact = _contact(request, WRITE)
+    store, _, location, contact = contact_of(request, WRITE)
     await json_body(request, allowed=set())
     campaign_id = request.path_params["campaignId"]
     with store.lock:
@@ -95,7 +96,7 @@ async def add_to_campaign(request: Request) -> Response:
 
 
 async def remove_from_campaign(request: Request) -> Response:
-    store, _, location, contact = _contact(request, WRITE)
+    store, _, location, contact = contact_of(request, WRITE)
     campaign_id = request.path_params["campaignId"]
     with store.lock:
         _require_entity(location, "campaigns", campaign_id, "Campaign")
@@ -104,7 +105,7 @@ async def remove_from_campaign(request: Request) -> Response:
 
 
 async def remove_from_all_campaigns(request: Request) -> Response:
-    store, _, location, contact = _contact(request, WRITE)
+    store, _, location, contact = contact_of(request, WRITE)
     with store.lock:
         for member in list(location.collection("campaign_members")):
             if member["contactId"] == contact["id"]:
@@ -123,7 +124,7 @@ async def _workflow_body(request: Request) -> dict[str, Any]:
 
 
 async def add_to_workflow(request: Request) -> Response:
-    store, _, location, contact = _contact(request, WRITE)
+    store, _, location, contact = contact_of(request, WRITE)
     body = await _workflow_body(request)
     workflow_id = request.path_params["workflowId"]
     with store.lock:
@@ -133,7 +134,7 @@ async def add_to_workflow(request: Request) -> Response:
 
 
 async def remove_from_workflow(request: Request) -> Response:
-    store, _, location, contact = _contact(request, WRITE)
+    store, _, location, contact = contact_of(request, WRITE)
     await _workflow_body(request)
     workflow_id = request.path_params["workflowId"]
     with store.lock:

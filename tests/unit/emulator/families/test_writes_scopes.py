@@ -9,7 +9,7 @@ import pytest
 
 from ghlsync.emulator import SeedOptions, build
 from tests.unit.emulator.conftest import Emu
-from tests.unit.emulator_more.conftest import OPTIONS
+from tests.unit.emulator.families.conftest import OPTIONS
 
 V415 = "2021-04-15"
 

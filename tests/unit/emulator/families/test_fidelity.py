@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from ghlsync.emulator import EmulatorSettings, SeedOptions
-from ghlsync.emulator.contact_model import SEARCH_ROW_FIELDS
+from ghlsync.emulator.contacts.model import SEARCH_ROW_FIELDS
 from tests.unit.emulator.conftest import Emu, make_emu
 
 
