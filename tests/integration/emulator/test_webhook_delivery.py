@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -167,9 +168,14 @@ def test_a_5xx_is_final_and_the_event_lost(
 
 def test_a_dead_receiver_is_not_retried(receiver: Receiver) -> None:
     """GHL-NOTES §8: a connection error or timeout is final too."""
+    # a socket bound but never listening: connections to it are refused, and no other process
+    # (a parallel test's server) can take its port while the test runs
+    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    dead.bind(("127.0.0.1", 0))
+    dead_url = f"http://127.0.0.1:{dead.getsockname()[1]}/hooks"
     receiver.close()
-    settings = EmulatorSettings(seed=3, rate_limit=None, webhook_url=receiver.url)
-    with EmulatorServer(SeedOptions(locations=1, contacts=2, seed=3), settings) as server:
+    settings = EmulatorSettings(seed=3, rate_limit=None, webhook_url=dead_url)
+    with dead, EmulatorServer(SeedOptions(locations=1, contacts=2, seed=3), settings) as server:
         loc = server.state.locations[0]["id"]
         with httpx.Client(base_url=server.base_url) as client:
             client.post(
