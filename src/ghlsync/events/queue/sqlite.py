@@ -1,9 +1,12 @@
 """``SQLiteQueue``: the default durable queue, one SQLite file in WAL mode.
 
-One writer thread owns the connection. Requests wait on a ``concurrent.futures.Future``; the
-thread drains every waiting ``enqueue`` into ONE transaction (group commit) with
+One writer thread owns the writing connection. Requests wait on a ``concurrent.futures.Future``;
+the thread drains every waiting ``enqueue`` into ONE transaction (group commit) with
 ``synchronous=FULL``, so each acknowledged event is on disk when ``enqueue`` returns and a
-thousand concurrent requests cost one fsync, not a thousand.
+thousand concurrent requests cost one fsync, not a thousand. Rows are encoded before they reach
+the thread, so it holds the GIL as little as possible. Reads (claims, the debugger, depth) run on
+a second connection in a reader thread, beside the writer (WAL), and WAL checkpoints on a third,
+every ``checkpoint_every_s``: neither ever sits inside the commit that acknowledges a request.
 
 A single process delivers from a SQLite queue (the worker tracks identities in flight in
 memory); several processes need the Redis backend.
@@ -21,6 +24,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
+
+import msgspec
 
 from ghlsync.events.queue import Group, NewEvent, QueuedEvent
 
@@ -61,6 +66,32 @@ _COLUMNS = (
     "attempts, next_at, last_error, last_status, delivered_at, result"
 )
 _STOP = object()
+_encode = msgspec.json.Encoder().encode
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    """A stored body: compact JSON (msgspec, about 15x faster than ``json.dumps``)."""
+    try:
+        return _encode(body).decode()
+    except (TypeError, OverflowError):  # an int past 64 bits: json can
+        return json.dumps(body, separators=(",", ":"))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=10000")
+    return db
+
+
+def _settle(
+    future: Future[T], fn: Callable[[sqlite3.Connection], T], db: sqlite3.Connection
+) -> None:
+    try:
+        future.set_result(fn(db))
+    except BaseException as exc:
+        future.set_exception(exc)
 
 
 def _row(row: tuple[Any, ...]) -> QueuedEvent:
@@ -94,18 +125,27 @@ class SQLiteQueue:
         await q.close()
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, checkpoint_every_s: float = 0.5) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._reads: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._db = _connect(path)
         self._db.executescript(_SCHEMA)
+        # checkpoints copy the WAL into the database and fsync it: run by the checkpointer
+        # thread on its own connection, never inside the commit that acknowledges a request
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._reader_db = _connect(path)
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ghlsync-queue", daemon=True)
-        self._thread.start()
+        self._stopping = threading.Event()
+        self._checkpoint_every_s = checkpoint_every_s
+        self._threads = [
+            threading.Thread(target=self._run, name="ghlsync-queue", daemon=True),
+            threading.Thread(target=self._read_loop, name="ghlsync-queue-read", daemon=True),
+            threading.Thread(target=self._checkpoints, name="ghlsync-queue-wal", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # -- the writer thread -------------------------------------------------------------------
 
@@ -128,37 +168,20 @@ class SQLiteQueue:
             if inserts:
                 self._insert(inserts)
             for fn, future in (j[1:] for j in batch if j[0] == "call"):
-                try:
-                    future.set_result(fn(self._db))
-                except BaseException as exc:
-                    future.set_exception(exc)
+                _settle(future, fn, self._db)
         self._db.close()
 
-    def _insert(self, jobs: list[tuple[str, list[NewEvent], Future[int]]]) -> None:
+    def _insert(self, jobs: list[tuple[str, list[tuple[Any, ...]], Future[int]]]) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             counts = []
-            for _, events, _ in jobs:
+            for _, rows, _ in jobs:
                 before = self._db.total_changes
                 self._db.executemany(
                     "INSERT OR IGNORE INTO events (source, location_id, message_id, identity, "
                     "kind, name, body, received_at, state, last_error) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            e.source,
-                            e.location_id,
-                            e.message_id,
-                            e.identity,
-                            e.kind,
-                            e.name,
-                            json.dumps(e.body, separators=(",", ":")),
-                            e.received_at,
-                            "pending" if e.dropped_reason is None else "dropped",
-                            e.dropped_reason,
-                        )
-                        for e in events
-                    ],
+                    rows,
                 )
                 counts.append(self._db.total_changes - before)
             self._db.execute("COMMIT")
@@ -171,11 +194,44 @@ class SQLiteQueue:
         for (_, _, future), count in zip(jobs, counts, strict=True):
             future.set_result(count)
 
+    # -- the reader and checkpointer threads -------------------------------------------------
+
+    def _read_loop(self) -> None:
+        """Reads (claims, the debugger, depth) on their own connection: WAL lets them run
+        beside the writer, so a claim scanning the pending rows never delays an acknowledgement."""
+        while True:
+            job = self._reads.get()
+            if job is _STOP:
+                break
+            fn, future = job
+            _settle(future, fn, self._reader_db)
+        self._reader_db.close()
+
+    def _checkpoints(self) -> None:
+        db = _connect(self.path)
+        try:
+            while not self._stopping.wait(self._checkpoint_every_s):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy: the next round catches up
+        finally:
+            db.close()
+
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the writer thread (its transactions are the only writes)."""
         if self._closed:
             raise RuntimeError("the queue is closed")
         future: Future[T] = Future()
         self._jobs.put(("call", fn, future))
+        return await asyncio.wrap_future(future)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the read-only ``fn`` on the reader thread: it sees every committed write."""
+        if self._closed:
+            raise RuntimeError("the queue is closed")
+        future: Future[T] = Future()
+        self._reads.put((fn, future))
         return await asyncio.wrap_future(future)
 
     # -- EventQueue ------------------------------------------------------------------------------
@@ -183,8 +239,23 @@ class SQLiteQueue:
     async def enqueue(self, events: list[NewEvent]) -> int:
         if self._closed:
             raise RuntimeError("the queue is closed")
+        rows = [
+            (
+                e.source,
+                e.location_id,
+                e.message_id,
+                e.identity,
+                e.kind,
+                e.name,
+                _dumps(e.body),
+                e.received_at,
+                "pending" if e.dropped_reason is None else "dropped",
+                e.dropped_reason,
+            )
+            for e in events
+        ]
         future: Future[int] = Future()
-        self._jobs.put(("enqueue", events, future))
+        self._jobs.put(("enqueue", rows, future))
         return await asyncio.wrap_future(future)
 
     async def claim(
@@ -216,7 +287,7 @@ class SQLiteQueue:
                     group.events.append(_row(row))  # bodies decoded only for claimed rows
             return list(found.values())
 
-        return await self._call(read)
+        return await self._read(read)
 
     async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
         payload = json.dumps(result, separators=(",", ":"), default=str)
@@ -278,7 +349,7 @@ class SQLiteQueue:
             ).fetchone()
             return dict(json.loads(row[0])) if row else {}
 
-        return await self._call(read)
+        return await self._read(read)
 
     async def remember(self, location_id: str, identity: str, profile: dict[str, Any]) -> None:
         def write(db: sqlite3.Connection) -> None:
@@ -299,7 +370,7 @@ class SQLiteQueue:
             )
             return {r[0]: (r[1], r[2]) for r in rows}
 
-        return await self._call(read)
+        return await self._read(read)
 
     async def recent(
         self,
@@ -320,7 +391,7 @@ class SQLiteQueue:
             sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"  # noqa: S608 - fixed column names, values bound
             return [_row(r) for r in db.execute(sql, (*args, limit))]
 
-        return await self._call(read)
+        return await self._read(read)
 
     async def replay(self, seqs: list[int] | None) -> int:
         def write(db: sqlite3.Connection) -> int:
@@ -356,5 +427,8 @@ class SQLiteQueue:
         if self._closed:
             return
         self._closed = True
+        self._stopping.set()
+        self._reads.put(_STOP)
         self._jobs.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join)
