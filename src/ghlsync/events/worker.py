@@ -215,8 +215,7 @@ class DeliveryWorker:
         except GHLSyncError as error:
             await self._failed(group, error, result)
             return
-        await self.queue.complete(group, result, 200)
-        await self.queue.remember(location, group.identity, plan.traits)
+        await self.queue.complete(group, result, 200, profile=plan.traits)
         self.metrics.delivered.labels(location).inc(len(group.events))
         self.metrics.upserts.labels(location).inc()
 

@@ -77,6 +77,16 @@ def _dumps(body: dict[str, Any]) -> str:
         return json.dumps(body, separators=(",", ":"))
 
 
+def _store_profile(
+    db: sqlite3.Connection, location_id: str, identity: str, profile: dict[str, Any]
+) -> None:
+    db.execute(
+        "INSERT INTO profiles VALUES (?, ?, ?) ON CONFLICT (location_id, identity) "
+        "DO UPDATE SET profile = excluded.profile",
+        (location_id, identity, json.dumps(profile)),
+    )
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -289,7 +299,13 @@ class SQLiteQueue:
 
         return await self._read(read)
 
-    async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
+    async def complete(
+        self,
+        group: Group,
+        result: dict[str, Any],
+        status: int | None,
+        profile: dict[str, Any] | None = None,
+    ) -> None:
         payload = json.dumps(result, separators=(",", ":"), default=str)
         now = time.time()
 
@@ -300,6 +316,8 @@ class SQLiteQueue:
                     "last_status = ?, last_error = NULL, attempts = attempts + 1 WHERE seq = ?",
                     [(now, payload, status, e.seq) for e in group.events],
                 )
+                if profile is not None:
+                    _store_profile(db, group.location_id, group.identity, profile)
 
         await self._call(write)
 
@@ -354,11 +372,7 @@ class SQLiteQueue:
     async def remember(self, location_id: str, identity: str, profile: dict[str, Any]) -> None:
         def write(db: sqlite3.Connection) -> None:
             with db:
-                db.execute(
-                    "INSERT INTO profiles VALUES (?, ?, ?) ON CONFLICT (location_id, identity) "
-                    "DO UPDATE SET profile = excluded.profile",
-                    (location_id, identity, json.dumps(profile)),
-                )
+                _store_profile(db, location_id, identity, profile)
 
         await self._call(write)
 
