@@ -182,13 +182,15 @@ class RedisQueue:
         self._groups_made = True
 
     async def _balance(self, now: float, busy_partitions: set[int]) -> None:
-        if now - self._leases_at < 1.0 and self._held:
+        # renewed 4 times per lease; a worker not seen for a lease is gone, so the survivors'
+        # quota grows as its leases expire and they take its partitions over
+        if now - self._leases_at < min(1.0, self.lease_s / 4) and self._held:
             return
         self._leases_at = now
         await self._ensure_groups()
         workers = self._k("workers")
         await self._redis.zadd(workers, {self.consumer: now})
-        await self._redis.zremrangebyscore(workers, "-inf", now - 3 * self.lease_s)
+        await self._redis.zremrangebyscore(workers, "-inf", now - self.lease_s)
         live = max(1, int(await self._redis.zcard(workers)))
         quota = math.ceil(PARTITIONS / live)
         ttl_ms = int(self.lease_s * 1000)
@@ -213,6 +215,11 @@ class RedisQueue:
             if p not in busy_partitions:
                 await self._release(keys=[self._k("lease", p)], args=[self.consumer])
                 self._held.discard(p)
+
+    async def renew(self, now: float, busy: set[tuple[str, str]]) -> None:
+        """Renew this worker's heartbeat and leases (the worker calls it while every delivery
+        slot is busy and it claims nothing, so long deliveries do not let the leases lapse)."""
+        await self._balance(now, {partition_of(loc, ident) for loc, ident in busy})
 
     async def _autoclaim(self, partition: int) -> None:
         """Take over the entries the partition's previous holder read and never acknowledged."""
