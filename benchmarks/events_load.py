@@ -79,14 +79,14 @@ class Pool:
 
     async def get(self) -> Connection:
         if self.idle:
-            return self.idle.pop()
+            return self.idle.popleft()
         if self.opened < self.limit:
             self.opened += 1
             reader, writer = await asyncio.open_connection(self.host, self.port)
             return Connection(reader, writer)
         async with self._free:
             await self._free.wait_for(lambda: bool(self.idle))
-            return self.idle.pop()
+            return self.idle.popleft()
 
     async def put(self, connection: Connection) -> None:
         self.idle.append(connection)

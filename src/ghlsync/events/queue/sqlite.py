@@ -1,12 +1,14 @@
 """``SQLiteQueue``: the default durable queue, one SQLite file in WAL mode.
 
-One writer thread owns the writing connection. Requests wait on a ``concurrent.futures.Future``;
-the thread drains every waiting ``enqueue`` into ONE transaction (group commit) with
-``synchronous=FULL``, so each acknowledged event is on disk when ``enqueue`` returns and a
-thousand concurrent requests cost one fsync, not a thousand. Rows are encoded before they reach
-the thread, so it holds the GIL as little as possible. Reads (claims, the debugger, depth) run on
-a second connection in a reader thread, beside the writer (WAL), and WAL checkpoints on a third,
-every ``checkpoint_every_s``: neither ever sits inside the commit that acknowledges a request.
+Writes run on the event loop's thread, with ``synchronous=NORMAL``: a commit only appends to the
+WAL (no fsync, no thread to hand over to), and every ``enqueue`` waiting in the same loop turn
+shares one transaction. A sync thread then fsyncs the WAL file for every commit made since its
+last fsync (group commit), and only then are those calls answered: each acknowledged event is
+on disk when ``enqueue`` returns (as with ``synchronous=FULL``), a thousand concurrent requests
+cost one fsync, and the thread that waits on the disk never competes with the loop for the GIL
+while it inserts. Reads (claims, the debugger, depth) run on a second connection in a reader
+thread, beside the writer (WAL), and checkpoints (``synchronous=FULL``: WAL synced before,
+database after) on a third, every ``checkpoint_every_s``, never inside an acknowledgement.
 
 A single process delivers from a SQLite queue (the worker tracks identities in flight in
 memory); several processes need the Redis backend.
@@ -15,7 +17,10 @@ memory); several processes need the Redis backend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -87,12 +92,32 @@ def _store_profile(
     )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
     db.execute("PRAGMA busy_timeout=10000")
     return db
+
+
+def _answer(future: asyncio.Future[int], count: int, synced: asyncio.Future[None]) -> None:
+    if future.done():
+        return
+    error = synced.exception()
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(count)
+
+
+def _synced(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _settle(
@@ -138,54 +163,42 @@ class SQLiteQueue:
     def __init__(self, path: Path, *, checkpoint_every_s: float = 0.5) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._reads: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._db = _connect(path)
+        self._db = _connect(path, synchronous="NORMAL")  # the sync thread fsyncs the WAL
         self._db.executescript(_SCHEMA)
         # checkpoints copy the WAL into the database and fsync it: run by the checkpointer
         # thread on its own connection, never inside the commit that acknowledges a request
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._reader_db = _connect(path)
+        self._wal_fd: int | None = None
         self._closed = False
         self._stopping = threading.Event()
         self._checkpoint_every_s = checkpoint_every_s
+        #: ``enqueue`` calls of this loop turn, inserted together by ``_flush``
+        self._pending: list[tuple[list[tuple[Any, ...]], asyncio.Future[int]]] = []
+        #: commits waiting for the next fsync, and the event that wakes the sync thread
+        self._unsynced: list[asyncio.Future[None]] = []
+        self._unsynced_lock = threading.Lock()
+        self._dirty = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, name="ghlsync-queue", daemon=True),
+            threading.Thread(target=self._sync_loop, name="ghlsync-queue-sync", daemon=True),
             threading.Thread(target=self._read_loop, name="ghlsync-queue-read", daemon=True),
             threading.Thread(target=self._checkpoints, name="ghlsync-queue-wal", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
 
-    # -- the writer thread -------------------------------------------------------------------
+    # -- writes, on the event loop's thread ----------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is _STOP:
-                break
-            batch = [job]
-            while len(batch) < 512:
-                try:
-                    more = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    self._jobs.put(_STOP)
-                    break
-                batch.append(more)
-            inserts = [j for j in batch if j[0] == "enqueue"]
-            if inserts:
-                self._insert(inserts)
-            for fn, future in (j[1:] for j in batch if j[0] == "call"):
-                _settle(future, fn, self._db)
-        self._db.close()
-
-    def _insert(self, jobs: list[tuple[str, list[tuple[Any, ...]], Future[int]]]) -> None:
+    def _flush(self) -> None:
+        """Insert every ``enqueue`` of this loop turn in one transaction (no fsync here)."""
+        jobs, self._pending = self._pending, []
+        if not jobs:
+            return
+        counts = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            counts = []
-            for _, rows, _ in jobs:
+            for rows, _ in jobs:
                 before = self._db.total_changes
                 self._db.executemany(
                     "INSERT OR IGNORE INTO events (source, location_id, message_id, identity, "
@@ -195,16 +208,77 @@ class SQLiteQueue:
                 )
                 counts.append(self._db.total_changes - before)
             self._db.execute("COMMIT")
-        except BaseException as exc:
+            synced = self._after_fsync()
+        except Exception as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            for _, _, future in jobs:
-                future.set_exception(exc)
+            for _, future in jobs:
+                if not future.done():
+                    future.set_exception(exc)
             return
-        for (_, _, future), count in zip(jobs, counts, strict=True):
-            future.set_result(count)
+        for (_, future), count in zip(jobs, counts, strict=True):
+            synced.add_done_callback(functools.partial(_answer, future, count))
 
-    # -- the reader and checkpointer threads -------------------------------------------------
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one transaction; return once it is on disk."""
+        if self._closed:
+            raise RuntimeError("the queue is closed")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(self._db)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        await self._after_fsync()
+        return result
+
+    def _after_fsync(self) -> asyncio.Future[None]:
+        """A future done once the WAL is fsynced past every commit made so far."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._unsynced_lock:
+            self._unsynced.append(future)
+        self._dirty.set()
+        return future
+
+    # -- the sync, reader and checkpointer threads ---------------------------------------------
+
+    def _wal(self) -> int:
+        if self._wal_fd is None:
+            # the WAL exists once the first commit is made; SQLite keeps the same file (it
+            # restarts it from the top after a checkpoint) while this queue's connection is open
+            self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+            directory = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)  # the WAL's directory entry, once
+            finally:
+                os.close(directory)
+        return self._wal_fd
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            self._dirty.clear()
+            with self._unsynced_lock:
+                waiting, self._unsynced = self._unsynced, []
+            if not waiting:
+                if self._stopping.is_set():
+                    break
+                continue
+            error: OSError | None = None
+            try:
+                os.fdatasync(self._wal())  # as SQLite syncs its WAL on Linux
+            except OSError as exc:
+                error = exc
+            loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+            for future in waiting:
+                loops.setdefault(future.get_loop(), []).append(future)
+            for loop, futures in loops.items():
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_synced, futures, error)
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
 
     def _read_loop(self) -> None:
         """Reads (claims, the debugger, depth) on their own connection: WAL lets them run
@@ -227,14 +301,6 @@ class SQLiteQueue:
                     continue  # busy: the next round catches up
         finally:
             db.close()
-
-    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` on the writer thread (its transactions are the only writes)."""
-        if self._closed:
-            raise RuntimeError("the queue is closed")
-        future: Future[T] = Future()
-        self._jobs.put(("call", fn, future))
-        return await asyncio.wrap_future(future)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run the read-only ``fn`` on the reader thread: it sees every committed write."""
@@ -264,9 +330,12 @@ class SQLiteQueue:
             )
             for e in events
         ]
-        future: Future[int] = Future()
-        self._jobs.put(("enqueue", rows, future))
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((rows, future))
+        return await future
 
     async def claim(
         self, now: float, busy: set[tuple[str, str]], groups: int, per_group: int
@@ -310,16 +379,15 @@ class SQLiteQueue:
         now = time.time()
 
         def write(db: sqlite3.Connection) -> None:
-            with db:
-                db.executemany(
-                    "UPDATE events SET state = 'delivered', delivered_at = ?, result = ?, "
-                    "last_status = ?, last_error = NULL, attempts = attempts + 1 WHERE seq = ?",
-                    [(now, payload, status, e.seq) for e in group.events],
-                )
-                if profile is not None:
-                    _store_profile(db, group.location_id, group.identity, profile)
+            db.executemany(
+                "UPDATE events SET state = 'delivered', delivered_at = ?, result = ?, "
+                "last_status = ?, last_error = NULL, attempts = attempts + 1 WHERE seq = ?",
+                [(now, payload, status, e.seq) for e in group.events],
+            )
+            if profile is not None:
+                _store_profile(db, group.location_id, group.identity, profile)
 
-        await self._call(write)
+        await self._write(write)
 
     async def fail(
         self,
@@ -334,30 +402,29 @@ class SQLiteQueue:
 
         def write(db: sqlite3.Connection) -> list[QueuedEvent]:
             dead: list[QueuedEvent] = []
-            with db:
-                for event in group.events:
-                    attempts = event.attempts + 1
-                    is_dead = retry_at is None or attempts >= max_attempts
-                    db.execute(
-                        "UPDATE events SET attempts = ?, state = ?, next_at = ?, last_error = ?, "
-                        "last_status = ?, result = ? WHERE seq = ?",
-                        (
-                            attempts,
-                            "dead" if is_dead else "pending",
-                            0 if is_dead else retry_at,
-                            error,
-                            status,
-                            payload,
-                            event.seq,
-                        ),
-                    )
-                    event.attempts = attempts
-                    if is_dead:
-                        event.state = "dead"
-                        dead.append(event)
+            for event in group.events:
+                attempts = event.attempts + 1
+                is_dead = retry_at is None or attempts >= max_attempts
+                db.execute(
+                    "UPDATE events SET attempts = ?, state = ?, next_at = ?, last_error = ?, "
+                    "last_status = ?, result = ? WHERE seq = ?",
+                    (
+                        attempts,
+                        "dead" if is_dead else "pending",
+                        0 if is_dead else retry_at,
+                        error,
+                        status,
+                        payload,
+                        event.seq,
+                    ),
+                )
+                event.attempts = attempts
+                if is_dead:
+                    event.state = "dead"
+                    dead.append(event)
             return dead
 
-        return await self._call(write)
+        return await self._write(write)
 
     async def profile(self, location_id: str, identity: str) -> dict[str, Any]:
         def read(db: sqlite3.Connection) -> dict[str, Any]:
@@ -371,10 +438,9 @@ class SQLiteQueue:
 
     async def remember(self, location_id: str, identity: str, profile: dict[str, Any]) -> None:
         def write(db: sqlite3.Connection) -> None:
-            with db:
-                _store_profile(db, location_id, identity, profile)
+            _store_profile(db, location_id, identity, profile)
 
-        await self._call(write)
+        await self._write(write)
 
     async def depth(self) -> dict[str, tuple[int, float | None]]:
         def read(db: sqlite3.Connection) -> dict[str, tuple[int, float | None]]:
@@ -409,40 +475,48 @@ class SQLiteQueue:
 
     async def replay(self, seqs: list[int] | None) -> int:
         def write(db: sqlite3.Connection) -> int:
-            with db:
-                if seqs is None:
-                    cursor = db.execute(
-                        "UPDATE events SET state = 'pending', attempts = 0, next_at = 0 "
-                        "WHERE state = 'dead'"
-                    )
-                else:
-                    cursor = db.executemany(
-                        "UPDATE events SET state = 'pending', attempts = 0, next_at = 0 "
-                        "WHERE state = 'dead' AND seq = ?",
-                        [(s,) for s in seqs],
-                    )
-                return cursor.rowcount
+            if seqs is None:
+                cursor = db.execute(
+                    "UPDATE events SET state = 'pending', attempts = 0, next_at = 0 "
+                    "WHERE state = 'dead'"
+                )
+            else:
+                cursor = db.executemany(
+                    "UPDATE events SET state = 'pending', attempts = 0, next_at = 0 "
+                    "WHERE state = 'dead' AND seq = ?",
+                    [(s,) for s in seqs],
+                )
+            return cursor.rowcount
 
-        return await self._call(write)
+        return await self._write(write)
 
     async def prune(self, older_than: float) -> int:
-        """Forget delivered and dropped events received before ``older_than`` (epoch s)."""
+        """Forget delivered and dropped events received before ``older_than`` (epoch s), a
+        thousand at a time (each delete runs on the event loop's thread: kept short)."""
 
         def write(db: sqlite3.Connection) -> int:
-            with db:
-                return db.execute(
-                    "DELETE FROM events WHERE state IN ('delivered', 'dropped') AND received_at < ?",
-                    (older_than,),
-                ).rowcount
+            return db.execute(
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE state IN "
+                "('delivered', 'dropped') AND received_at < ? LIMIT 1000)",
+                (older_than,),
+            ).rowcount
 
-        return await self._call(write)
+        removed = 0
+        while True:
+            count = await self._write(write)
+            removed += count
+            if count < 1000:
+                return removed
 
     async def close(self) -> None:
         if self._closed:
             return
+        if self._pending:  # enqueues of this loop turn: insert them now, not after the close
+            self._flush()
         self._closed = True
         self._stopping.set()
+        self._dirty.set()
         self._reads.put(_STOP)
-        self._jobs.put(_STOP)
         for thread in self._threads:
             await asyncio.to_thread(thread.join)
+        self._db.close()
