@@ -141,6 +141,9 @@ class EventService:
         )
         self.stop = asyncio.Event()
         self.ready = False
+        #: set when the server is told to stop (SIGTERM), before it waits for open responses:
+        #: the debugger's streams end then
+        self.closing = False
         self._worker_task: asyncio.Task[None] | None = None
         self.webhook_receiver: WebhookReceiver | None = None
         self.app = self._build_app()
@@ -241,8 +244,13 @@ def serve(service: EventService, host: str = "127.0.0.1", port: int = 8080, **op
     """Run ``service`` with uvicorn until SIGTERM/SIGINT (then drain)."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            service.closing = True  # the debugger's streams end, then uvicorn drains
+            super().handle_exit(sig, frame)
+
     config = uvicorn.Config(service.app, log_level="warning", access_log=False, **options)
-    uvicorn.Server(config).run(sockets=[bind_socket(host, port)])
+    Server(config).run(sockets=[bind_socket(host, port)])
 
 
 async def run_worker(
