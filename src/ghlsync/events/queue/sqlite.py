@@ -1,9 +1,8 @@
 """``SQLiteQueue``: the default durable queue, one SQLite file in WAL mode.
 
 One writer thread owns the writing connection, with ``synchronous=NORMAL``: it drains every
-waiting ``enqueue`` into ONE transaction whose commit only appends to the WAL, each request's rows
-in one statement (a JSON array SQLite walks without the GIL, not one GIL hand-over per row). A
-sync thread fdatasyncs the WAL for every commit made since its last one (group commit) and only
+waiting ``enqueue`` into ONE transaction whose commit only appends to the WAL (rows encoded
+before they reach the thread, so it holds the GIL briefly). A sync thread fdatasyncs the WAL for every commit made since its last one (group commit) and only
 then are those calls answered, so each acknowledged event is on disk when ``enqueue`` returns
 (as with ``synchronous=FULL``), a thousand concurrent requests cost one fsync, and the next
 commit goes on while the disk works (pipelined). Nothing touches the database on the event
@@ -74,14 +73,6 @@ _STOP = object()
 _INSERT = (
     "INSERT OR IGNORE INTO events (source, location_id, message_id, identity, kind, name, body, "
     "received_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_JSON = (  # the rows as one JSON array of arrays: one statement per request
-    "INSERT OR IGNORE INTO events (source, location_id, message_id, identity, kind, name, body, "
-    "received_at, state, last_error) SELECT json_extract(value, '$[0]'), "
-    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
-    "json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), "
-    "json_extract(value, '$[7]'), json_extract(value, '$[8]'), json_extract(value, '$[9]') "
-    "FROM json_each(?)"
 )
 _encode = msgspec.json.Encoder().encode
 
@@ -235,17 +226,13 @@ class SQLiteQueue:
         self._db.close()
 
     def _insert(self, jobs: list[tuple[str, Any, asyncio.Future[int]]]) -> None:
-        """Every waiting ``enqueue`` in one transaction, one statement each: SQLite walks the
-        rows (a JSON array) without the GIL, instead of one GIL hand-over per row."""
+        """Every waiting ``enqueue`` in one transaction; the commit does not fsync."""
         counts = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
             for _, rows, _ in jobs:
                 before = self._db.total_changes
-                if isinstance(rows, str):
-                    self._db.execute(_INSERT_JSON, (rows,))
-                else:  # rows JSON could not carry (see enqueue)
-                    self._db.executemany(_INSERT, rows)
+                self._db.executemany(_INSERT, rows)
                 counts.append(self._db.total_changes - before)
             self._db.execute("COMMIT")
         except BaseException as exc:
@@ -356,13 +343,8 @@ class SQLiteQueue:
             )
             for e in events
         ]
-        encoded: str | list[tuple[Any, ...]]
-        try:
-            encoded = _encode(rows).decode()
-        except (TypeError, OverflowError, UnicodeEncodeError):
-            encoded = rows
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._jobs.put(("insert", encoded, future))
+        self._jobs.put(("insert", rows, future))
         return await future
 
     async def claim(
