@@ -199,7 +199,7 @@ def debug_routes(service: EventService) -> list[BaseRoute]:
             last, quiet_s = first, 0.0
             for _ in range(int(STREAM_S / STREAM_EVERY_S)):
                 await asyncio.sleep(STREAM_EVERY_S)
-                if service.closing:
+                if service.closing or await request.is_disconnected():
                     return
                 found = await snapshot(request)
                 if isinstance(found, Response):
@@ -209,7 +209,7 @@ def debug_routes(service: EventService) -> list[BaseRoute]:
                     yield f"data: {json.dumps(found, default=str)}\n\n"
                 else:
                     quiet_s += STREAM_EVERY_S
-                    if quiet_s >= 15:
+                    if quiet_s >= 5:
                         quiet_s = 0.0
                         yield ": keep-alive\n\n"
 
