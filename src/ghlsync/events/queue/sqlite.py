@@ -183,6 +183,7 @@ class SQLiteQueue:
         self._unsynced: list[tuple[asyncio.Future[Any], Any]] = []
         self._unsynced_lock = threading.Lock()
         self._dirty = threading.Event()
+        self._backfilled = threading.Event()
         self._threads = [
             threading.Thread(target=self._write_loop, name="ghlsync-queue", daemon=True),
             threading.Thread(target=self._sync_loop, name="ghlsync-queue-sync", daemon=True),
@@ -212,6 +213,9 @@ class SQLiteQueue:
             inserts = [j for j in batch if j[0] == "insert"]
             if inserts:
                 self._insert(inserts)
+            if self._backfilled.is_set():
+                self._backfilled.clear()
+                self._finish_checkpoint()
             for _, fn, future in (j for j in batch if j[0] == "call"):
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
@@ -243,6 +247,14 @@ class SQLiteQueue:
         self._after_fsync(
             [(future, count) for (_, _, future), count in zip(jobs, counts, strict=True)]
         )
+
+    def _finish_checkpoint(self) -> None:
+        """Copy the few frames committed since the checkpointer's last pass, here between two
+        transactions, so the next one restarts the WAL from its top. (SQLite restarts a WAL
+        only when a write begins with every frame copied: under a steady stream of commits the
+        checkpointer alone never sees that, and the WAL would grow without bound.)"""
+        with contextlib.suppress(sqlite3.Error):  # busy: the next pass catches up
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _after_fsync(self, done: list[tuple[asyncio.Future[Any], Any]]) -> None:
         """Answer ``done`` once the WAL is fsynced past the commit just made."""
@@ -305,13 +317,17 @@ class SQLiteQueue:
         self._reader_db.close()
 
     def _checkpoints(self) -> None:
+        """Copy the WAL into the database every ``checkpoint_every_s`` (the bulk of the work,
+        beside the writer), then ask the writer thread to finish the pass (see
+        ``_finish_checkpoint``)."""
         db = _connect(self.path)
         try:
             while not self._stopping.wait(self._checkpoint_every_s):
                 try:
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
                     continue  # busy: the next round catches up
+                self._backfilled.set()
         finally:
             db.close()
 
