@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ from ghlsync.client.limiter import (
     BudgetSnapshot,
     DailyBudgetExhausted,
 )
+
+log = logging.getLogger("ghlsync.client.limiter_redis")
 
 # KEYS[1] window zset, KEYS[2] daily counter, KEYS[3] hold; ARGV burst, window_ms, daily, member
 _ACQUIRE = """
@@ -112,6 +115,12 @@ class RedisLimiter:
         self._member = uuid.uuid4().hex[:12]
         self._counter = 0
         self._snapshots: dict[BucketKey, BudgetSnapshot] = {}
+        self._restamps: set[asyncio.Future[Any]] = set()
+
+    def _restamped(self, task: asyncio.Future[Any]) -> None:
+        self._restamps.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("moving a call's stamp in Redis failed: %s", task.exception())
 
     def _keys(self, key: BucketKey) -> list[str]:
         owner, resource = key
@@ -152,7 +161,13 @@ class RedisLimiter:
         headers say for ``snapshot``, and hold every process when they say 0 remaining."""
         waiting = self._outstanding.get(key)
         if waiting:
-            await self._answered(keys=self._keys(key)[:1], args=[waiting.popleft()])
+            # off the caller's path: the answer is back, the next call need not wait for a
+            # round trip to Redis that only moves a stamp later (the margin covers the gap)
+            task = asyncio.ensure_future(
+                self._answered(keys=self._keys(key)[:1], args=[waiting.popleft()])
+            )
+            self._restamps.add(task)
+            task.add_done_callback(self._restamped)
         lowered = {k.lower(): v for k, v in headers.items()}
 
         def number(name: str, default: int) -> int:
@@ -178,9 +193,11 @@ class RedisLimiter:
         return self._snapshots.get(key)
 
     async def flush(self) -> None:
-        return None  # every count is in Redis already
+        if self._restamps:  # every count is in Redis already; the stamps being moved soon
+            await asyncio.gather(*self._restamps, return_exceptions=True)
 
     async def aclose(self) -> None:
+        await self.flush()
         if self._owns:
             await self._redis.aclose()
 

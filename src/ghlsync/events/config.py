@@ -142,6 +142,9 @@ class EventsConfig(_Frozen):
     queue: str = "sqlite"
     #: key prefix on Redis (queue and rate limiter), so several deployments can share one Redis
     redis_prefix: str = Field(default="ghlsync", pattern=r"^[A-Za-z0-9:_.-]{1,100}$")
+    #: how long a Redis worker's lease on a partition lasts without renewal: a killed worker's
+    #: partitions (and its share of the backlog) pass to the others after at most this long
+    redis_lease_seconds: float = Field(default=5.0, ge=1.0, le=300.0)
     max_attempts: int = Field(default=8, ge=1, le=100)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     admin_key_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", repr=False)

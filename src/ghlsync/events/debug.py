@@ -1,4 +1,5 @@
-"""``GET /debug``: the event debugger, a page that polls ``GET /debug/events``.
+"""``GET /debug``: the event debugger, a page fed by server-sent events (``GET /debug/stream``),
+polling ``GET /debug/events`` every second where the stream cannot be had.
 
 Behind the admin key (``X-Admin-Key`` header, or ``?key=`` for a browser tab). Shows the last
 events, newest first: the incoming call, the mapping result (the upsert body and tags), the
@@ -11,16 +12,23 @@ markup into the page.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ghlsync.events.queue import STATES
 
 if TYPE_CHECKING:
     from ghlsync.events.service import EventService
+
+#: how often a stream looks for changes, and how long one stream lasts before the browser
+#: reconnects (a shutdown waits for open responses: it never waits longer than this)
+STREAM_EVERY_S = 0.5
+STREAM_S = 30.0
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -96,16 +104,32 @@ function render(data) {
     }
   }
 }
+const status = document.getElementById("status");
+function query() { const p = new URLSearchParams(new FormData(form)); p.set("key", key); return p; }
 async function poll() {
-  const params = new URLSearchParams(new FormData(form)); params.set("key", key);
   try {
-    const answer = await fetch("debug/events?" + params, {headers: {"X-Admin-Key": key}});
+    const answer = await fetch("debug/events?" + query(), {headers: {"X-Admin-Key": key}});
     if (!answer.ok) throw new Error("HTTP " + answer.status);
     render(await answer.json());
-    document.getElementById("status").textContent = "live, updated " + new Date().toLocaleTimeString();
-  } catch (err) { document.getElementById("status").textContent = "error: " + err.message; }
+    status.textContent = "live (polling), updated " + new Date().toLocaleTimeString();
+  } catch (err) { status.textContent = "error: " + err.message; }
 }
-form.onchange = poll; poll(); setInterval(poll, 1000);
+let stream = null, timer = null;
+function polling() { if (timer === null) { poll(); timer = setInterval(poll, 1000); } }
+function start() {
+  if (stream) { stream.close(); stream = null; }
+  if (!window.EventSource) { polling(); return; }
+  stream = new EventSource("debug/stream?" + query());
+  stream.onmessage = (m) => {
+    render(JSON.parse(m.data));
+    status.textContent = "live (server-sent events), updated " + new Date().toLocaleTimeString();
+  };
+  // the server ends a stream now and then and the browser reconnects by itself; a stream
+  // refused or broken for good (CLOSED) leaves the page on polling
+  stream.onerror = () => { if (stream && stream.readyState === EventSource.CLOSED) { stream = null; polling(); } };
+}
+form.onchange = () => { if (timer !== null) poll(); else start(); };
+start();
 </script></body></html>
 """
 
@@ -131,7 +155,8 @@ def debug_routes(service: EventService) -> list[BaseRoute]:
         )
         return HTMLResponse(html_page, headers={"Cache-Control": "no-store"})
 
-    async def events(request: Request) -> Response:
+    async def snapshot(request: Request) -> dict[str, Any] | Response:
+        """What the page shows for the request's filters, or the answer refusing them."""
         if not service.admin_ok(request):
             return JSONResponse({"error": "admin key required"}, status_code=401)
         query = request.query_params
@@ -155,11 +180,47 @@ def debug_routes(service: EventService) -> list[BaseRoute]:
         counts["dead (DLQ)"] = len(await service.queue.recent(500, state="dead"))
         receiver = service.webhook_receiver
         webhooks = await asyncio.to_thread(receiver.store.recent, 20) if receiver else []
-        return JSONResponse(
-            {"events": [r.summary() for r in rows], "counts": counts, "webhooks": webhooks}
+        return {"events": [r.summary() for r in rows], "counts": counts, "webhooks": webhooks}
+
+    async def events(request: Request) -> Response:
+        found = await snapshot(request)
+        return found if isinstance(found, Response) else JSONResponse(found)
+
+    async def stream(request: Request) -> Response:
+        first = await snapshot(request)
+        if isinstance(first, Response):
+            return first  # refused: the page falls back to polling, which shows why
+
+        async def frames() -> AsyncIterator[str]:
+            # a frame when what the page shows changed, a comment now and then to keep
+            # proxies from closing the stream; ended after STREAM_S (the browser reconnects)
+            # or when the service is shutting down, so a drain never waits on a debugger tab
+            yield f"retry: 1000\ndata: {json.dumps(first, default=str)}\n\n"
+            last, quiet_s = first, 0.0
+            for _ in range(int(STREAM_S / STREAM_EVERY_S)):
+                await asyncio.sleep(STREAM_EVERY_S)
+                if service.closing or await request.is_disconnected():
+                    return
+                found = await snapshot(request)
+                if isinstance(found, Response):
+                    return
+                if found != last:
+                    last, quiet_s = found, 0.0
+                    yield f"data: {json.dumps(found, default=str)}\n\n"
+                else:
+                    quiet_s += STREAM_EVERY_S
+                    if quiet_s >= 5:
+                        quiet_s = 0.0
+                        yield ": keep-alive\n\n"
+
+        return StreamingResponse(
+            frames(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     return [
         Route("/debug", page, methods=["GET"]),
         Route("/debug/events", events, methods=["GET"]),
+        Route("/debug/stream", stream, methods=["GET"]),
     ]

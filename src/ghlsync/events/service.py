@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from ghlsync.client.connection import Connection
 from ghlsync.client.core import AsyncGHLClient
 from ghlsync.client.limiter import Limiter
+from ghlsync.client.retry import RetryPolicy
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.events.api import Collector, create_app
@@ -51,7 +52,12 @@ def open_queue(
     if target.startswith(("redis://", "rediss://")):
         from ghlsync.events.queue.redis import RedisQueue
 
-        return RedisQueue(target, consumer=consumer, prefix=f"{config.redis_prefix}:events")
+        return RedisQueue(
+            target,
+            consumer=consumer,
+            prefix=f"{config.redis_prefix}:events",
+            lease_s=config.redis_lease_seconds,
+        )
     from ghlsync.events.queue.sqlite import SQLiteQueue
 
     path = (
@@ -103,17 +109,22 @@ class EventService:
         deliver: bool = True,
         backoff: Backoff | None = None,
         concurrency: int = 16,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
         self.metrics = Metrics()
         self.queue = queue or open_queue(config, settings)
         self.session: RunSession | None = None
+        self._own_client: AsyncGHLClient | None = None
         if client is None:
             self.session = open_session(
                 settings, connection_for(config), limiter=limiter_for(config)
             )
-            client = self.session.client
+            # ``retry``: the client's own retries inside one delivery attempt (the worker's
+            # ``backoff`` spaces the attempts); tests pass short ones
+            client = self.session.new_client(retry=retry) if retry else self.session.client
+            self._own_client = client if retry else None
         self.client = client
         self.collector = Collector(config, self.queue, self.metrics)
         self.worker = (
@@ -130,6 +141,9 @@ class EventService:
         )
         self.stop = asyncio.Event()
         self.ready = False
+        #: set when the server is told to stop (SIGTERM), before it waits for open responses:
+        #: the debugger's streams end then
+        self.closing = False
         self._worker_task: asyncio.Task[None] | None = None
         self.webhook_receiver: WebhookReceiver | None = None
         self.app = self._build_app()
@@ -179,6 +193,8 @@ class EventService:
         await self.queue.close()
         if self.webhook_receiver is not None:
             self.webhook_receiver.close()
+        if self._own_client is not None:
+            await self._own_client.aclose()
         if self.session is not None:
             await self.session.aclose()
         log.info("collector drained")
@@ -228,8 +244,13 @@ def serve(service: EventService, host: str = "127.0.0.1", port: int = 8080, **op
     """Run ``service`` with uvicorn until SIGTERM/SIGINT (then drain)."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            service.closing = True  # the debugger's streams end, then uvicorn drains
+            super().handle_exit(sig, frame)
+
     config = uvicorn.Config(service.app, log_level="warning", access_log=False, **options)
-    uvicorn.Server(config).run(sockets=[bind_socket(host, port)])
+    Server(config).run(sockets=[bind_socket(host, port)])
 
 
 async def run_worker(

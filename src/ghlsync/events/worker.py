@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,10 @@ class DeliveryWorker:
         self.busy: set[tuple[str, str]] = set()
         self.wake = asyncio.Event()
         self._compiled: dict[str, ContactMapping] = {}
+        #: a shared queue's lease renewal (Redis), called while no claim would renew them
+        self._renew: Callable[[float, set[tuple[str, str]]], Awaitable[None]] | None = getattr(
+            queue, "renew", None
+        )
 
     async def contact_mapping(self, location_id: str) -> ContactMapping:
         """The shared contact mapping compiled for ``location_id`` (its custom fields fetched
@@ -119,6 +123,11 @@ class DeliveryWorker:
                 await self._prune()
             free = self.concurrency - len(tasks)
             groups = []
+            if free <= 0 and self._renew is not None:
+                try:
+                    await self._renew(self.now(), set(self.busy))
+                except Exception:
+                    log.exception("renewing the queue's leases failed; retrying")
             if free > 0:
                 try:
                     groups = await self.queue.claim(
@@ -215,8 +224,7 @@ class DeliveryWorker:
         except GHLSyncError as error:
             await self._failed(group, error, result)
             return
-        await self.queue.complete(group, result, 200)
-        await self.queue.remember(location, group.identity, plan.traits)
+        await self.queue.complete(group, result, 200, profile=plan.traits)
         self.metrics.delivered.labels(location).inc(len(group.events))
         self.metrics.upserts.labels(location).inc()
 

@@ -53,6 +53,10 @@ def test_debug_page_shows_calls_mapping_and_dlq_live(
             rows = page.locator("tr.event")
             rows.first.wait_for()
             page.wait_for_function("document.querySelectorAll('tr.event').length >= 3")
+            # fed by server-sent events, not polling
+            page.wait_for_function(
+                "document.getElementById('status').textContent.includes('server-sent events')"
+            )
             text = page.locator("#events").inner_text()
             assert "delivered" in text and "dead" in text and "dropped" in text
             assert page.locator("#events b").count() == 0, "event data is text, never markup"
@@ -76,6 +80,22 @@ def test_debug_page_shows_calls_mapping_and_dlq_live(
             shown = detail.inner_text()
             assert "page@example.com" in shown and "POST /contacts/upsert" in shown
             assert "firstName" in shown
+            # a browser without EventSource polls instead, and is live all the same
+            polled = browser.new_page(viewport={"width": 1400, "height": 900})
+            polled.add_init_script("delete window.EventSource")
+            polled.goto(f"{running.url}/debug?key={ADMIN_KEY}")
+            polled.wait_for_function(
+                "document.getElementById('status').textContent.includes('polling')"
+            )
+            httpx.post(
+                f"{running.url}/v1/track",
+                auth=(WRITE_KEY, ""),
+                json={"userId": "p-3", "event": "Lead Generated", "properties": {"source": "x"}},
+            )
+            polled.wait_for_function(
+                "document.querySelector('#events').innerText.includes('Lead Generated')"
+            )
+            polled.close()
             shot = Path(os.environ.get("GHLSYNC_DEBUG_SHOT", tmp_path / "debugger.png"))
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

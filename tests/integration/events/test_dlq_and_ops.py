@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ghlsync.cli import app as root_app
 from ghlsync.cli import events as events_cli
+from ghlsync.client.retry import RetryPolicy
 from ghlsync.emulator import EmulatorServer
 from ghlsync.events import EventsConfig
 
@@ -42,7 +43,10 @@ def test_failures_retry_then_dead_letter_then_replay_delivers(
     httpx.put(f"{emulator.base_url}/_emulator/faults", json={"faults": "500:1.0"})
     location = emulator.state.locations[0]["id"]
     config = EventsConfig.single(location, WRITE_KEY, admin_key=ADMIN_KEY, max_attempts=3)
-    running: RunningService = make_service(config)
+    # the client retries each attempt once, briefly (its default waits 0.5 s, 1 s, 2 s, 4 s
+    # within each of the worker's 3 attempts: 20 s of a test that proves the same thing)
+    quick = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+    running: RunningService = make_service(config, retry=quick)
     body = {"userId": "dlq-1", "traits": {"email": "dlq@example.com"}}
     assert (
         httpx.post(f"{running.url}/v1/identify", auth=(WRITE_KEY, ""), json=body).status_code == 200

@@ -76,13 +76,14 @@ def test_three_workers_one_killed(
         ],
         "queue": REDIS_URL,
         "redis_prefix": redis_prefix,
+        "redis_lease_seconds": 2.0,  # the killed worker's partitions pass on after 2 s, not 5
         "connection": {"burst": BURST, "interval": WINDOW_S},
     }
     config_path = tmp_path / "serve.yaml"
     config_path.write_text(yaml.safe_dump(document))
     running: RunningService = make_service(EventsConfig.model_validate(document), deliver=False)
 
-    emails = [f"r{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(160)]
+    emails = [f"r{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(120)]
     with httpx.Client(base_url=running.url, auth=(WRITE_KEY, "")) as client:
         for start in range(0, len(emails), 20):
             batch = [

@@ -105,8 +105,15 @@ class EventQueue(Protocol):
         """Up to ``groups`` identities with due events, not in ``busy``, oldest first."""
         ...
 
-    async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
-        """Mark ``group``'s events delivered."""
+    async def complete(
+        self,
+        group: Group,
+        result: dict[str, Any],
+        status: int | None,
+        profile: dict[str, Any] | None = None,
+    ) -> None:
+        """Mark ``group``'s events delivered and, in the same write, ``remember`` ``profile``
+        for the identity when given (one round trip per delivery, not two)."""
         ...
 
     async def fail(

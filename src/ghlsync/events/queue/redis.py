@@ -20,11 +20,13 @@ for the SQLite queue's guarantee.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
 import uuid
 import zlib
+from collections import deque
 from typing import Any
 
 from ghlsync.events.queue import Group, NewEvent, QueuedEvent
@@ -102,6 +104,13 @@ class RedisQueue:
         self._lease = self._redis.register_script(_LEASE)
         self._release = self._redis.register_script(_RELEASE)
         self._held: set[int] = set()
+        #: per held partition, the entries this consumer has read and not settled, in stream
+        #: order, and their records: read from Redis once, not at every claim
+        self._buffers: dict[int, deque[tuple[str, int]]] = {}
+        self._cache: dict[int, QueuedEvent] = {}
+        #: profiles read with the claim, taken by ``profile`` (an identity is claimed by one
+        #: delivery at a time, so nothing writes its profile in between)
+        self._profiles: dict[tuple[str, str], dict[str, Any]] = {}
         self._leases_at = 0.0
         self._groups_made = False
 
@@ -148,7 +157,8 @@ class RedisQueue:
             out.append(QueuedEvent(seq=seq, **data))
         return out
 
-    async def _save(self, events: list[QueuedEvent]) -> None:
+    def _save(self, pipe: Any, events: list[QueuedEvent]) -> None:
+        """Queue the records of ``events`` on ``pipe`` (one HSET)."""
         mapping: dict[Any, Any] = {}
         for e in events:
             data = e.__dict__.copy()
@@ -156,7 +166,7 @@ class RedisQueue:
             data.pop("handle")
             mapping[str(e.seq)] = json.dumps(data, separators=(",", ":"), default=str)
         if mapping:
-            await self._redis.hset(self._k("events"), mapping=mapping)
+            pipe.hset(self._k("events"), mapping=mapping)
 
     # -- leases -----------------------------------------------------------------------------------
 
@@ -172,13 +182,15 @@ class RedisQueue:
         self._groups_made = True
 
     async def _balance(self, now: float, busy_partitions: set[int]) -> None:
-        if now - self._leases_at < 1.0 and self._held:
+        # renewed 4 times per lease; a worker not seen for a lease is gone, so the survivors'
+        # quota grows as its leases expire and they take its partitions over
+        if now - self._leases_at < min(1.0, self.lease_s / 4) and self._held:
             return
         self._leases_at = now
         await self._ensure_groups()
         workers = self._k("workers")
         await self._redis.zadd(workers, {self.consumer: now})
-        await self._redis.zremrangebyscore(workers, "-inf", now - 3 * self.lease_s)
+        await self._redis.zremrangebyscore(workers, "-inf", now - self.lease_s)
         live = max(1, int(await self._redis.zcard(workers)))
         quota = math.ceil(PARTITIONS / live)
         ttl_ms = int(self.lease_s * 1000)
@@ -204,6 +216,11 @@ class RedisQueue:
                 await self._release(keys=[self._k("lease", p)], args=[self.consumer])
                 self._held.discard(p)
 
+    async def renew(self, now: float, busy: set[tuple[str, str]]) -> None:
+        """Renew this worker's heartbeat and leases (the worker calls it while every delivery
+        slot is busy and it claims nothing, so long deliveries do not let the leases lapse)."""
+        await self._balance(now, {partition_of(loc, ident) for loc, ident in busy})
+
     async def _autoclaim(self, partition: int) -> None:
         """Take over the entries the partition's previous holder read and never acknowledged."""
         cursor = "0-0"
@@ -222,61 +239,108 @@ class RedisQueue:
     ) -> list[Group]:
         busy_partitions = {partition_of(loc, ident) for loc, ident in busy}
         await self._balance(now, busy_partitions)
+        for p in list(self._buffers):
+            if p not in self._held:  # lease lost: another worker delivers its entries now
+                for _, seq in self._buffers.pop(p):
+                    self._cache.pop(seq, None)
+        for p in sorted(self._held):
+            if p not in self._buffers:
+                await self._load_pending(p)
+        found = await self._scan(now, busy, groups, per_group)
+        if len(found) < groups and self._held:
+            # read new entries only when what this worker already holds cannot fill the claim,
+            # and only about as many as it can take: the buffers stay short
+            held = sorted(self._held)
+            count = max(1, math.ceil((groups - len(found)) * 4 / len(held)))
+            streams: dict[Any, Any] = {self._k("stream", p): ">" for p in held}
+            answer: Any = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=count)
+            fresh = [
+                (self._partition(name), self._text(entry_id), int(fields[b"seq"]))
+                for name, rows in answer or []
+                for entry_id, fields in rows
+            ]
+            if fresh:
+                await self._remember_entries(fresh)
+                found = await self._scan(now, busy, groups, per_group)
+        if found:  # the profiles the deliveries start with, in one round trip
+            pipe = self._redis.pipeline(transaction=False)
+            for group in found:
+                pipe.hget(self._k("profile", group.location_id), group.identity)
+            for group, blob in zip(found, await pipe.execute(), strict=True):
+                self._profiles[group.key] = dict(json.loads(blob)) if blob else {}
+        return found
+
+    async def _load_pending(self, partition: int) -> None:
+        """Read this consumer's whole pending list of ``partition`` (entries read before a
+        restart, or claimed from a dead worker) into its buffer, oldest first."""
+        self._buffers[partition] = deque()
+        stream, cursor = self._k("stream", partition), "0"
+        while True:
+            answer: Any = await self._redis.xreadgroup(
+                GROUP, self.consumer, {stream: cursor}, count=500
+            )
+            rows = answer[0][1] if answer else []
+            if not rows:
+                return
+            await self._remember_entries(
+                [
+                    (partition, self._text(entry_id), int(fields[b"seq"]))
+                    for entry_id, fields in rows
+                ]
+            )
+            cursor = self._text(rows[-1][0])
+
+    async def _remember_entries(self, entries: list[tuple[int, str, int]]) -> None:
+        """Buffer stream entries read by this consumer, their records fetched once."""
+        if not entries:
+            return
+        records = await self._records([seq for _, _, seq in entries])
+        for (partition, entry_id, seq), record in zip(entries, records, strict=True):
+            self._buffers.setdefault(partition, deque()).append((entry_id, seq))
+            if record is not None:
+                record.handle = f"{partition}/{entry_id}"
+                self._cache[seq] = record
+
+    async def _scan(
+        self, now: float, busy: set[tuple[str, str]], groups: int, per_group: int
+    ) -> list[Group]:
+        """Groups from the buffered entries: per identity, oldest first, none in ``busy``."""
         found: dict[tuple[str, str], Group] = {}
         blocked: set[tuple[str, str]] = set(busy)
-        if not self._held:
-            return []
-        held = sorted(self._held)
-        entries: list[tuple[int, str, int]] = []  # (partition, entry id, seq)
-        # this worker's pending entries first (older: retries, a dead worker's claimed entries),
-        # a few per partition; then new entries, only from partitions whose pending list was
-        # read to its end (per-identity order), and only about as many as the claim can take,
-        # so the pending lists stay short and a claim parses tens of entries, not thousands
-        pending_count = max(8, math.ceil((groups * 8 + len(busy) * 4) / len(held)))
-        drained: list[int] = []
-        answer: Any = await self._redis.xreadgroup(
-            GROUP, self.consumer, {self._k("stream", p): "0" for p in held}, count=pending_count
-        )
-        returned: dict[int, int] = {}
-        for stream_name, rows in answer or []:
-            partition = self._partition(stream_name)
-            returned[partition] = len(rows)
-            for entry_id, fields in rows:
-                entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
-        drained = [p for p in held if returned.get(p, 0) < pending_count]
-        if drained:
-            new_count = max(1, math.ceil(groups * 4 / len(drained)))
-            streams: dict[Any, Any] = {self._k("stream", p): ">" for p in drained}
-            answer = await self._redis.xreadgroup(GROUP, self.consumer, streams, count=new_count)
-            for stream_name, rows in answer or []:
-                partition = self._partition(stream_name)
-                for entry_id, fields in rows:
-                    entries.append((partition, self._text(entry_id), int(fields[b"seq"])))
-        records = await self._records([seq for _, _, seq in entries])
-        stale = self._redis.pipeline(transaction=False)
-        has_stale = False
-        for (partition, entry_id, _), record in zip(entries, records, strict=True):
-            if record is None or record.state != "pending":
-                stale.xack(self._k("stream", partition), GROUP, entry_id)
-                has_stale = True
-                continue
-            key = (record.location_id, record.identity)
-            if key in blocked:
-                continue
-            if record.next_at > now:
-                blocked.add(key)  # its oldest event waits: so do the later ones
-                continue
-            record.handle = f"{partition}/{entry_id}"
-            group = found.get(key)
-            if group is None:
-                if len(found) >= groups:
+        stale = []
+        for partition, buffer in self._buffers.items():
+            for entry_id, seq in buffer:
+                record = self._cache.get(seq)
+                if record is None or record.state != "pending":
+                    stale.append((partition, entry_id, seq))
                     continue
-                group = found[key] = Group(record.location_id, record.identity, [])
-            if len(group.events) < per_group:
-                group.events.append(record)
-        if has_stale:
-            await stale.execute()
+                key = (record.location_id, record.identity)
+                if key in blocked:
+                    continue
+                if record.next_at > now:
+                    blocked.add(key)  # its oldest event waits: so do the later ones
+                    continue
+                group = found.get(key)
+                if group is None:
+                    if len(found) >= groups:
+                        continue
+                    group = found[key] = Group(record.location_id, record.identity, [])
+                if len(group.events) < per_group:
+                    group.events.append(record)
+        if stale:  # finished elsewhere (a replayed copy, a dead worker's delivered entry)
+            pipe = self._redis.pipeline(transaction=False)
+            for partition, entry_id, seq in stale:
+                pipe.xack(self._k("stream", partition), GROUP, entry_id)
+                self._forget(partition, entry_id, seq)
+            await pipe.execute()
         return list(found.values())
+
+    def _forget(self, partition: int, entry_id: str, seq: int) -> None:
+        buffer = self._buffers.get(partition)
+        if buffer is not None:
+            with contextlib.suppress(ValueError):
+                buffer.remove((entry_id, seq))
+        self._cache.pop(seq, None)
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -285,27 +349,37 @@ class RedisQueue:
     def _partition(self, stream_name: Any) -> int:
         return int(self._text(stream_name).rsplit(":", 1)[1])
 
-    async def _settle(self, events: list[QueuedEvent]) -> None:
-        """Acknowledge and remove the stream entries of finished events (one round trip)."""
-        pipe = self._redis.pipeline(transaction=False)
+    def _settle(self, pipe: Any, events: list[QueuedEvent]) -> None:
+        """Queue on ``pipe`` the acknowledgement and removal of finished events' entries."""
         for event in events:
             if not event.handle:
                 continue
             partition, entry_id = event.handle.split("/", 1)
+            self._forget(int(partition), entry_id, event.seq)
             stream = self._k("stream", partition)
             pipe.xack(stream, GROUP, entry_id)
             pipe.xdel(stream, entry_id)
             pipe.zrem(self._k("pending", event.location_id), event.seq)
-        await pipe.execute()
 
-    async def complete(self, group: Group, result: dict[str, Any], status: int | None) -> None:
+    async def complete(
+        self,
+        group: Group,
+        result: dict[str, Any],
+        status: int | None,
+        profile: dict[str, Any] | None = None,
+    ) -> None:
         now = time.time()
         for event in group.events:
             event.state, event.delivered_at, event.result = "delivered", now, result
             event.last_status, event.last_error = status, None
             event.attempts += 1
-        await self._save(group.events)
-        await self._settle(group.events)
+        # one round trip: the records, the stream entries settled, the identity's profile
+        pipe = self._redis.pipeline(transaction=False)
+        self._save(pipe, group.events)
+        self._settle(pipe, group.events)
+        if profile is not None:
+            pipe.hset(self._k("profile", group.location_id), group.identity, json.dumps(profile))
+        await pipe.execute()
 
     async def fail(
         self,
@@ -325,13 +399,18 @@ class RedisQueue:
                 dead.append(event)
             else:
                 event.next_at = retry_at
-        await self._save(group.events)
+        pipe = self._redis.pipeline(transaction=False)
+        self._save(pipe, group.events)
         if dead:
-            await self._redis.sadd(self._k("dead"), *[e.seq for e in dead])
-            await self._settle(dead)
+            pipe.sadd(self._k("dead"), *[e.seq for e in dead])
+            self._settle(pipe, dead)
+        await pipe.execute()
         return dead
 
     async def profile(self, location_id: str, identity: str) -> dict[str, Any]:
+        known = self._profiles.pop((location_id, identity), None)
+        if known is not None:  # read by the claim that handed this identity out
+            return known
         blob = await self._redis.hget(self._k("profile", location_id), identity)
         return dict(json.loads(blob)) if blob else {}
 
@@ -384,7 +463,9 @@ class RedisQueue:
         records = [r for r in await self._records(chosen) if r is not None]
         for record in records:
             record.state, record.attempts, record.next_at = "pending", 0, 0.0
-        await self._save(records)
+        pipe = self._redis.pipeline(transaction=False)
+        self._save(pipe, records)
+        await pipe.execute()
         for record in records:
             partition = partition_of(record.location_id, record.identity)
             await self._redis.zadd(
