@@ -13,10 +13,12 @@ tables with deltalake; plain Parquet files cannot delete (a warning says so).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,12 @@ from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
-from ghlsync.extract.engine import Report
+from ghlsync.extract.engine import ReadOptions, Report
 from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
 from ghlsync.extract.lock import hold
 from ghlsync.extract.recovery import recover
-from ghlsync.extract.source import highlevel_source
+from ghlsync.extract.rounds import Feed, round_source
+from ghlsync.extract.streams import select
 from ghlsync.extract.sweep import SweepRefused, sweep
 
 __all__ = [
@@ -157,24 +160,52 @@ def run_extract(
                     " window, changed records) are added again; keep the latest _dlt_load_id"
                     " per id, or use delta:///dir"
                 )
-            pipeline = dlt.pipeline(
-                pipeline_name=name,
-                destination=destination.destination,
-                dataset_name=dataset,
-                pipelines_dir=str(directory),
-            )
-            return _run(
-                pipeline,
-                destination,
-                config,
-                full_refresh,
-                the_report,
-                on_phase or (lambda _: None),
-                session,
-            )
+            with _duckdb_held(destination) as held:
+                pipeline = dlt.pipeline(
+                    pipeline_name=name,
+                    destination=held,
+                    dataset_name=dataset,
+                    pipelines_dir=str(directory),
+                )
+                return _run(
+                    pipeline,
+                    destination,
+                    config,
+                    full_refresh,
+                    the_report,
+                    on_phase or (lambda _: None),
+                    session,
+                )
     finally:
         if owned:
             session.close()
+
+
+#: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
+#: package's load stays small, so memory stays flat however large the location
+DUCKDB_CONFIG = {"memory_limit": "96MB", "threads": "2", "preserve_insertion_order": "false"}
+
+
+@contextlib.contextmanager
+def _duckdb_held(destination: Destination) -> Iterator[Any]:
+    """The dlt destination to load into; for a DuckDB file, one connection held for the whole
+    run (dlt would open and close the file, checkpointing it, several times per package)."""
+    if destination.kind != "duckdb" or destination.path is None:
+        yield destination.destination
+        return
+    import duckdb
+
+    try:
+        connection = duckdb.connect(str(destination.path), config=dict(DUCKDB_CONFIG))
+    except duckdb.Error as error:
+        raise DestinationError(
+            f"duckdb at {destination.url}: connect failed: {_root_cause(error)}",
+            hint="is it a DuckDB file, and is no other program writing to it?",
+        ) from None
+    try:
+        yield dlt.destinations.duckdb(connection)
+    finally:
+        connection.close()
 
 
 def _run(
@@ -189,16 +220,10 @@ def _run(
     """Sync the state, load what is pending, extract, normalize, load, sweep (under the lock)."""
     from dlt.pipeline.exceptions import PipelineStepFailed
 
-    source = highlevel_source(config, full_refresh=full_refresh, report=the_report, session=session)
-    if destination.table_format == "delta":
-        for resource in source.resources.values():
-            # Delta tables merge by upsert (dlt's delete-insert is for SQL destinations)
-            resource.apply_hints(
-                write_disposition={"disposition": "merge", "strategy": "upsert"},
-                table_format="delta",
-            )
     started = time.monotonic()
     refreshed: dict[str, int] = {}
+    own_load_ids: list[str] = []
+    info: Any = None
     step = "connect"
     try:
         if pipeline.config.restore_from_destination:
@@ -213,16 +238,35 @@ def _run(
             pipeline.load()
         step = "extract"
         phase("extracting")
-        extracted = pipeline.extract(source, loader_file_format=destination.loader_file_format)
-        own_load_ids = [str(i) for i in extracted.loads_ids]
-        step = "normalize"
-        records = sum(r.records + r.deleted for r in the_report.results.values())
-        phase(f"normalizing {records} records")
-        normalized = pipeline.normalize()
-        rows = _rows(normalized)
-        step = "load"
-        phase(f"loading {rows} rows into {destination.kind}")
-        info = pipeline.load()
+        feed = _feed(pipeline, config, full_refresh, the_report, session)
+        try:
+            with _collector_paused():
+                while (parts := feed.next_round()) is not None:
+                    step = "extract"
+                    source = round_source(feed.streams, parts)
+                    if destination.table_format == "delta":
+                        for resource in source.resources.values():
+                            # Delta tables merge by upsert (dlt's delete-insert is for SQL)
+                            resource.apply_hints(
+                                write_disposition={"disposition": "merge", "strategy": "upsert"},
+                                table_format="delta",
+                            )
+                    extracted = pipeline.extract(
+                        source, loader_file_format=destination.loader_file_format
+                    )
+                    own_load_ids.extend(str(i) for i in extracted.loads_ids)
+                    step = "normalize"
+                    records = sum(part.rows for part in parts.values())
+                    phase(f"normalizing {records} records")
+                    normalized = pipeline.normalize()
+                    rows = _rows(normalized)
+                    step = "load"
+                    phase(f"loading {rows} rows into {destination.kind}")
+                    info = pipeline.load()
+                    del parts, source, extracted, normalized
+                    gc.collect()
+        finally:
+            feed.close()
         if full_refresh:
             step = "full refresh"
             phase("deleting rows the full re-read did not bring")
@@ -257,6 +301,44 @@ def _run(
         load_info=info,
         refreshed=refreshed,
     )
+
+
+def _feed(
+    pipeline: Any,
+    config: ExtractConfig,
+    full_refresh: bool,
+    report: Report,
+    session: RunSession,
+) -> Feed:
+    """The reading of this run, started: bookmarks and column types from the pipeline."""
+    sources = pipeline.state.get("sources") or {}
+    state = (sources.get("highlevel") or {}).get("resources") or {}
+    schema = pipeline.schemas.get("highlevel") if "highlevel" in pipeline.schemas else None
+    stored = dict(schema.tables) if schema is not None else {}
+    options = ReadOptions(
+        overlap=config.overlap,
+        start_date=config.start_date,
+        full_refresh=full_refresh,
+        page_size=config.page_size,
+    )
+    selected = select(config.streams)
+    return Feed(selected, config.locations, options, report, session, state, stored).start()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while reading (it cost a fifth of the run,
+    scanning the rows in flight again and again); the run collects once per package instead.
+    What was imported before is frozen out of those collections."""
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
 
 
 def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list[str]:
