@@ -25,23 +25,16 @@ import queue
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import dlt
+from typing import TYPE_CHECKING, Any
 
 from ghlsync.client.session import RunSession
-from ghlsync.extract.arrow import TableShaper
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.failures import ExtractFailed
-from ghlsync.extract.source import (
-    _DISPOSITION,
-    ARROW_ROWS,
-    _columns,
-    _items,
-    _Router,
-    _shaper,
-)
 from ghlsync.extract.streams import Stream
+
+if TYPE_CHECKING:
+    from ghlsync.extract.arrow import TableShaper
+    from ghlsync.extract.source import _Router
 
 __all__ = ["PACKAGE_ROWS", "Feed", "Part", "round_source"]
 
@@ -96,18 +89,15 @@ class Feed:
         options: ReadOptions,
         report: Report,
         session: RunSession,
-        state: Mapping[str, Any],
-        stored: Mapping[str, Any],
     ) -> None:
-        """``state``: the source's resource states (``bookmarks``, ``tables`` per stream);
-        ``stored``: the stored schema's tables (the columns' types of earlier runs)."""
         self.streams = list(streams)
         self.location_ids = list(location_ids)
         self.options = options
         self.report = report
         self.session = session
-        self.state = state
-        self.stored = stored
+        self.state: Mapping[str, Any] = {}
+        self.stored: Mapping[str, Any] = {}
+        self._begun = threading.Event()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=AHEAD_CHUNKS)
         self._stop = threading.Event()
         self._done = False
@@ -115,12 +105,23 @@ class Feed:
         self._thread = threading.Thread(target=self._main, name="ghlsync-read", daemon=True)
 
     def start(self) -> Feed:
+        """Start the thread: it reads what needs no bookmark (the locations' custom field
+        definitions) while the run imports dlt and opens the pipeline, then waits for
+        ``begin``."""
         self._thread.start()
         return self
 
+    def begin(self, state: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
+        """Read the streams from here: ``state``, the source's resource states (``bookmarks``
+        and ``tables`` per stream); ``stored``, the stored schema's tables (the columns' types
+        of earlier runs)."""
+        self.state, self.stored = state, stored
+        self._begun.set()
+
     def close(self) -> None:
-        """Stop reading (after an error elsewhere) and wait for the thread."""
+        """Stop reading (done, or after an error elsewhere) and wait for the thread."""
         self._stop.set()
+        self._begun.set()
         while self._thread.is_alive():
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
@@ -180,6 +181,16 @@ class Feed:
 
     async def _read(self) -> None:
         keys = FieldKeys(self.report)  # custom field definitions, read once per location
+        async with self.session.new_client() as client:  # the run's limiter
+            if any(s.custom_fields or s.name == "custom_fields" for s in self.streams):
+                await asyncio.gather(*(keys.prefetch(client, loc) for loc in self.location_ids))
+            await asyncio.to_thread(self._begun.wait)
+            if not self._stop.is_set():
+                await self._read_streams(client, keys)
+
+    async def _read_streams(self, client: Any, keys: FieldKeys) -> None:
+        from ghlsync.extract.source import ARROW_ROWS, _Router, _shaper
+
         per: dict[str, _Stream] = {}
         for stream in self.streams:
             own = self.state.get(stream.name) or {}
@@ -191,36 +202,37 @@ class Feed:
             else:
                 shaper = _shaper(stream, None, self.stored)
             per[stream.name] = _Stream(stream, shaper, router)
-        async with self.session.new_client() as client:  # the run's limiter
-            producers = [
-                guarded(
-                    client,
-                    stream,
-                    location_id,
-                    (self.state.get(stream.name) or {}).get("bookmarks", {}).get(location_id),
-                    self.options,
-                    keys,
-                    self.report,
-                )
-                for stream in self.streams
-                for location_id in self.location_ids
-            ]
-            batch: Batch
-            async for batch in merge(producers):
-                if self._stop.is_set():
-                    return
-                held = per[batch.stream]
-                held.pending.extend(batch.records)
-                if batch.bookmark is not None:
-                    held.staged[batch.location_id] = batch.bookmark
-                if len(held.pending) >= ARROW_ROWS and not await self._flush(held):
-                    return
-            for held in per.values():
-                if not await self._flush(held):
-                    return
+        producers = [
+            guarded(
+                client,
+                stream,
+                location_id,
+                (self.state.get(stream.name) or {}).get("bookmarks", {}).get(location_id),
+                self.options,
+                keys,
+                self.report,
+            )
+            for stream in self.streams
+            for location_id in self.location_ids
+        ]
+        batch: Batch
+        async for batch in merge(producers):
+            if self._stop.is_set():
+                return
+            held = per[batch.stream]
+            held.pending.extend(batch.records)
+            if batch.bookmark is not None:
+                held.staged[batch.location_id] = batch.bookmark
+            if len(held.pending) >= ARROW_ROWS and not await self._flush(held):
+                return
+        for held in per.values():
+            if not await self._flush(held):
+                return
 
     async def _flush(self, held: _Stream) -> bool:
         """Shape what ``held`` has pending into a chunk and hand it over (False: stopped)."""
+        from ghlsync.extract.source import _items
+
         if not held.pending and not held.staged:
             return True
         items = _items(held.router, held.shaper, held.pending)
@@ -233,6 +245,7 @@ class Feed:
 def round_source(streams: Sequence[Stream], parts: Mapping[str, Part]) -> Any:
     """A round as a dlt source: the streams' resources (names, hints and state as
     ``highlevel_source``'s), each yielding its part and then advancing its bookmarks."""
+    import dlt
 
     @dlt.source(name="highlevel", max_table_nesting=1)
     def highlevel() -> Any:
@@ -242,6 +255,10 @@ def round_source(streams: Sequence[Stream], parts: Mapping[str, Part]) -> Any:
 
 
 def _resource(stream: Stream, part: Part | None) -> Any:
+    import dlt
+
+    from ghlsync.extract.source import _DISPOSITION, _columns
+
     def rows() -> Any:
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dlt
-
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
@@ -122,6 +120,52 @@ def run_extract(
     session of ``config.connection`` (``open_session``); by default one from
     ``Settings.from_env()``, closed at the end.
     """
+    owned = session is None
+    session = session or open_session(Settings.from_env(), config.connection)
+    the_report = report if report is not None else Report()
+    feed: Feed | None = None
+    try:
+        if config.installed:  # --installed: the session asks HighLevel where the app is installed
+            config = config.with_locations(_discovered(session, config))
+        # reading starts now (custom field definitions) while dlt is imported and the
+        # pipeline opened; the streams follow once the bookmarks are known
+        feed = _feed(config, full_refresh, the_report, session)
+        return _extract(
+            config,
+            feed,
+            session,
+            the_report,
+            to=to,
+            dataset=dataset,
+            full_refresh=full_refresh,
+            pipelines_dir=pipelines_dir,
+            pipeline_name=pipeline_name,
+            phase=on_phase or (lambda _: None),
+            keep_staging=keep_staging,
+        )
+    finally:
+        if feed is not None:
+            feed.close()
+        if owned:
+            session.close()
+
+
+def _extract(
+    config: ExtractConfig,
+    feed: Feed,
+    session: RunSession,
+    the_report: Report,
+    *,
+    to: str,
+    dataset: str,
+    full_refresh: bool,
+    pipelines_dir: str | None,
+    pipeline_name: str | None,
+    phase: Phase,
+    keep_staging: bool,
+) -> ExtractResult:
+    """``run_extract`` once reading has started: the destination, the lock, the pipeline."""
+    import dlt
     from dlt.common.pipeline import get_dlt_pipelines_dir
 
     destination = destination_for(to)
@@ -134,10 +178,6 @@ def run_extract(
                 f"cannot create {destination.path} for {to}: {error.strerror or error}",
                 hint="point --to at a directory you can write (parquet:///path/to/dir)",
             ) from None
-    owned = session is None
-    session = session or open_session(Settings.from_env(), config.connection)
-    if config.installed:  # --installed: the session asks HighLevel where the app is installed
-        config = config.with_locations(_discovered(session, config, owned))
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -147,38 +187,25 @@ def run_extract(
     # without this the staging dataset keeps a second copy of every merged row after each run
     os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
-    the_report = report if report is not None else Report()
     directory = Path(pipelines_dir if pipelines_dir is not None else get_dlt_pipelines_dir())
-    try:
-        # one run per pipeline: the lock is taken before dlt opens the working dir, and what a
-        # killed run left there is recovered or discarded under it
-        with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
-            the_report.warnings.extend(recover(directory / name))
-            if destination.kind == "filesystem" and destination.table_format != "delta":
-                the_report.warnings.append(
-                    f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
-                    " window, changed records) are added again; keep the latest _dlt_load_id"
-                    " per id, or use delta:///dir"
-                )
-            with _duckdb_held(destination) as held:
-                pipeline = dlt.pipeline(
-                    pipeline_name=name,
-                    destination=held,
-                    dataset_name=dataset,
-                    pipelines_dir=str(directory),
-                )
-                return _run(
-                    pipeline,
-                    destination,
-                    config,
-                    full_refresh,
-                    the_report,
-                    on_phase or (lambda _: None),
-                    session,
-                )
-    finally:
-        if owned:
-            session.close()
+    # one run per pipeline: the lock is taken before dlt opens the working dir, and what a
+    # killed run left there is recovered or discarded under it
+    with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
+        the_report.warnings.extend(recover(directory / name))
+        if destination.kind == "filesystem" and destination.table_format != "delta":
+            the_report.warnings.append(
+                f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
+                " window, changed records) are added again; keep the latest _dlt_load_id"
+                " per id, or use delta:///dir"
+            )
+        with _duckdb_held(destination) as held:
+            pipeline = dlt.pipeline(
+                pipeline_name=name,
+                destination=held,
+                dataset_name=dataset,
+                pipelines_dir=str(directory),
+            )
+            return _run(pipeline, destination, config, feed, full_refresh, the_report, phase)
 
 
 #: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
@@ -193,6 +220,7 @@ def _duckdb_held(destination: Destination) -> Iterator[Any]:
     if destination.kind != "duckdb" or destination.path is None:
         yield destination.destination
         return
+    import dlt
     import duckdb
 
     try:
@@ -212,10 +240,10 @@ def _run(
     pipeline: Any,
     destination: Destination,
     config: ExtractConfig,
+    feed: Feed,
     full_refresh: bool,
     the_report: Report,
     phase: Phase,
-    session: RunSession,
 ) -> ExtractResult:
     """Sync the state, load what is pending, extract, normalize, load, sweep (under the lock)."""
     from dlt.pipeline.exceptions import PipelineStepFailed
@@ -238,7 +266,7 @@ def _run(
             pipeline.load()
         step = "extract"
         phase("extracting")
-        feed = _feed(pipeline, config, full_refresh, the_report, session)
+        feed.begin(*_bookmarks(pipeline))
         try:
             with _collector_paused():
                 while (parts := feed.next_round()) is not None:
@@ -303,18 +331,17 @@ def _run(
     )
 
 
-def _feed(
-    pipeline: Any,
-    config: ExtractConfig,
-    full_refresh: bool,
-    report: Report,
-    session: RunSession,
-) -> Feed:
-    """The reading of this run, started: bookmarks and column types from the pipeline."""
+def _bookmarks(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The source's resource states (bookmarks) and stored tables (column types)."""
     sources = pipeline.state.get("sources") or {}
     state = (sources.get("highlevel") or {}).get("resources") or {}
     schema = pipeline.schemas.get("highlevel") if "highlevel" in pipeline.schemas else None
     stored = dict(schema.tables) if schema is not None else {}
+    return state, stored
+
+
+def _feed(config: ExtractConfig, full_refresh: bool, report: Report, session: RunSession) -> Feed:
+    """The reading of this run, started (it waits for ``Feed.begin`` to read the streams)."""
     options = ReadOptions(
         overlap=config.overlap,
         start_date=config.start_date,
@@ -322,7 +349,7 @@ def _feed(
         page_size=config.page_size,
     )
     selected = select(config.streams)
-    return Feed(selected, config.locations, options, report, session, state, stored).start()
+    return Feed(selected, config.locations, options, report, session).start()
 
 
 @contextlib.contextmanager
@@ -341,16 +368,11 @@ def _collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list[str]:
-    """The agency app's locations plus the listed ones (the session closed if this fails)."""
+def _discovered(session: RunSession, config: ExtractConfig) -> list[str]:
+    """The agency app's locations plus the listed ones."""
     import asyncio
 
-    try:
-        return asyncio.run(session.locations(config.locations))
-    except BaseException:
-        if owned:
-            session.close()
-        raise
+    return asyncio.run(session.locations(config.locations))
 
 
 def _signalled(error: BaseException) -> bool:
