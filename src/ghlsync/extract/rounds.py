@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Mapping, Sequence
@@ -40,9 +41,12 @@ __all__ = ["PACKAGE_ROWS", "Feed", "Part", "round_source"]
 
 #: rows per dlt package: large enough that dlt's cost per package stays small, small enough
 #: that a package's Arrow tables and DuckDB's load of them stay well under 100 MiB
-PACKAGE_ROWS = 20_000
-#: shaped chunks (up to ``ARROW_ROWS`` rows each) read ahead while a round loads
-AHEAD_CHUNKS = 3
+PACKAGE_ROWS = int(os.environ.get("GHLSYNC_PACKAGE_ROWS", "20000"))
+#: rows per Arrow table: a few pages (dlt's cost per item is small next to its cost per
+#: package, and smaller tables keep the records held as Python objects few)
+CHUNK_ROWS = 2_000
+#: shaped chunks read ahead while a round loads
+AHEAD_CHUNKS = 4
 
 
 @dataclass
@@ -189,7 +193,7 @@ class Feed:
                 await self._read_streams(client, keys)
 
     async def _read_streams(self, client: Any, keys: FieldKeys) -> None:
-        from ghlsync.extract.source import ARROW_ROWS, _Router, _shaper
+        from ghlsync.extract.source import _Router, _shaper
 
         per: dict[str, _Stream] = {}
         for stream in self.streams:
@@ -216,15 +220,16 @@ class Feed:
             for location_id in self.location_ids
         ]
         batch: Batch
-        async for batch in merge(producers):
-            if self._stop.is_set():
-                return
-            held = per[batch.stream]
-            held.pending.extend(batch.records)
-            if batch.bookmark is not None:
-                held.staged[batch.location_id] = batch.bookmark
-            if len(held.pending) >= ARROW_ROWS and not await self._flush(held):
-                return
+        async with contextlib.aclosing(merge(producers)) as batches:
+            async for batch in batches:
+                if self._stop.is_set():
+                    return
+                held = per[batch.stream]
+                held.pending.extend(batch.records)
+                if batch.bookmark is not None:
+                    held.staged[batch.location_id] = batch.bookmark
+                if len(held.pending) >= CHUNK_ROWS and not await self._flush(held):
+                    return
         for held in per.values():
             if not await self._flush(held):
                 return

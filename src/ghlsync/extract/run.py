@@ -210,7 +210,11 @@ def _extract(
 
 #: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
 #: package's load stays small, so memory stays flat however large the location
-DUCKDB_CONFIG = {"memory_limit": "96MB", "threads": "2", "preserve_insertion_order": "false"}
+DUCKDB_CONFIG = {
+    "memory_limit": os.environ.get("GHLSYNC_DUCKDB_MEMORY", "64MB"),
+    "threads": "2",
+    "preserve_insertion_order": "false",
+}
 
 
 @contextlib.contextmanager
@@ -224,7 +228,11 @@ def _duckdb_held(destination: Destination) -> Iterator[Any]:
     import duckdb
 
     try:
-        connection = duckdb.connect(str(destination.path), config=dict(DUCKDB_CONFIG))
+        # settings applied after connecting: another connection to the file in this process
+        # (plain duckdb.connect, or dlt's own) still shares this one's database instance
+        connection = duckdb.connect(str(destination.path))
+        for name, value in DUCKDB_CONFIG.items():
+            connection.execute(f"SET {name} = '{value}'")
     except duckdb.Error as error:
         raise DestinationError(
             f"duckdb at {destination.url}: connect failed: {_root_cause(error)}",
