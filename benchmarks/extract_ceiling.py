@@ -8,7 +8,7 @@ its peak memory its own ``ru_maxrss`` from ``wait4``) against `ghlsync emulator 
 processes of their own:
 
 1. start-up: from spawning the command to the first request reaching a probe server (which
-   answers 401, so the command then stops);
+   answers 401, so the command then stops), once the emulators have seeded;
 2. limits off, one location of ``--contacts`` contacts into DuckDB: contacts per second of the
    whole process (start-up and load included) and its peak memory; the tap's rate (into
    /dev/null) beside it;
@@ -219,14 +219,14 @@ def main() -> None:
         free, free_state = serve(1, args.contacts, "off")
         limited, limited_state = serve(2, 2 * args.contacts, args.limit)
         processes += [free, limited]
-        startup = {  # while the emulators seed
+        free_doc, limited_doc = ready(free, free_state), ready(limited, limited_state)
+        startup = {
             "extract_s": round(
                 first_request_seconds(lambda c: extract(c, directory, "p"), directory), 2
             ),
             "tap_s": round(first_request_seconds(tap, directory), 2),
         }
         out["startup_to_first_request"] = startup
-        free_doc, limited_doc = ready(free, free_state), ready(limited, limited_state)
 
         location = free_doc["locations"][0]
         config = config_file(free_doc["baseUrl"], location, False, directory)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,12 @@ __all__ = ["PACKAGE_ROWS", "Feed", "Part", "round_source"]
 
 #: rows per dlt package: large enough that dlt's cost per package stays small, small enough
 #: that a package's Arrow tables and DuckDB's load of them stay well under 100 MiB
-PACKAGE_ROWS = int(os.environ.get("GHLSYNC_PACKAGE_ROWS", "20000"))
+PACKAGE_ROWS = 20_000
+#: a round that has gathered ``EARLY_ROWS`` rows is loaded after ``ROUND_WAIT_S`` seconds
+#: even if smaller than ``PACKAGE_ROWS``: when reading is slow (HighLevel's rate limit) the
+#: packages are smaller, their bookmarks committed sooner, and the last one loads quickly
+EARLY_ROWS = 5_000
+ROUND_WAIT_S = 2.0
 #: rows per Arrow table: a few pages (dlt's cost per item is small next to its cost per
 #: package, and smaller tables keep the records held as Python objects few)
 CHUNK_ROWS = 2_000
@@ -81,6 +86,8 @@ class _Stream:
 
 
 _DONE = object()
+#: how long ``close`` waits for the reader to stop
+CLOSE_WAIT_S = 10.0
 
 
 class Feed:
@@ -126,21 +133,32 @@ class Feed:
         """Stop reading (done, or after an error elsewhere) and wait for the thread."""
         self._stop.set()
         self._begun.set()
-        while self._thread.is_alive():
+        # the reader stops after its current request; one that HighLevel leaves unanswered
+        # (an outage being waited out) is not waited for longer than this: the thread is a
+        # daemon and its client is closed with the session
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while self._thread.is_alive() and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
-        self._thread.join()
 
-    def next_round(self, rows: int = PACKAGE_ROWS) -> dict[str, Part] | None:
-        """At least ``rows`` rows (fewer at the end) by stream; None once all were handed out.
+    def next_round(self, rows: int | None = None) -> dict[str, Part] | None:
+        """At least ``rows`` rows (``PACKAGE_ROWS``; fewer at the end) by stream; None once all
+        were handed out.
 
         The first round is always given (possibly empty): every stream's resource runs once.
         A failure of the reading itself (a bug: locations' failures are in the report) is
         raised here."""
+        rows = rows or PACKAGE_ROWS
         parts: dict[str, Part] = {}
         total = 0
+        started = time.monotonic()
         while total < rows and not self._done:
-            item = self._queue.get()
+            if total >= EARLY_ROWS and time.monotonic() - started > ROUND_WAIT_S:
+                break  # reading is slow (a rate limit): load what there is
+            try:
+                item = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                continue
             if item is _DONE:
                 self._done = True
                 break

@@ -211,7 +211,7 @@ def _extract(
 #: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
 #: package's load stays small, so memory stays flat however large the location
 DUCKDB_CONFIG = {
-    "memory_limit": os.environ.get("GHLSYNC_DUCKDB_MEMORY", "64MB"),
+    "memory_limit": "64MB",
     "threads": "2",
     "preserve_insertion_order": "false",
 }
@@ -301,6 +301,7 @@ def _run(
                     info = pipeline.load()
                     del parts, source, extracted, normalized
                     gc.collect()
+                    gc.freeze()  # what survived is the run's own: not scanned again
         finally:
             feed.close()
         if full_refresh:
