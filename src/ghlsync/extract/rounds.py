@@ -3,8 +3,10 @@
 ``Feed`` reads every selected stream of every location in a thread of its own (one event loop,
 the engine's producers merged as in the Singer tap) and shapes their pages into Arrow tables
 (``source``'s shapers). ``run_extract`` takes a *round* from it whenever it has loaded the
-previous one: at least ``PACKAGE_ROWS`` rows (or what is left), with each stream's bookmarks as
-far as those rows reach. Each round is one dlt package (extract, normalize, load) whose resource
+previous one: ``PACKAGE_ROWS`` rows (what is left at the end; fewer when reading is slow, see
+``EARLY_ROWS``), with each stream's bookmarks as far as those rows reach. The thread starts before
+dlt is imported: its first request (the custom field definitions) goes out while the run opens
+the pipeline, and it reads the streams once ``Feed.begin`` hands it the bookmarks. Each round is one dlt package (extract, normalize, load) whose resource
 state carries those bookmarks, so:
 
 - a crash never leaves a bookmark past loaded rows (a round's bookmarks are committed with its
