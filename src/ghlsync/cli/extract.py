@@ -143,18 +143,32 @@ class _Interrupt:
 
     def __init__(self) -> None:
         self.phase = "connecting"
+        #: packages of this run loaded (a run loads a package per 20,000 rows as it reads)
+        self.loaded = 0
 
     def on_phase(self, text: str) -> None:
+        if self._loading():
+            self.loaded += 1  # the step after a load: that package is committed
         self.phase = text
 
+    def _loading(self) -> bool:
+        return self.phase.startswith("loading") and "pending" not in self.phase
+
     def line(self) -> str:
-        if self.phase.startswith("loading") and "pending" not in self.phase:
+        before = (
+            f"the {self.loaded} package(s) loaded before stay committed with their bookmarks; "
+            if self.loaded
+            else ""
+        )
+        if self._loading():
             committed = (
-                "this run's rows load as one package: what was committed stays, the rest loads"
-                " first on the next run"
+                f"{before}what this package committed stays, the rest of it loads first on the"
+                " next run"
             )
         elif self.phase.startswith("deleting"):
             committed = "the load was committed; rerun with --full-refresh to finish the deletes"
+        elif self.loaded:
+            committed = f"{before}the rest was not loaded and its bookmarks did not advance"
         else:
             committed = "nothing of this run was loaded and bookmarks did not advance"
         return f"interrupted while {self.phase}: {committed}; a rerun resumes (exit 130)"

@@ -7,7 +7,8 @@
     limits.py     a safety margin on the server's rate window
     config.py     ExtractConfig (locations, tokens, base URL, options)
     source.py     highlevel_source: the dlt source
-    run.py        run_extract: --to URL -> dlt pipeline
+    rounds.py     reading in a thread, handed to the run a load package at a time
+    run.py        run_extract: --to URL -> dlt pipeline, a package per round as reading goes
     singer.py     the Singer tap
     quickstart.py the demo: emulator -> DuckDB -> three queries
 

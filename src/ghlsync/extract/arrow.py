@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any, Literal
 
 import msgspec
@@ -228,9 +229,7 @@ class TableShaper:
 
     def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:
         """One page (or several) as a table, built column by column so the loops run in C."""
-        keys: dict[str, None] = {}
-        for record in records:
-            keys.update(dict.fromkeys(record))
+        keys: dict[str, None] = dict.fromkeys(chain.from_iterable(records))  # first-seen order
         if LOCATION_ID in keys:  # ghlsync's location_id goes last, so it wins a name clash
             del keys[LOCATION_ID]
             keys[LOCATION_ID] = None

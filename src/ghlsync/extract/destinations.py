@@ -10,7 +10,7 @@
 | ``snowflake://user[:password]@account/database[?warehouse=..&role=..]`` | ``snowflake`` |
 | ``dlt:<name>`` (e.g. ``dlt:motherduck``) | any dlt destination, configured the dlt way |
 
-Relative paths are made absolute against the current directory here, before dlt sees them: dlt
+dlt is imported when a URL is mapped, not with this module. Relative paths are made absolute against the current directory here, before dlt sees them: dlt
 would otherwise resolve them against the pipeline's working dir of its first run.
 """
 
@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
-
-import dlt
 
 from ghlsync.errors import ConfigError
 
@@ -91,7 +89,9 @@ def _local_path(url: str, scheme: str, example: str) -> Path:
 
 
 def destination_for(url: str) -> Destination:
-    """Map a ``--to`` URL to a dlt destination (no connection is made here)."""
+    """Map a ``--to`` URL to a dlt destination (no connection is made here; imports dlt)."""
+    import dlt
+
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if url.startswith("dlt:"):

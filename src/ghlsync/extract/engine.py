@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -284,7 +284,9 @@ async def guarded(
     report.changed(result)
 
 
-async def merge(producers: Iterable[AsyncIterator[Batch]], buffer: int = 4) -> AsyncIterator[Batch]:
+async def merge(
+    producers: Iterable[AsyncIterator[Batch]], buffer: int = 4
+) -> AsyncGenerator[Batch, None]:
     """Run producers concurrently; yield their batches as they arrive (each producer's in order)."""
     queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=buffer)
 
@@ -292,8 +294,12 @@ async def merge(producers: Iterable[AsyncIterator[Batch]], buffer: int = 4) -> A
         try:
             async for batch in producer:
                 await queue.put(batch)
-        finally:
+        except asyncio.CancelledError:
+            raise  # the consumer stopped: nobody waits for the end marker (the queue may be full)
+        except BaseException:
             await queue.put(None)
+            raise
+        await queue.put(None)
 
     tasks = [asyncio.create_task(pump(p)) for p in producers]
     remaining = len(tasks)

@@ -89,6 +89,10 @@ class FieldKeys:
                 return
             self._definitions[location_id] = [d for d in listed if isinstance(d, Mapping)]
 
+    async def prefetch(self, client: AsyncGHLClient, location_id: str) -> None:
+        """Read the definitions now (an error is kept for ``get`` and ``definitions``)."""
+        await self._load(client, location_id)
+
     async def definitions(
         self, client: AsyncGHLClient, location_id: str
     ) -> list[Mapping[str, Any]]:

@@ -13,26 +13,27 @@ tables with deltalake; plain Parquet files cannot delete (a warning says so).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import dlt
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
 from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
-from ghlsync.extract.engine import Report
+from ghlsync.extract.engine import ReadOptions, Report
 from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
 from ghlsync.extract.lock import hold
 from ghlsync.extract.recovery import recover
-from ghlsync.extract.source import highlevel_source
+from ghlsync.extract.rounds import Feed, round_source
+from ghlsync.extract.streams import select
 from ghlsync.extract.sweep import SweepRefused, sweep
 
 __all__ = [
@@ -119,6 +120,52 @@ def run_extract(
     session of ``config.connection`` (``open_session``); by default one from
     ``Settings.from_env()``, closed at the end.
     """
+    owned = session is None
+    session = session or open_session(Settings.from_env(), config.connection)
+    the_report = report if report is not None else Report()
+    feed: Feed | None = None
+    try:
+        if config.installed:  # --installed: the session asks HighLevel where the app is installed
+            config = config.with_locations(_discovered(session, config))
+        # reading starts now (custom field definitions) while dlt is imported and the
+        # pipeline opened; the streams follow once the bookmarks are known
+        feed = _feed(config, full_refresh, the_report, session)
+        return _extract(
+            config,
+            feed,
+            session,
+            the_report,
+            to=to,
+            dataset=dataset,
+            full_refresh=full_refresh,
+            pipelines_dir=pipelines_dir,
+            pipeline_name=pipeline_name,
+            phase=on_phase or (lambda _: None),
+            keep_staging=keep_staging,
+        )
+    finally:
+        if feed is not None:
+            feed.close()
+        if owned:
+            session.close()
+
+
+def _extract(
+    config: ExtractConfig,
+    feed: Feed,
+    session: RunSession,
+    the_report: Report,
+    *,
+    to: str,
+    dataset: str,
+    full_refresh: bool,
+    pipelines_dir: str | None,
+    pipeline_name: str | None,
+    phase: Phase,
+    keep_staging: bool,
+) -> ExtractResult:
+    """``run_extract`` once reading has started: the destination, the lock, the pipeline."""
+    import dlt
     from dlt.common.pipeline import get_dlt_pipelines_dir
 
     destination = destination_for(to)
@@ -131,10 +178,6 @@ def run_extract(
                 f"cannot create {destination.path} for {to}: {error.strerror or error}",
                 hint="point --to at a directory you can write (parquet:///path/to/dir)",
             ) from None
-    owned = session is None
-    session = session or open_session(Settings.from_env(), config.connection)
-    if config.installed:  # --installed: the session asks HighLevel where the app is installed
-        config = config.with_locations(_discovered(session, config, owned))
     # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
     # --full-refresh tells re-read rows from stale ones by it
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -144,61 +187,79 @@ def run_extract(
     # without this the staging dataset keeps a second copy of every merged row after each run
     os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
-    the_report = report if report is not None else Report()
     directory = Path(pipelines_dir if pipelines_dir is not None else get_dlt_pipelines_dir())
-    try:
-        # one run per pipeline: the lock is taken before dlt opens the working dir, and what a
-        # killed run left there is recovered or discarded under it
-        with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
-            the_report.warnings.extend(recover(directory / name))
-            if destination.kind == "filesystem" and destination.table_format != "delta":
-                the_report.warnings.append(
-                    f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
-                    " window, changed records) are added again; keep the latest _dlt_load_id"
-                    " per id, or use delta:///dir"
-                )
+    # one run per pipeline: the lock is taken before dlt opens the working dir, and what a
+    # killed run left there is recovered or discarded under it
+    with hold(directory, name, postgres_dsn=destination.lock_dsn, dataset=dataset):
+        the_report.warnings.extend(recover(directory / name))
+        if destination.kind == "filesystem" and destination.table_format != "delta":
+            the_report.warnings.append(
+                f"{to}: Parquet files are append-only: rows this run re-reads (the overlap"
+                " window, changed records) are added again; keep the latest _dlt_load_id"
+                " per id, or use delta:///dir"
+            )
+        with _duckdb_held(destination) as held:
             pipeline = dlt.pipeline(
                 pipeline_name=name,
-                destination=destination.destination,
+                destination=held,
                 dataset_name=dataset,
                 pipelines_dir=str(directory),
             )
-            return _run(
-                pipeline,
-                destination,
-                config,
-                full_refresh,
-                the_report,
-                on_phase or (lambda _: None),
-                session,
-            )
+            return _run(pipeline, destination, config, feed, full_refresh, the_report, phase)
+
+
+#: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
+#: package's load stays small, so memory stays flat however large the location
+DUCKDB_CONFIG = {
+    "memory_limit": "64MB",
+    "threads": "2",
+    "preserve_insertion_order": "false",
+}
+
+
+@contextlib.contextmanager
+def _duckdb_held(destination: Destination) -> Iterator[Any]:
+    """The dlt destination to load into; for a DuckDB file, one connection held for the whole
+    run (dlt would open and close the file, checkpointing it, several times per package)."""
+    if destination.kind != "duckdb" or destination.path is None:
+        yield destination.destination
+        return
+    import dlt
+    import duckdb
+
+    try:
+        # settings applied after connecting: another connection to the file in this process
+        # (plain duckdb.connect, or dlt's own) still shares this one's database instance
+        connection = duckdb.connect(str(destination.path))
+        for name, value in DUCKDB_CONFIG.items():
+            connection.execute(f"SET {name} = '{value}'")
+    except duckdb.Error as error:
+        raise DestinationError(
+            f"duckdb at {destination.url}: connect failed: {_root_cause(error)}",
+            hint="is it a DuckDB file, and is no other program writing to it?",
+        ) from None
+    try:
+        yield dlt.destinations.duckdb(connection)
     finally:
-        if owned:
-            session.close()
+        connection.close()
 
 
 def _run(
     pipeline: Any,
     destination: Destination,
     config: ExtractConfig,
+    feed: Feed,
     full_refresh: bool,
     the_report: Report,
     phase: Phase,
-    session: RunSession,
 ) -> ExtractResult:
     """Sync the state, load what is pending, extract, normalize, load, sweep (under the lock)."""
     from dlt.pipeline.exceptions import PipelineStepFailed
 
-    source = highlevel_source(config, full_refresh=full_refresh, report=the_report, session=session)
-    if destination.table_format == "delta":
-        for resource in source.resources.values():
-            # Delta tables merge by upsert (dlt's delete-insert is for SQL destinations)
-            resource.apply_hints(
-                write_disposition={"disposition": "merge", "strategy": "upsert"},
-                table_format="delta",
-            )
     started = time.monotonic()
     refreshed: dict[str, int] = {}
+    own_load_ids: list[str] = []
+    info: Any = None
     step = "connect"
     try:
         if pipeline.config.restore_from_destination:
@@ -213,16 +274,36 @@ def _run(
             pipeline.load()
         step = "extract"
         phase("extracting")
-        extracted = pipeline.extract(source, loader_file_format=destination.loader_file_format)
-        own_load_ids = [str(i) for i in extracted.loads_ids]
-        step = "normalize"
-        records = sum(r.records + r.deleted for r in the_report.results.values())
-        phase(f"normalizing {records} records")
-        normalized = pipeline.normalize()
-        rows = _rows(normalized)
-        step = "load"
-        phase(f"loading {rows} rows into {destination.kind}")
-        info = pipeline.load()
+        feed.begin(*_bookmarks(pipeline))
+        try:
+            with _collector_paused():
+                while (parts := feed.next_round()) is not None:
+                    step = "extract"
+                    source = round_source(feed.streams, parts)
+                    if destination.table_format == "delta":
+                        for resource in source.resources.values():
+                            # Delta tables merge by upsert (dlt's delete-insert is for SQL)
+                            resource.apply_hints(
+                                write_disposition={"disposition": "merge", "strategy": "upsert"},
+                                table_format="delta",
+                            )
+                    extracted = pipeline.extract(
+                        source, loader_file_format=destination.loader_file_format
+                    )
+                    own_load_ids.extend(str(i) for i in extracted.loads_ids)
+                    step = "normalize"
+                    records = sum(part.rows for part in parts.values())
+                    phase(f"normalizing {records} records")
+                    normalized = pipeline.normalize()
+                    rows = _rows(normalized)
+                    step = "load"
+                    phase(f"loading {rows} rows into {destination.kind}")
+                    info = pipeline.load()
+                    del parts, source, extracted, normalized
+                    gc.collect()
+                    gc.freeze()  # what survived is the run's own: not scanned again
+        finally:
+            feed.close()
         if full_refresh:
             step = "full refresh"
             phase("deleting rows the full re-read did not bring")
@@ -259,16 +340,48 @@ def _run(
     )
 
 
-def _discovered(session: RunSession, config: ExtractConfig, owned: bool) -> list[str]:
-    """The agency app's locations plus the listed ones (the session closed if this fails)."""
+def _bookmarks(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The source's resource states (bookmarks) and stored tables (column types)."""
+    sources = pipeline.state.get("sources") or {}
+    state = (sources.get("highlevel") or {}).get("resources") or {}
+    schema = pipeline.schemas.get("highlevel") if "highlevel" in pipeline.schemas else None
+    stored = dict(schema.tables) if schema is not None else {}
+    return state, stored
+
+
+def _feed(config: ExtractConfig, full_refresh: bool, report: Report, session: RunSession) -> Feed:
+    """The reading of this run, started (it waits for ``Feed.begin`` to read the streams)."""
+    options = ReadOptions(
+        overlap=config.overlap,
+        start_date=config.start_date,
+        full_refresh=full_refresh,
+        page_size=config.page_size,
+    )
+    selected = select(config.streams)
+    return Feed(selected, config.locations, options, report, session).start()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while reading (it cost a fifth of the run,
+    scanning the rows in flight again and again); the run collects once per package instead.
+    What was imported before is frozen out of those collections."""
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
+
+
+def _discovered(session: RunSession, config: ExtractConfig) -> list[str]:
+    """The agency app's locations plus the listed ones."""
     import asyncio
 
-    try:
-        return asyncio.run(session.locations(config.locations))
-    except BaseException:
-        if owned:
-            session.close()
-        raise
+    return asyncio.run(session.locations(config.locations))
 
 
 def _signalled(error: BaseException) -> bool:

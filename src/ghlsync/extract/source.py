@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import dlt
@@ -120,13 +120,21 @@ class _Router:
     no-op there.
     """
 
-    def __init__(self, stream: Stream, arrow: bool, state: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        stream: Stream,
+        arrow: bool,
+        state: dict[str, Any],
+        stored: Mapping[str, Any] | None = None,
+    ) -> None:
         assert stream.table_of is not None
         self.stream = stream
         self.table_of = stream.table_of
         self.arrow = arrow
         self.tables: list[str] = state.setdefault("tables", [])
         self.shapers: dict[str, TableShaper] = {}
+        #: the stored schema's tables (None: dlt's current source schema, inside a resource)
+        self.stored = stored
 
     def items(self, records: list[dict[str, Any]]) -> list[Any]:
         routed: dict[str, list[dict[str, Any]]] = {}
@@ -152,7 +160,7 @@ class _Router:
         if self.arrow:
             shaper = self.shapers.get(table)
             if shaper is None:
-                shaper = self.shapers[table] = _shaper(self.stream, table)
+                shaper = self.shapers[table] = _shaper(self.stream, table, self.stored)
             data = shaper.table(rows)
             columns += [{"name": n, "data_type": "json"} for n in shaper.new_json_columns()]
         hints = dlt.mark.make_hints(
@@ -190,9 +198,15 @@ logging.getLogger("dlt").addFilter(_QuietArrowHints())
 ARROW_ROWS = 10_000
 
 
-def _shaper(stream: Stream, table_name: str | None = None) -> TableShaper:
-    """Column types: what dlt stored in earlier runs, else the stream's declared schema."""
-    table = dlt.current.source_schema().tables.get(table_name or stream.name) or {}
+def _shaper(
+    stream: Stream, table_name: str | None = None, stored: Mapping[str, Any] | None = None
+) -> TableShaper:
+    """Column types: what dlt stored in earlier runs, else the stream's declared schema.
+
+    ``stored``: the stored schema's tables; by default dlt's current source schema (inside a
+    resource)."""
+    tables = stored if stored is not None else dlt.current.source_schema().tables
+    table = tables.get(table_name or stream.name) or {}
     stored = {
         name: str(column["data_type"])
         for name, column in (table.get("columns") or {}).items()
