@@ -145,6 +145,7 @@ class EventService:
         #: the debugger's streams end then
         self.closing = False
         self._worker_task: asyncio.Task[None] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
         self.webhook_receiver: WebhookReceiver | None = None
         self.app = self._build_app()
 
@@ -176,6 +177,8 @@ class EventService:
         if self.worker is not None:
             self.worker.wake = asyncio.Event()
             self._worker_task = asyncio.create_task(self.worker.run(self.stop))
+        if self.webhook_receiver is not None and self.config.webhooks.apply_to:
+            self._webhook_task = asyncio.create_task(self.webhook_receiver.retry_waiting(self.stop))
         self.ready = True
         log.info(
             "collector ready: %d source(s), queue %s",
@@ -190,6 +193,8 @@ class EventService:
         self.stop.set()
         if self._worker_task is not None:
             await self._worker_task
+        if self._webhook_task is not None:
+            await self._webhook_task
         await self.queue.close()
         if self.webhook_receiver is not None:
             self.webhook_receiver.close()

@@ -10,7 +10,10 @@ Order of checks, each refusal final (HighLevel retries only a 429):
    that cannot write now answers 429 so HighLevel retries later; 200 only once stored.
 
 Stored events can be applied to the extract's warehouse tables (``warehouse.apply_event``), and
-INSTALL/UNINSTALL drop the location's cached OAuth token from the token store.
+INSTALL/UNINSTALL drop the location's cached OAuth token from the token store. While another
+process holds the DuckDB file (``ghlsync extract`` keeps it open for its run), events wait in the
+store, marked ``waiting: warehouse busy``, and are applied in the order received once it is free
+(at the next delivery, and every ``RETRY_WAITING_S`` seconds), so the mirror misses none.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -44,6 +48,15 @@ log = logging.getLogger("ghlsync.events.webhooks")
 ED25519_HEADER = "x-ghl-signature"
 RSA_HEADER = "x-wh-signature"
 MAX_WEBHOOK_BYTES = 1024 * 1024
+#: an event whose warehouse was locked by another process when it arrived
+WAITING = "waiting: warehouse busy"
+#: how often events waiting for the warehouse are tried again
+RETRY_WAITING_S = 2.0
+
+
+def _warehouse_busy(exc: BaseException) -> bool:
+    """DuckDB refuses a file another process holds open with an IO error naming the lock."""
+    return type(exc).__name__ == "IOException" and "lock" in str(exc).lower()
 
 
 def load_public_key(text: str) -> Any:
@@ -141,6 +154,16 @@ class WebhookStore:
                 "UPDATE webhooks SET applied = ? WHERE webhook_id = ?", (outcome, webhook_id)
             )
 
+    def waiting(self, limit: int = 500) -> list[tuple[str, str]]:
+        """Events still to be applied to the warehouse, oldest first: ``(webhook_id, body)``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT webhook_id, body FROM webhooks WHERE applied = ? "
+                "ORDER BY received_at, rowid LIMIT ?",
+                (WAITING, limit),
+            ).fetchall()
+        return [(str(row[0]), str(row[1])) for row in rows]
+
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
@@ -165,6 +188,8 @@ class WebhookReceiver:
         self.verifier = Verifier(self.config)
         self.store = WebhookStore(service.settings.home / "webhooks.sqlite3")
         self.now = time.time
+        self._applying = asyncio.Lock()
+        self._told_busy = False
 
     def _refuse(self, status: int, error: str, outcome: str) -> Response:
         self.service.metrics.webhooks.labels(outcome).inc()
@@ -215,18 +240,58 @@ class WebhookReceiver:
     ) -> None:
         """Token store on INSTALL/UNINSTALL; warehouse tables when configured. Never fails
         the delivery: the event is stored, and what could not be applied is marked so."""
-        outcome = "stored"
-        try:
-            if kind in ("INSTALL", "UNINSTALL") and location:
+        if kind in ("INSTALL", "UNINSTALL") and location:
+            try:
                 outcome = await asyncio.to_thread(self._forget_token, location)
-            elif self.config.apply_to:
-                from ghlsync.events.warehouse import apply_event
+            except Exception as exc:
+                outcome = f"not applied: {type(exc).__name__}"
+                log.warning("webhook %s stored, not applied: %s", kind, type(exc).__name__)
+            await asyncio.to_thread(self.store.mark_applied, webhook_id, outcome)
+        elif self.config.apply_to:
+            # queued behind any event still waiting for the warehouse, so order is kept
+            await asyncio.to_thread(self.store.mark_applied, webhook_id, WAITING)
+            await self.apply_waiting()
+        else:
+            await asyncio.to_thread(self.store.mark_applied, webhook_id, "stored")
 
-                outcome = await asyncio.to_thread(apply_event, Path(self.config.apply_to), event)
-        except Exception as exc:
-            outcome = f"not applied: {type(exc).__name__}"
-            log.warning("webhook %s stored, not applied: %s", kind, type(exc).__name__)
-        await asyncio.to_thread(self.store.mark_applied, webhook_id, outcome)
+    async def apply_waiting(self) -> int:
+        """Apply the events waiting for the warehouse, oldest first, until none is left or the
+        file is still held by another process; return how many were applied."""
+        if not self.config.apply_to:
+            return 0
+        async with self._applying:
+            return await asyncio.to_thread(self._apply_waiting, Path(self.config.apply_to))
+
+    def _apply_waiting(self, database: Path) -> int:
+        from ghlsync.events.warehouse import apply_event
+
+        applied = 0
+        while batch := self.store.waiting():
+            for webhook_id, body in batch:
+                try:
+                    outcome = apply_event(database, json.loads(body))
+                except Exception as exc:
+                    if _warehouse_busy(exc):
+                        if not self._told_busy:
+                            log.warning("warehouse busy (held by another process); webhooks wait")
+                            self._told_busy = True
+                        return applied
+                    outcome = f"not applied: {type(exc).__name__}"
+                    log.warning("webhook stored, not applied: %s", type(exc).__name__)
+                self.store.mark_applied(webhook_id, outcome)
+                applied += 1
+                self._told_busy = False
+        return applied
+
+    async def retry_waiting(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: every ``RETRY_WAITING_S`` apply what waits for the warehouse."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_WAITING_S)
+            try:
+                await self.apply_waiting()
+            except Exception:  # a broken warehouse must not end the service; each event says
+                log.exception("applying waiting webhooks failed")
 
     def _forget_token(self, location: str) -> str:
         """A (re)install or uninstall voids the location token minted before it."""

@@ -6,6 +6,8 @@ import base64
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -162,6 +164,70 @@ def test_events_apply_to_the_warehouse_tables(
     assert httpx.post(url, content=body, headers=headers).status_code == 200
     with duckdb.connect(str(database), read_only=True) as db:
         assert db.execute("SELECT count(*) FROM highlevel.contacts").fetchone() == (0,)
+
+
+def test_events_wait_while_another_process_holds_the_warehouse_then_apply_in_order(
+    emulator: EmulatorServer, make_service: Any, tmp_path: Path
+) -> None:
+    """``ghlsync extract`` keeps its DuckDB file open for the run: webhooks arriving meanwhile are
+    stored (200), wait, and are applied in the order received once the file is free."""
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as db:
+        db.execute("CREATE SCHEMA highlevel")
+        db.execute(
+            "CREATE TABLE highlevel.contacts (location_id TEXT, id TEXT, email TEXT, "
+            "first_name TEXT, _dlt_load_id TEXT NOT NULL, _dlt_id TEXT NOT NULL)"
+        )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_DUCKDB, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        running: RunningService = make_service(_config(emulator, apply_to=str(database)))
+        url = f"{running.url}/webhooks/ghl"
+        names = ["Wen", "Wendy", "Wenda"]
+        for number, name in enumerate(names):
+            kind = "ContactCreate" if number == 0 else "ContactUpdate"
+            body, headers = _signed(_event(type=kind, firstName=name, webhookId=f"w-{number}"))
+            assert httpx.post(url, content=body, headers=headers).status_code == 200
+        home = tmp_path / "home"
+        assert [state for _, state in _stored_states(home)] == ["waiting: warehouse busy"] * 3
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    def row() -> Any:
+        states = [state for _, state in _stored_states(home)]
+        if any(state == "waiting: warehouse busy" for state in states):
+            return None
+        with duckdb.connect(str(database), read_only=True) as db:
+            return db.execute("SELECT email, first_name FROM highlevel.contacts").fetchall()
+
+    assert wait_for(row, what="the waiting events applied") == [("w@example.com", "Wenda")]
+    assert [state for _, state in _stored_states(home)] == [
+        "inserted into contacts",
+        "updated contacts",
+        "updated contacts",
+    ]
+
+
+HOLD_DUCKDB = """
+import sys, duckdb
+db = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+sys.stdin.read()
+db.close()
+"""
+
+
+def _stored_states(home: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(home / "webhooks.sqlite3") as db:
+        rows = db.execute("SELECT webhook_id, applied FROM webhooks ORDER BY rowid").fetchall()
+    return [(str(a), str(b)) for a, b in rows]
 
 
 def test_rsa_signature_alone_verifies(emulator: EmulatorServer, make_service: Any) -> None:
