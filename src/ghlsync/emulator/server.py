@@ -78,17 +78,22 @@ def check_exposure(host: str, settings: EmulatorSettings) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable and writable by its owner only (0600)."""
+    """Write ``text`` to ``path`` readable and writable by its owner only (0600), atomically:
+    the whole document appears at once (written beside it, then renamed), so a script that
+    waits for the file to exist never reads it empty or half written."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a leftover file keeps its mode otherwise
+            handle.write(text)
+        os.replace(partial, path)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise ServeError(
             f"cannot write the state file {path}: {exc.strerror}",
             "pass --state-out a path in a directory that exists and you can write to",
         ) from None
-    with os.fdopen(descriptor, "w") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
-        handle.write(text)
 
 
 def state_document(base_url: str, result: SeedResult) -> dict[str, Any]:
