@@ -49,7 +49,7 @@ def serve_command(
     ),
     config: Path | None = _CONFIG,
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    port: int = typer.Option(8080, help="Port to listen on."),
+    port: int = typer.Option(8080, min=0, max=65535, help="Port to listen on."),
     queue: str | None = typer.Option(
         None, "--queue", help="sqlite (default), sqlite:/path or redis://..."
     ),

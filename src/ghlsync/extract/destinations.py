@@ -47,20 +47,68 @@ class Destination:
     #: PostgreSQL: where to take the dataset's advisory lock (holds the password: never shown)
     lock_dsn: str | None = field(default=None, repr=False)
 
-    def check(self) -> None:
-        """Refuse a local path that cannot work, before dlt tries (and prints a traceback)."""
-        if self.path is None:
-            return
-        if self.kind == "duckdb":
-            if not self.path.parent.is_dir():
+
+def check_url(url: str) -> None:
+    """Refuse a ``--to`` URL that cannot work, with what can be known without dlt or a
+    connection: its shape (``check_shape``) and a local path's directory. ``run_extract`` calls
+    it before its first request."""
+    check_shape(url)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "duckdb":
+        path = _local_path(url, scheme, "duckdb:///ghlsync.duckdb")
+        if not path.parent.is_dir():
+            raise ConfigError(
+                f"directory {path.parent} does not exist (for {url})",
+                hint="create it, or point --to at an existing directory",
+            )
+        if path.is_dir():
+            raise ConfigError(f"{path} is a directory", hint="name a file: x.duckdb")
+    elif scheme in {"parquet", "delta"} and not url.startswith("dlt:"):
+        directory = _directory(url)
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"{directory} is not a directory (for {url})")
+
+
+def check_shape(url: str) -> None:
+    """The scheme and the parts it needs (``destination_for`` checks this much too). A
+    ``dlt:<name>`` is looked up in dlt's own list, which imports dlt."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if url.startswith("dlt:"):
+        _dlt_named(url)
+    elif scheme == "duckdb":
+        _local_path(url, scheme, "duckdb:///ghlsync.duckdb")
+    elif scheme in {"postgres", "postgresql"}:
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(
+                f"incomplete PostgreSQL URL {redact(url)}", hint="postgres://user@host:5432/db"
+            )
+    elif scheme in {"parquet", "delta"}:
+        _directory(url)
+        if scheme == "delta":
+            try:
+                import deltalake  # noqa: F401
+            except ImportError as error:
                 raise ConfigError(
-                    f"directory {self.path.parent} does not exist (for {self.url})",
-                    hint="create it, or point --to at an existing directory",
-                )
-            if self.path.is_dir():
-                raise ConfigError(f"{self.path} is a directory", hint="name a file: x.duckdb")
-        elif self.path.exists() and not self.path.is_dir():
-            raise ConfigError(f"{self.path} is not a directory (for {self.url})")
+                    "delta:// needs the deltalake package", hint="pip install 'ghlsync[delta]'"
+                ) from error
+    elif scheme == "snowflake":
+        if not parts.hostname:
+            raise ConfigError(
+                f"incomplete Snowflake URL {redact(url)}",
+                hint="snowflake://user@account/database?warehouse=WH&role=ROLE",
+            )
+    elif scheme != "bigquery":
+        raise ConfigError(f"unsupported destination {redact(url)!r}", hint=f"use {SCHEMES}")
+
+
+def _directory(url: str) -> Path:
+    """``parquet:///abs/dir`` or ``parquet://rel/dir`` (a URL's host part is the relative start)."""
+    parts = urlsplit(url)
+    rest = parts.netloc + parts.path
+    if not rest:
+        raise ConfigError(f"no directory in {url}", hint=f"e.g. {parts.scheme}:///tmp/ghl")
+    return Path(os.path.abspath(Path(rest).expanduser()))
 
 
 def redact(url: str) -> str:
@@ -90,12 +138,13 @@ def _local_path(url: str, scheme: str, example: str) -> Path:
 
 def destination_for(url: str) -> Destination:
     """Map a ``--to`` URL to a dlt destination (no connection is made here; imports dlt)."""
+    if url.startswith("dlt:"):
+        return _dlt_named(url)
+    check_shape(url)
     import dlt
 
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if url.startswith("dlt:"):
-        return _dlt_named(url)
     if scheme == "duckdb":
         path = _local_path(url, scheme, "duckdb:///ghlsync.duckdb")
         return Destination(
@@ -109,10 +158,6 @@ def destination_for(url: str) -> Destination:
     if scheme in {"postgres", "postgresql"}:
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-        if not parts.hostname or not parts.path.strip("/"):
-            raise ConfigError(
-                f"incomplete PostgreSQL URL {redact(url)}", hint="postgres://user@host:5432/db"
-            )
         credentials = PostgresCredentials(url.replace("postgres://", "postgresql://", 1))
         if credentials.password is None:
             credentials.password = ""  # trust / peer / .pgpass auth: dlt would ask for one
@@ -130,19 +175,8 @@ def destination_for(url: str) -> Destination:
             lock_dsn=credentials.to_native_representation(),
         )
     if scheme in {"parquet", "delta"}:
-        # parquet:///abs/dir or parquet://rel/dir (a URL's host part is the relative start)
-        rest = parts.netloc + parts.path
-        if not rest:
-            raise ConfigError(f"no directory in {url}", hint=f"e.g. {scheme}:///tmp/ghl")
-        directory = Path(os.path.abspath(Path(rest).expanduser()))
+        directory = _directory(url)
         delta = scheme == "delta"
-        if delta:
-            try:
-                import deltalake  # noqa: F401
-            except ImportError as error:
-                raise ConfigError(
-                    "delta:// needs the deltalake package", hint="pip install 'ghlsync[delta]'"
-                ) from error
         return Destination(
             url,
             "filesystem",
@@ -165,17 +199,11 @@ def destination_for(url: str) -> Destination:
             gcp.project_id = parts.netloc
             kwargs["credentials"] = gcp
         return Destination(url, "bigquery", dlt.destinations.bigquery(**kwargs), identity=url)
-    if scheme == "snowflake":
-        if not parts.hostname:
-            raise ConfigError(
-                f"incomplete Snowflake URL {redact(url)}",
-                hint="snowflake://user@account/database?warehouse=WH&role=ROLE",
-            )
-        shown = redact(url)
-        return Destination(
-            shown, "snowflake", dlt.destinations.snowflake(credentials=url), identity=shown
-        )
-    raise ConfigError(f"unsupported destination {redact(url)!r}", hint=f"use {SCHEMES}")
+    # snowflake: the only scheme left once check_shape has passed
+    shown = redact(url)
+    return Destination(
+        shown, "snowflake", dlt.destinations.snowflake(credentials=url), identity=shown
+    )
 
 
 def _dlt_named(url: str) -> Destination:

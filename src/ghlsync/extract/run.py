@@ -27,7 +27,7 @@ from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
-from ghlsync.extract.destinations import DEFAULT_TO, Destination, destination_for
+from ghlsync.extract.destinations import DEFAULT_TO, Destination, check_url, destination_for
 from ghlsync.extract.engine import ReadOptions, Report
 from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
 from ghlsync.extract.lock import hold
@@ -120,6 +120,7 @@ def run_extract(
     session of ``config.connection`` (``open_session``); by default one from
     ``Settings.from_env()``, closed at the end.
     """
+    check_url(to)  # a --to that cannot work is refused before any request
     owned = session is None
     session = session or open_session(Settings.from_env(), config.connection)
     the_report = report if report is not None else Report()
@@ -169,7 +170,6 @@ def _extract(
     from dlt.common.pipeline import get_dlt_pipelines_dir
 
     destination = destination_for(to)
-    destination.check()
     if destination.kind == "filesystem" and destination.path is not None:
         try:
             destination.path.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,13 @@ def test_serve_without_a_source_is_one_line_exit_2() -> None:
     assert "nothing to serve" in output and "--write-key" in output and "Traceback" not in output
 
 
+def test_serve_port_out_of_range_is_one_line_exit_2() -> None:
+    result = _cli("serve", "--location", "L", "--write-key", "k", "--port", "99999")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    output = result.output  # type: ignore[attr-defined]
+    assert "--port" in output and "65535" in output and "Traceback" not in output
+
+
 def test_serve_config_with_unknown_key_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "serve.yaml"
     config.write_text(

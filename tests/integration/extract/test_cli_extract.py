@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -99,6 +100,31 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
         assert expected in lines[0], (args, lines[0])
         assert "pit-secret-x" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ("bogus://x", "unsupported destination"),
+        ("duckdb:///no/such/dir/x.duckdb", "does not exist"),
+        ("postgres://host-only", "incomplete PostgreSQL URL"),
+    ],
+)
+def test_a_bad_destination_is_refused_before_any_request(
+    tmp_path: Path, to: str, expected: str
+) -> None:
+    """Reading starts early (while dlt is imported), but never for a --to that cannot work:
+    HighLevel here is a port where nothing answers, and no attempt to reach it is made."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as dead:
+        dead.bind(("127.0.0.1", 0))
+        base_url = f"http://127.0.0.1:{dead.getsockname()[1]}"
+        config = _config_file(
+            tmp_path, {"base_url": base_url, "locations": ["l1"], "token": "pit-x"}
+        )
+        result = _run("--config", str(config), "--to", to, "--pipelines-dir", str(tmp_path / "p"))
+    assert result.exit_code == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
 
 
 def test_unreachable_destination_exit_3_with_json(emulator: EmulatorServer, tmp_path: Path) -> None:
