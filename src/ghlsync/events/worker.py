@@ -14,6 +14,7 @@ crash between the send and the mark changes nothing in HighLevel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -43,6 +44,8 @@ log = logging.getLogger("ghlsync.events.worker")
 #: delivered and dropped events are kept this long (messageId dedupe, the debugger), then pruned
 RETENTION_S = 7 * 86400
 PRUNE_EVERY_S = 600.0
+#: the longest wait between two claims while the queue is unreachable
+CLAIM_RETRY_MAX_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class DeliveryWorker:
         self.busy: set[tuple[str, str]] = set()
         self.wake = asyncio.Event()
         self._compiled: dict[str, ContactMapping] = {}
+        #: claims failed in a row (the queue unreachable): each waits longer, one line says so
+        self._claim_failures = 0
         #: a shared queue's lease renewal (Redis), called while no claim would renew them
         self._renew: Callable[[float, set[tuple[str, str]]], Awaitable[None]] | None = getattr(
             queue, "renew", None
@@ -133,8 +138,13 @@ class DeliveryWorker:
                     groups = await self.queue.claim(
                         self.now(), set(self.busy), free, self.per_group
                     )
-                except Exception:
-                    log.exception("claiming events failed; retrying")
+                except Exception as error:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._queue_down(error))
+                    continue
+                if self._claim_failures:
+                    log.warning("the queue answers again; delivering")
+                    self._claim_failures = 0
             for group in groups:
                 self.busy.add(group.key)
                 task = asyncio.create_task(self._deliver_guarded(group))
@@ -153,6 +163,20 @@ class DeliveryWorker:
                     waiter.cancel()
         if tasks:  # graceful drain: finish what was sent, claim nothing new
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _queue_down(self, error: Exception) -> float:
+        """A claim failed: say so once (not once per retry), and how long to wait before the
+        next, doubling from 0.1 s to ``CLAIM_RETRY_MAX_S``."""
+        self._claim_failures += 1
+        if self._claim_failures == 1:
+            reason = (str(error).splitlines() or [""])[0][:200]
+            log.warning(
+                "the queue is unreachable (%s: %s); retrying, every %.0f s at most",
+                type(error).__name__,
+                reason,
+                CLAIM_RETRY_MAX_S,
+            )
+        return float(min(CLAIM_RETRY_MAX_S, 0.1 * 2 ** (self._claim_failures - 1)))
 
     async def _prune(self) -> None:
         """Forget delivered/dropped events past ``RETENTION_S`` (the dedupe window)."""

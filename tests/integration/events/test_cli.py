@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -49,3 +55,39 @@ def test_serve_config_with_unknown_key_is_refused(tmp_path: Path) -> None:
 def test_hash_key_prints_the_digest() -> None:
     result = _cli("events", "hash-key", "my-key")
     assert result.exit_code == 0 and result.output.strip() == hash_key("my-key")  # type: ignore[attr-defined]
+
+
+def test_a_worker_whose_redis_is_unreachable_says_so_once_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    """A wrong ``--queue`` is a warning line (not one per retry, ~50 a second before), the
+    retries back off, and Ctrl-C drains without a traceback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as dead:
+        dead.bind(("127.0.0.1", 0))
+        queue = f"redis://127.0.0.1:{dead.getsockname()[1]}/0"
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from ghlsync.cli import main; main()", "events", "work",
+             "--queue", queue, "--location", "L"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "GHLSYNC_HOME": str(tmp_path)},
+        )  # fmt: skip
+        assert process.stderr is not None
+        first = process.stderr.readline()  # "worker started": the loop is running
+        assert "started" in first
+        deadline = time.monotonic() + 30
+        lines = [first]
+        while time.monotonic() < deadline:
+            lines.append(process.stderr.readline())
+            if "unreachable" in lines[-1]:
+                break
+        time.sleep(2)  # the worker keeps retrying meanwhile: none of it may print a line
+        process.send_signal(signal.SIGINT)
+        _out, rest = process.communicate(timeout=30)
+    lines += rest.splitlines()
+    assert process.returncode == 0, rest
+    assert "Traceback" not in rest
+    assert sum("unreachable" in line for line in lines) == 1, lines
+    assert sum("claiming" in line for line in lines) == 0, lines
+    assert len([line for line in lines if line.strip()]) <= 6, lines

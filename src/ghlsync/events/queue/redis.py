@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import time
 import uuid
@@ -30,6 +31,8 @@ from collections import deque
 from typing import Any
 
 from ghlsync.events.queue import Group, NewEvent, QueuedEvent
+
+log = logging.getLogger("ghlsync.events.queue")
 
 PARTITIONS = 16
 GROUP = "workers"
@@ -499,8 +502,16 @@ class RedisQueue:
         return removed
 
     async def close(self) -> None:
-        for p in list(self._held):
-            await self._release(keys=[self._k("lease", p)], args=[self.consumer])
-        self._held.clear()
-        await self._redis.zrem(self._k("workers"), self.consumer)
-        await self._redis.aclose()
+        """Hand the leases back and leave the live set; with Redis unreachable that is skipped
+        (the leases expire after ``lease_s`` and the others take the partitions over)."""
+        from redis import exceptions as redis_exceptions
+
+        try:
+            for p in list(self._held):
+                await self._release(keys=[self._k("lease", p)], args=[self.consumer])
+            await self._redis.zrem(self._k("workers"), self.consumer)
+        except redis_exceptions.RedisError as error:
+            log.warning("leaving the queue without handing back leases: %s", type(error).__name__)
+        finally:
+            self._held.clear()
+            await self._redis.aclose()
