@@ -33,8 +33,8 @@ from typing import Any, Literal
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from ghlsync.extract.naming import snake_case
 from ghlsync.extract.streams import LOCATION_ID
 
 Kind = Literal["bool", "bigint", "double", "text", "timestamp", "date", "json"]
@@ -63,7 +63,6 @@ _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
 )
 _SCALARS = (bool, int, float, str)
-_naming = NamingConvention()
 
 
 def declared_kinds(json_schema: Mapping[str, Any]) -> dict[str, Kind]:
@@ -84,7 +83,7 @@ def declared_kinds(json_schema: Mapping[str, Any]) -> dict[str, Kind]:
         elif types == ["array"]:
             kind = "json"
         if kind is not None:
-            kinds[_naming.normalize_identifier(name)] = kind
+            kinds[snake_case(name)] = kind
     return kinds
 
 
@@ -224,7 +223,7 @@ class TableShaper:
     def _name(self, key: str) -> str:
         name = self._names.get(key)
         if name is None:
-            name = self._names[key] = _naming.normalize_identifier(key)
+            name = self._names[key] = snake_case(key)
         return name
 
     def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:

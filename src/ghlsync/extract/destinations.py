@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from ghlsync.errors import ConfigError
 
-__all__ = ["DEFAULT_TO", "SCHEMES", "Destination", "destination_for", "redact"]
+__all__ = ["DEFAULT_TO", "SCHEMES", "Destination", "destination_for", "duckdb_file", "redact"]
 
 DEFAULT_TO = "duckdb:///ghlsync.duckdb"
 SCHEMES = "duckdb:///file.duckdb, postgres://user@host/db, parquet:///dir, delta:///dir, bigquery://project, snowflake://user@account/db or dlt:<destination>"
@@ -67,6 +67,14 @@ def check_url(url: str) -> None:
         directory = _directory(url)
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (for {url})")
+
+
+def duckdb_file(url: str) -> Path | None:
+    """The file of a ``duckdb:///`` URL (made absolute), else None; without dlt. ``ghlsync``
+    loads these itself (``duckdb_sink``); ``dlt:duckdb`` goes through dlt."""
+    if url.startswith("dlt:") or urlsplit(url).scheme.lower() != "duckdb":
+        return None
+    return _local_path(url, "duckdb", "duckdb:///ghlsync.duckdb")
 
 
 def check_shape(url: str) -> None:

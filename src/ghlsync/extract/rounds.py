@@ -37,7 +37,7 @@ from ghlsync.extract.streams import Stream
 
 if TYPE_CHECKING:
     from ghlsync.extract.arrow import TableShaper
-    from ghlsync.extract.source import _Router
+    from ghlsync.extract.routing import Item, Router
 
 __all__ = ["PACKAGE_ROWS", "Feed", "Part", "round_source"]
 
@@ -60,7 +60,7 @@ AHEAD_CHUNKS = 4
 class Part:
     """One stream's share of a round: its Arrow items and the bookmarks they make safe."""
 
-    items: list[Any] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     bookmarks: dict[str, Any] = field(default_factory=dict)
     #: a ``table_of`` stream's tables so far (its resource state's ``tables``)
     tables: list[str] | None = None
@@ -70,7 +70,7 @@ class Part:
 @dataclass
 class _Chunk:
     stream: str
-    items: list[Any]
+    items: list[Item]
     bookmarks: dict[str, Any]
     tables: list[str] | None
     rows: int
@@ -82,7 +82,7 @@ class _Stream:
 
     stream: Stream
     shaper: TableShaper | None
-    router: _Router | None
+    router: Router | None
     pending: list[dict[str, Any]] = field(default_factory=list)
     staged: dict[str, Any] = field(default_factory=dict)
 
@@ -213,7 +213,7 @@ class Feed:
                 await self._read_streams(client, keys)
 
     async def _read_streams(self, client: Any, keys: FieldKeys) -> None:
-        from ghlsync.extract.source import _Router, _shaper
+        from ghlsync.extract.routing import Router, shaper_for
 
         per: dict[str, _Stream] = {}
         for stream in self.streams:
@@ -221,10 +221,9 @@ class Feed:
             router = None
             shaper = None
             if stream.table_of is not None:
-                tables = {"tables": list(own.get("tables") or [])}
-                router = _Router(stream, True, tables, self.stored)
+                router = Router(stream, list(own.get("tables") or []), self.stored)
             else:
-                shaper = _shaper(stream, None, self.stored)
+                shaper = shaper_for(stream, self.stored)
             per[stream.name] = _Stream(stream, shaper, router)
         producers = [
             guarded(
@@ -256,11 +255,11 @@ class Feed:
 
     async def _flush(self, held: _Stream) -> bool:
         """Shape what ``held`` has pending into a chunk and hand it over (False: stopped)."""
-        from ghlsync.extract.source import _items
+        from ghlsync.extract.routing import items as items_of
 
         if not held.pending and not held.staged:
             return True
-        items = _items(held.router, held.shaper, held.pending)
+        items = items_of(held.stream, held.router, held.shaper, held.pending)
         tables = list(held.router.tables) if held.router is not None else None
         chunk = _Chunk(held.stream.name, items, held.staged, tables, len(held.pending))
         held.pending, held.staged = [], {}
@@ -282,7 +281,7 @@ def round_source(streams: Sequence[Stream], parts: Mapping[str, Part]) -> Any:
 def _resource(stream: Stream, part: Part | None) -> Any:
     import dlt
 
-    from ghlsync.extract.source import _DISPOSITION, _columns
+    from ghlsync.extract.source import _DISPOSITION, _columns, hinted
 
     def rows() -> Any:
         state = dlt.current.resource_state()
@@ -291,7 +290,8 @@ def _resource(stream: Stream, part: Part | None) -> Any:
             return
         if part.tables is not None:
             state["tables"] = list(part.tables)
-        yield from part.items
+        for item in part.items:
+            yield hinted(stream, item)
         # after dlt took every item: the bookmarks join the state committed with them
         bookmarks.update(part.bookmarks)
 

@@ -27,10 +27,18 @@ from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
 from ghlsync.errors import ConfigError, GHLSyncError
 from ghlsync.extract.config import ExtractConfig
-from ghlsync.extract.destinations import DEFAULT_TO, Destination, check_url, destination_for
+from ghlsync.extract.destinations import (
+    DEFAULT_TO,
+    Destination,
+    check_url,
+    destination_for,
+    duckdb_file,
+    redact,
+)
 from ghlsync.extract.engine import ReadOptions, Report
 from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
 from ghlsync.extract.lock import hold
+from ghlsync.extract.naming import default_pipelines_dir
 from ghlsync.extract.recovery import recover
 from ghlsync.extract.rounds import Feed, round_source
 from ghlsync.extract.streams import select
@@ -131,6 +139,19 @@ def run_extract(
         # reading starts now (custom field definitions) while dlt is imported and the
         # pipeline opened; the streams follow once the bookmarks are known
         feed = _feed(config, full_refresh, the_report, session)
+        database = duckdb_file(to)
+        if database is not None:
+            return _extract_duckdb(
+                config,
+                feed,
+                the_report,
+                database=database,
+                dataset=dataset,
+                full_refresh=full_refresh,
+                pipelines_dir=pipelines_dir,
+                pipeline_name=pipeline_name,
+                phase=on_phase or (lambda _: None),
+            )
         return _extract(
             config,
             feed,
@@ -206,6 +227,132 @@ def _extract(
                 pipelines_dir=str(directory),
             )
             return _run(pipeline, destination, config, feed, full_refresh, the_report, phase)
+
+
+def _extract_duckdb(
+    config: ExtractConfig,
+    feed: Feed,
+    the_report: Report,
+    *,
+    database: Path,
+    dataset: str,
+    full_refresh: bool,
+    pipelines_dir: str | None,
+    pipeline_name: str | None,
+    phase: Phase,
+) -> ExtractResult:
+    """``run_extract`` into a DuckDB file, loaded by ``duckdb_sink`` (no dlt): the lock, what
+    a dlt pipeline left (``_from_dlt``), then a transaction per round."""
+    from ghlsync.extract.duckdb_sink import DuckDBSink
+
+    url = redact(f"duckdb:///{database}")
+    name = pipeline_name or pipeline_name_for(f"duckdb://{database}", dataset)
+    directory = Path(pipelines_dir) if pipelines_dir is not None else default_pipelines_dir()
+    started = time.monotonic()
+    with hold(directory, name, postgres_dsn=None, dataset=dataset):
+        the_report.warnings.extend(recover(directory / name))
+        sink = DuckDBSink.open(database, dataset, url)
+        own: list[str] = []
+        refreshed: dict[str, int] = {}
+        step = "connect"
+        try:
+            if _dlt_left_work(directory / name) or (not sink.has_state and sink.has_dlt_state):
+                step = "pending"
+                phase("loading what an earlier dlt run left")
+                _from_dlt(sink, directory, name)
+            step = "extract"
+            phase("extracting")
+            feed.begin(_resources(sink), sink.stored())
+            try:
+                with _collector_paused():
+                    while (parts := feed.next_round()) is not None:
+                        step = "load"
+                        rows = sum(part.rows for part in parts.values())
+                        phase(f"loading {rows} rows into duckdb")
+                        loaded = sink.load(feed.streams, parts)
+                        if loaded is not None:
+                            own.append(loaded[0])
+                        del parts
+                        gc.collect()
+                        gc.freeze()  # what survived is the run's own: not scanned again
+            finally:
+                feed.close()
+            if full_refresh:
+                step = "full refresh"
+                phase("deleting rows the full re-read did not bring")
+                refreshed = sink.sweep(_refresh_targets(sink, config, the_report), own)
+        except GHLSyncError:
+            raise
+        except Exception as error:  # DuckDB refused a statement (disk full, a bad cast...)
+            raise DestinationError(
+                f"duckdb at {url}: {step} failed: {_root_cause(error)}",
+                hint="what earlier rounds loaded stays, with its bookmarks; a rerun reads the rest",
+            ) from None
+        finally:
+            sink.close()
+    return ExtractResult(
+        the_report, time.monotonic() - started, name, dataset, url, refreshed=refreshed
+    )
+
+
+def _resources(sink: Any) -> dict[str, Any]:
+    return {name: dict(state) for name, state in sink.resources.items()}
+
+
+def _refresh_targets(sink: Any, config: ExtractConfig, report: Report) -> dict[str, list[str]]:
+    """Per table, the locations whose full re-read of its stream completed."""
+    targets: dict[str, list[str]] = {}
+    for stream in select(config.streams):
+        done = [
+            loc
+            for loc in config.locations
+            if (loc, stream.name) in report.results
+            and report.results[loc, stream.name].status == "ok"
+        ]
+        tables = [stream.name]
+        if stream.table_of is not None:
+            tables = list((sink.resources.get(stream.name) or {}).get("tables") or [])
+        for table in tables:
+            if done and table in sink.tables:
+                targets[table] = done
+    return targets
+
+
+def _dlt_left_work(working: Path) -> bool:
+    """Whether a dlt pipeline's working dir holds a package not yet loaded."""
+    for folder in ("normalize/extracted", "load/normalized", "load/new"):
+        path = working / folder
+        if path.is_dir() and any(path.iterdir()):
+            return True
+    return False
+
+
+def _from_dlt(sink: Any, directory: Path, name: str) -> None:
+    """What a dlt pipeline of this warehouse left: its pending packages are loaded, and, the
+    first time, its bookmarks become ghlsync's (``_ghlsync_state``). Imports dlt; only a
+    warehouse dlt wrote, or a killed dlt run, comes here."""
+    import dlt
+
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    pipeline = dlt.pipeline(
+        pipeline_name=name,
+        destination=dlt.destinations.duckdb(sink.connection),
+        dataset_name=sink.dataset,
+        pipelines_dir=str(directory),
+    )
+    if pipeline.config.restore_from_destination:
+        pipeline.sync_destination()
+    if pipeline.has_pending_data:
+        if pipeline.list_extracted_load_packages():
+            pipeline.normalize()
+        pipeline.load()
+    if not sink.has_state:
+        sink.write_state(_bookmarks(pipeline)[0])
+    # what dlt made meanwhile (tables, columns) is read again
+    sink.tables.clear()
+    sink.resources.clear()
+    sink._read()
 
 
 #: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a

@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import dlt
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
-from ghlsync.extract.arrow import TableShaper, declared_kinds
 from ghlsync.extract.config import DEFAULT_OVERLAP, ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
+from ghlsync.extract.routing import Item, Router, items, shaper_for
 from ghlsync.extract.streams import DELETED, Stream, select
 
 
@@ -48,8 +48,11 @@ def _resource(
     async def read() -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
         bookmarks: dict[str, Any] = state.setdefault("bookmarks", {})
-        router = _Router(stream, arrow, state) if stream.table_of is not None else None
-        shaper = _shaper(stream) if arrow and router is None else None
+        stored = dlt.current.source_schema().tables
+        router = None
+        if stream.table_of is not None:
+            router = Router(stream, state.setdefault("tables", []), stored, arrow)
+        shaper = shaper_for(stream, stored) if arrow and router is None else None
         async with session.new_client() as client:  # on dlt's loop; the run's limiter
             producers = [
                 guarded(
@@ -82,13 +85,13 @@ def _resource(
                 if batch.bookmark is not None:
                     staged[batch.location_id] = batch.bookmark
                 if len(pending) >= ARROW_ROWS:
-                    for item in _items(router, shaper, pending):
-                        yield item
+                    for item in items(stream, router, shaper, pending):
+                        yield hinted(stream, item)
                     pending = []
                     bookmarks.update(staged)
                     staged = {}
-            for item in _items(router, shaper, pending):
-                yield item
+            for item in items(stream, router, shaper, pending):
+                yield hinted(stream, item)
             bookmarks.update(staged)
 
     return dlt.resource(
@@ -111,77 +114,23 @@ def _columns(stream: Stream) -> dict[str, Any]:
     }
 
 
-class _Router:
-    """Records of a ``table_of`` stream (custom object records) into one table each.
-
-    Each table gets the stream's hints (primary key, merge, hard deletes) as a table variant
-    of the resource. A tombstone carries no ``objectKey``, so it goes to every table the
-    stream ever wrote (kept in the resource state): deleting an id absent from a table is a
-    no-op there.
-    """
-
-    def __init__(
-        self,
-        stream: Stream,
-        arrow: bool,
-        state: dict[str, Any],
-        stored: Mapping[str, Any] | None = None,
-    ) -> None:
-        assert stream.table_of is not None
-        self.stream = stream
-        self.table_of = stream.table_of
-        self.arrow = arrow
-        self.tables: list[str] = state.setdefault("tables", [])
-        self.shapers: dict[str, TableShaper] = {}
-        #: the stored schema's tables (None: dlt's current source schema, inside a resource)
-        self.stored = stored
-
-    def items(self, records: list[dict[str, Any]]) -> list[Any]:
-        routed: dict[str, list[dict[str, Any]]] = {}
-        tombstones: list[dict[str, Any]] = []
-        for record in records:
-            table = self.table_of(record)
-            if table is None:
-                tombstones.append(record)
-            else:
-                routed.setdefault(table, []).append(record)
-                if table not in self.tables:
-                    self.tables.append(table)
-        for table in self.tables:
-            if tombstones:
-                routed.setdefault(table, []).extend(tombstones)
-        return [self._item(table, rows) for table, rows in routed.items()]
-
-    def _item(self, table: str, rows: list[dict[str, Any]]) -> Any:
-        columns: list[Any] = [
-            {"name": name, **hint} for name, hint in _columns(self.stream).items()
-        ]
-        data: Any = rows
-        if self.arrow:
-            shaper = self.shapers.get(table)
-            if shaper is None:
-                shaper = self.shapers[table] = _shaper(self.stream, table, self.stored)
-            data = shaper.table(rows)
-            columns += [{"name": n, "data_type": "json"} for n in shaper.new_json_columns()]
+def hinted(stream: Stream, item: Item) -> Any:
+    """``item`` as dlt takes it: a custom object's table as a table variant with the stream's
+    hints; a stream's own table with the JSON columns dlt has not been told about."""
+    if item.routed:
+        columns: list[Any] = [{"name": name, **hint} for name, hint in _columns(stream).items()]
+        columns += [{"name": n, "data_type": "json"} for n in item.new_json]
         hints = dlt.mark.make_hints(
-            table_name=table,
-            primary_key=list(self.stream.primary_key),
+            table_name=item.table,
+            primary_key=list(stream.primary_key),
             write_disposition=_DISPOSITION,
             columns=columns,
         )
-        return dlt.mark.with_hints(data, hints, create_table_variant=True)
-
-
-def _items(
-    router: _Router | None, shaper: TableShaper | None, records: list[dict[str, Any]]
-) -> list[Any]:
-    """What dlt gets for ``records``: one Arrow table, or one per custom object's table."""
-    if not records:
-        return []
-    if router is not None:
-        return router.items(records)
-    assert shaper is not None
-    return [_table(shaper, records)]
+        return dlt.mark.with_hints(item.data, hints, create_table_variant=True)
+    if not item.new_json:
+        return item.data
+    hints = dlt.mark.make_hints(columns=[{"name": n, "data_type": "json"} for n in item.new_json])
+    return dlt.mark.with_hints(item.data, hints)
 
 
 class _QuietArrowHints(logging.Filter):
@@ -196,32 +145,6 @@ logging.getLogger("dlt").addFilter(_QuietArrowHints())
 
 #: rows per Arrow table handed to dlt: dlt's cost per item is high, so pages are gathered
 ARROW_ROWS = 10_000
-
-
-def _shaper(
-    stream: Stream, table_name: str | None = None, stored: Mapping[str, Any] | None = None
-) -> TableShaper:
-    """Column types: what dlt stored in earlier runs, else the stream's declared schema.
-
-    ``stored``: the stored schema's tables; by default dlt's current source schema (inside a
-    resource)."""
-    tables = stored if stored is not None else dlt.current.source_schema().tables
-    table = tables.get(table_name or stream.name) or {}
-    stored = {
-        name: str(column["data_type"])
-        for name, column in (table.get("columns") or {}).items()
-        if column.get("data_type")
-    }
-    return TableShaper(declared_kinds(stream.json_schema), stored, keys=stream.primary_key)
-
-
-def _table(shaper: TableShaper, records: list[dict[str, Any]]) -> Any:
-    table = shaper.table(records)
-    json_columns = shaper.new_json_columns()
-    if not json_columns:
-        return table
-    hints = dlt.mark.make_hints(columns=[{"name": n, "data_type": "json"} for n in json_columns])
-    return dlt.mark.with_hints(table, hints)
 
 
 def highlevel_source(

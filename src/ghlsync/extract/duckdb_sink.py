@@ -1,0 +1,370 @@
+"""Rounds straight into a DuckDB file: each round's rows, bookmarks and load record in one
+transaction, without dlt.
+
+dlt's load of a round (extract, normalize to Parquet, load into a staging table, merge, state)
+cost more than reading it and held ~200 MiB; into DuckDB, the Arrow tables the reader shaped
+can be merged directly. The warehouse keeps the layout dlt gives it, so either can write it and
+queries do not change:
+
+- one table per stream (or custom object) in schema ``<dataset>``; the key columns and
+  ``_dlt_load_id`` (the round's load id, last) are NOT NULL; JSON columns are typed ``JSON``;
+  every table has ``_ghlsync_deleted`` (the tombstone flag, never set on a stored row);
+- a column first seen is added (``ALTER TABLE ... ADD COLUMN``), typed as its Arrow column;
+- a round merges on the stream's key: its rows replace the stored rows with the same key (the
+  last of a key within the round wins) and its tombstones delete theirs;
+- ``_dlt_loads`` gets one row per round (status 0), as dlt writes it.
+
+The bookmarks live in ``<dataset>._ghlsync_state`` (one JSON row per stream, the resource state
+dlt would keep: ``bookmarks`` per location, a custom-object stream's ``tables``), written in the
+round's transaction: a killed run leaves the last committed round, its rows and its bookmarks,
+never one without the other. A warehouse that dlt wrote first has its bookmarks copied over
+once (``ghlsync.extract.run``).
+"""
+
+# ruff: noqa: S608 - every name in the SQL here is quoted (``quote``), every value bound
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ghlsync.extract.failures import DestinationError
+from ghlsync.extract.streams import DELETED, LOCATION_ID, Stream
+
+if TYPE_CHECKING:
+    from ghlsync.extract.rounds import Part
+    from ghlsync.extract.routing import Item
+
+__all__ = ["DUCKDB_CONFIG", "STATE_TABLE", "DuckDBSink"]
+
+STATE_TABLE = "_ghlsync_state"
+LOADS_TABLE = "_dlt_loads"
+LOAD_ID = "_dlt_load_id"
+#: the schema name dlt writes in ``_dlt_loads`` (the source's)
+SCHEMA_NAME = "highlevel"
+#: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a round's
+#: merge stays small, so memory stays flat however large the location
+DUCKDB_CONFIG = {
+    "memory_limit": "64MB",
+    "threads": "2",
+    "preserve_insertion_order": "false",
+}
+_STAGED = "_ghlsync_round"
+
+#: DuckDB's type for an Arrow column (by ``str(arrow type)``); JSON columns are said apart
+_SQL_TYPES = {
+    "string": "VARCHAR",
+    "large_string": "VARCHAR",
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "timestamp[us, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
+    "date32[day]": "DATE",
+}
+#: the shaper's kind for a stored column's DuckDB type (anything else loads as text)
+_KINDS = {
+    "VARCHAR": "text",
+    "JSON": "json",
+    "BIGINT": "bigint",
+    "INTEGER": "bigint",
+    "DOUBLE": "double",
+    "BOOLEAN": "bool",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "TIMESTAMP": "timestamp",
+    "DATE": "date",
+}
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBSink:
+    """One run's connection to a DuckDB warehouse; ``load`` commits a round."""
+
+    def __init__(self, connection: Any, dataset: str, url: str) -> None:
+        self.connection = connection
+        self.dataset = dataset
+        self.url = url
+        #: column name -> DuckDB type, per table of the dataset (read once, kept up to date)
+        self.tables: dict[str, dict[str, str]] = {}
+        #: the stored resource states, per stream (what ``_ghlsync_state`` holds)
+        self.resources: dict[str, dict[str, Any]] = {}
+        self._last_load = 0.0
+        self._read()
+
+    @classmethod
+    def open(cls, path: Path, dataset: str, url: str) -> DuckDBSink:
+        """Connect (``DestinationError`` with a hint when DuckDB refuses the file)."""
+        import duckdb
+
+        try:
+            connection = duckdb.connect(str(path))
+            for name, value in DUCKDB_CONFIG.items():
+                connection.execute(f"SET {name} = '{value}'")
+        except duckdb.Error as error:
+            raise DestinationError(
+                f"duckdb at {url}: connect failed: {_first_line(error)}",
+                hint="is it a DuckDB file, and is no other program writing to it?",
+            ) from None
+        try:
+            return cls(connection, dataset, url)
+        except BaseException:
+            connection.close()
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # what is stored
+
+    def _read(self) -> None:
+        rows = self.connection.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+            [self.dataset],
+        ).fetchall()
+        for table, column, data_type in rows:
+            self.tables.setdefault(str(table), {})[str(column)] = str(data_type)
+        if STATE_TABLE in self.tables:
+            for stream, state in self.connection.execute(
+                f"SELECT stream, state FROM {self._name(STATE_TABLE)}"
+            ).fetchall():
+                self.resources[str(stream)] = json.loads(state)
+
+    @property
+    def has_state(self) -> bool:
+        """Whether this warehouse keeps ghlsync's bookmarks (else: new, or written by dlt)."""
+        return STATE_TABLE in self.tables
+
+    @property
+    def has_dlt_state(self) -> bool:
+        """Whether dlt wrote this dataset (its state table holds the bookmarks then)."""
+        return "_dlt_pipeline_state" in self.tables
+
+    def stored(self) -> dict[str, Any]:
+        """The dataset's tables as dlt's schema holds them: ``{"columns": {name: {"data_type":
+        kind}}}`` (what the shapers keep column types by)."""
+        return {
+            table: {
+                "columns": {
+                    name: {"data_type": _KINDS.get(kind, "double" if "DECIMAL" in kind else "text")}
+                    for name, kind in columns.items()
+                }
+            }
+            for table, columns in self.tables.items()
+            if not table.startswith(("_dlt_", "_ghlsync_"))
+        }
+
+    # writing
+
+    def new_load_id(self) -> str:
+        """A load id as dlt makes them (a Unix timestamp as text), each later than the last."""
+        now = max(time.time(), self._last_load + 1e-6)
+        self._last_load = now
+        return f"{now:.6f}"
+
+    def load(self, streams: Sequence[Stream], parts: Mapping[str, Part]) -> tuple[str, int] | None:
+        """Commit a round: its items merged into their tables, its bookmarks, a ``_dlt_loads``
+        row. Returns the load id and the rows written; None when the round holds nothing to
+        write (no rows, no bookmark moved)."""
+        by_name = {stream.name: stream for stream in streams}
+        states = {name: self._state_after(name, part) for name, part in parts.items()}
+        changed = {n: s for n, s in states.items() if s != self.resources.get(n)}
+        if not changed and not any(item.rows for part in parts.values() for item in part.items):
+            return None
+        load_id = self.new_load_id()
+        tables = {name: dict(columns) for name, columns in self.tables.items()}
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._bookkeeping()
+            rows = 0
+            for name, part in parts.items():
+                for item in part.items:
+                    rows += self._merge(by_name[name], item, load_id)
+            for name, state in changed.items():
+                con.execute(
+                    f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
+                    [name, json.dumps(state, sort_keys=True), load_id],
+                )
+            con.execute(
+                f"INSERT INTO {self._name(LOADS_TABLE)} VALUES (?, ?, 0, now(), NULL)",
+                [load_id, SCHEMA_NAME],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            self.tables = tables  # what DDL the rollback undoes
+            _rollback(con)
+            raise
+        self.resources.update(changed)
+        return load_id, rows
+
+    def write_state(self, resources: Mapping[str, Any]) -> None:
+        """Store ``resources`` as they are (bookmarks copied from a dlt pipeline's state)."""
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._bookkeeping()
+            for name, state in resources.items():
+                con.execute(
+                    f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
+                    [name, json.dumps(state, sort_keys=True), "dlt"],
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        self.resources.update({name: dict(state) for name, state in resources.items()})
+
+    def sweep(self, targets: Mapping[str, Sequence[str]], own: Iterable[str]) -> dict[str, int]:
+        """Delete the rows of ``targets`` (table -> locations a full re-read completed) that no
+        load of this run (``own``) wrote: the records deleted upstream. Nothing else can have
+        written the file meanwhile: this run held it open."""
+        own = sorted(set(own))
+        deleted: dict[str, int] = {}
+        if not own:
+            return deleted
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, locations in targets.items():
+                if table not in self.tables or not locations:
+                    continue
+                marks = ", ".join("?" for _ in locations)
+                loads = ", ".join("?" for _ in own)
+                found = con.execute(
+                    f"DELETE FROM {self._name(table)} WHERE {quote(LOCATION_ID)} IN ({marks}) "
+                    f"AND {quote(LOAD_ID)} NOT IN ({loads})",
+                    [*locations, *own],
+                ).fetchone()
+                if found and found[0]:
+                    deleted[table] = int(found[0])
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        return deleted
+
+    def _state_after(self, name: str, part: Part) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads(json.dumps(self.resources.get(name) or {}))
+        state.setdefault("bookmarks", {}).update(part.bookmarks)
+        if part.tables is not None:
+            state["tables"] = list(part.tables)
+        return state
+
+    def _name(self, table: str) -> str:
+        return f"{quote(self.dataset)}.{quote(table)}"
+
+    def _bookkeeping(self) -> None:
+        """The dataset's schema, the state table and ``_dlt_loads``, where missing."""
+        if STATE_TABLE in self.tables and LOADS_TABLE in self.tables:
+            return
+        con = self.connection
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.dataset)}")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._name(STATE_TABLE)} (stream VARCHAR PRIMARY KEY,"
+            " state JSON NOT NULL, load_id VARCHAR NOT NULL)"
+        )
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._name(LOADS_TABLE)} (load_id VARCHAR NOT NULL,"
+            " schema_name VARCHAR, status BIGINT NOT NULL,"
+            " inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR)"
+        )
+        self.tables.setdefault(STATE_TABLE, {"stream": "VARCHAR"})
+        self.tables.setdefault(LOADS_TABLE, {"load_id": "VARCHAR"})
+
+    def _columns(self, stream: Stream, item: Item) -> list[tuple[str, str]]:
+        """The table's columns for ``item``'s data, DuckDB-typed, bookkeeping columns added."""
+        out = []
+        for field in item.data.schema:
+            name = str(field.name)
+            kind = "JSON" if name in item.json else _SQL_TYPES.get(str(field.type), "VARCHAR")
+            out.append((name, kind))
+        names = {name for name, _ in out}
+        if DELETED not in names:
+            out.append((DELETED, "BOOLEAN"))
+        out.append((LOAD_ID, "VARCHAR"))
+        return out
+
+    def _ensure_table(self, stream: Stream, item: Item) -> None:
+        con = self.connection
+        columns = self._columns(stream, item)
+        known = self.tables.get(item.table)
+        if known is None:
+            keys = set(stream.primary_key) | {LOCATION_ID, LOAD_ID}
+            ordered = [c for c in columns if c[0] in stream.primary_key]
+            ordered += [c for c in columns if c[0] not in stream.primary_key]
+            body = ", ".join(
+                f"{quote(name)} {kind}{' NOT NULL' if name in keys else ''}"
+                for name, kind in ordered
+            )
+            con.execute(f"CREATE TABLE {self._name(item.table)} ({body})")
+            self.tables[item.table] = dict(ordered)
+            return
+        for name, kind in columns:
+            if name not in known:
+                con.execute(f"ALTER TABLE {self._name(item.table)} ADD COLUMN {quote(name)} {kind}")
+                known[name] = kind
+
+    def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
+        """Merge one item on the stream's key; the rows inserted."""
+        data = item.data
+        if not data.num_rows:
+            return 0
+        con = self.connection
+        self._ensure_table(stream, item)
+        table = self._name(item.table)
+        keys = [quote(k) for k in stream.primary_key]
+        con.register(_STAGED, data)
+        try:
+            staged = _STAGED
+            duplicates = con.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {_STAGED} GROUP BY {', '.join(keys)}"
+                " HAVING count(*) > 1)"
+            ).fetchone()
+            if duplicates and duplicates[0]:  # the last of a key within the round wins
+                import pyarrow as pa
+
+                numbered = data.append_column(
+                    "_ghlsync_seq", pa.array(range(data.num_rows), pa.int64())
+                )
+                con.unregister(_STAGED)
+                con.register(_STAGED, numbered)
+                staged = (
+                    f"(SELECT * EXCLUDE (_ghlsync_seq) FROM {_STAGED} QUALIFY row_number() OVER"
+                    f" (PARTITION BY {', '.join(keys)} ORDER BY _ghlsync_seq DESC) = 1)"
+                )
+            if _has_rows(con, table):
+                match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+                con.execute(f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}")
+            columns = [quote(str(n)) for n in data.column_names if n != DELETED]
+            alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in data.column_names else ""
+            inserted = con.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}, {quote(LOAD_ID)}) "
+                f"SELECT {', '.join(columns)}, ? FROM {staged}{alive}",
+                [load_id],
+            ).fetchone()
+        finally:
+            con.unregister(_STAGED)
+        return int(inserted[0]) if inserted else 0
+
+
+def _has_rows(con: Any, table: str) -> bool:
+    return con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+
+
+def _rollback(con: Any) -> None:
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error):  # no transaction left (DuckDB ended it)
+        con.execute("ROLLBACK")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
