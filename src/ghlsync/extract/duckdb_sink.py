@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ghlsync.extract.rounds import Part
     from ghlsync.extract.routing import Item
 
-__all__ = ["DUCKDB_CONFIG", "STATE_TABLE", "DuckDBSink"]
+__all__ = ["DUCKDB_CONFIG", "STATE_TABLE", "DuckDBSink", "read_state"]
 
 STATE_TABLE = "_ghlsync_state"
 LOADS_TABLE = "_dlt_loads"
@@ -191,11 +191,11 @@ class DuckDBSink:
                 con.execute(
                     f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
                     [name, json.dumps(state, sort_keys=True), load_id],
-                )
+                ).fetchall()
             con.execute(
                 f"INSERT INTO {self._name(LOADS_TABLE)} VALUES (?, ?, 0, now(), NULL)",
                 [load_id, SCHEMA_NAME],
-            )
+            ).fetchall()
             con.execute("COMMIT")
         except BaseException:
             self.tables = tables  # what DDL the rollback undoes
@@ -214,7 +214,7 @@ class DuckDBSink:
                 con.execute(
                     f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
                     [name, json.dumps(state, sort_keys=True), "dlt"],
-                )
+                ).fetchall()
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -241,9 +241,9 @@ class DuckDBSink:
                     f"DELETE FROM {self._name(table)} WHERE {quote(LOCATION_ID)} IN ({marks}) "
                     f"AND {quote(LOAD_ID)} NOT IN ({loads})",
                     [*locations, *own],
-                ).fetchone()
-                if found and found[0]:
-                    deleted[table] = int(found[0])
+                ).fetchall()
+                if found and found[0][0]:
+                    deleted[table] = int(found[0][0])
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -326,8 +326,8 @@ class DuckDBSink:
             duplicates = con.execute(
                 f"SELECT count(*) FROM (SELECT 1 FROM {_STAGED} GROUP BY {', '.join(keys)}"
                 " HAVING count(*) > 1)"
-            ).fetchone()
-            if duplicates and duplicates[0]:  # the last of a key within the round wins
+            ).fetchall()
+            if duplicates[0][0]:  # the last of a key within the round wins
                 import pyarrow as pa
 
                 numbered = data.append_column(
@@ -341,21 +341,23 @@ class DuckDBSink:
                 )
             if _has_rows(con, table):
                 match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-                con.execute(f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}")
-            columns = [quote(str(n)) for n in data.column_names if n != DELETED]
+                con.execute(
+                    f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}"
+                ).fetchall()
+            columns = [quote(str(n)) for n in data.column_names]
             alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in data.column_names else ""
             inserted = con.execute(
                 f"INSERT INTO {table} ({', '.join(columns)}, {quote(LOAD_ID)}) "
                 f"SELECT {', '.join(columns)}, ? FROM {staged}{alive}",
                 [load_id],
-            ).fetchone()
+            ).fetchall()
         finally:
             con.unregister(_STAGED)
-        return int(inserted[0]) if inserted else 0
+        return int(inserted[0][0]) if inserted else 0
 
 
 def _has_rows(con: Any, table: str) -> bool:
-    return con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+    return bool(con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall())
 
 
 def _rollback(con: Any) -> None:
@@ -368,3 +370,21 @@ def _rollback(con: Any) -> None:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def read_state(path: Path, dataset: str = "highlevel") -> dict[str, dict[str, Any]]:
+    """The resource states (``bookmarks`` per location, ``tables``) per stream that a DuckDB
+    warehouse keeps, read without writing; empty when it keeps none."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        found = con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [dataset, STATE_TABLE],
+        ).fetchall()
+        if not found:
+            return {}
+        rows = con.execute(
+            f"SELECT stream, state FROM {quote(dataset)}.{quote(STATE_TABLE)}"
+        ).fetchall()
+    return {str(stream): json.loads(state) for stream, state in rows}

@@ -192,7 +192,10 @@ def test_orphan_extract_folder_is_discarded(emulator: EmulatorServer, tmp_path: 
     working = pipelines / pipeline_name_for(
         destination_for(f"duckdb:///{db}").identity, "highlevel"
     )
-    # what dlt's extract writes before committing a package, as a kill -9 leaves it
+    # a dlt pipeline's working dir (dlt wrote this warehouse before), and what dlt's extract
+    # writes before committing a package, as a kill -9 leaves it
+    (working / "normalize" / "extracted").mkdir(parents=True)
+    (working / "normalize" / ".version").write_text("1")
     orphan = working / "normalize" / "a1b2c3d4"
     (orphan / "1796000000.5" / "new_jobs").mkdir(parents=True)
     (orphan / "1796000000.5" / "new_jobs" / "contacts.abc.0.parquet").write_bytes(b"x" * 2_000_000)

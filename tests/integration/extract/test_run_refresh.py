@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 
 from ghlsync.emulator import EmulatorServer
-from ghlsync.extract.run import destination_for, pipeline_name_for, run_extract
+from ghlsync.extract.duckdb_sink import read_state
+from ghlsync.extract.run import destination_for, run_extract
 from tests.integration.extract.conftest import admin, config_for, emulator_items
 
 
@@ -25,9 +25,7 @@ def _ids(db: Path, table: str, location_id: str) -> list[str]:
 
 
 def _bookmarks(url: str, pipelines: Path, stream: str) -> dict[str, Any]:
-    name = pipeline_name_for(destination_for(url).identity, "highlevel")
-    pipeline = dlt.attach(name, pipelines_dir=str(pipelines))
-    resources = pipeline.state["sources"]["highlevel"]["resources"]
+    resources = read_state(Path(url.removeprefix("duckdb:///")))
     return dict(resources[stream]["bookmarks"])
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import duckdb
 import pytest
 
 from ghlsync.emulator import EmulatorServer, EmulatorSettings, SeedOptions
+from ghlsync.extract.run import run_extract
 from ghlsync.extract.streams import STREAMS
 from tests.integration.extract.conftest import config_for
 
@@ -86,7 +88,7 @@ def test_every_table_has_a_boolean_deleted_flag_that_is_never_null(
         name
         for (name,) in warehouse.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'highlevel' "
-            "AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\'"
+            "AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' AND table_name <> '_ghlsync_state'"
         ).fetchall()
     ]
     assert {"contacts", "conversations", "calendar_events", "opportunities"} <= set(tables)
@@ -128,12 +130,37 @@ def test_declared_columns_exist_before_any_value(warehouse: duckdb.DuckDBPyConne
     assert contacts["assigned_to"] == "VARCHAR"
 
 
-def test_staging_tables_are_emptied_unless_kept(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_no_staging_copy_in_duckdb_and_dlt_staging_emptied_unless_kept(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
     database = _extract(emulator, tmp_path / "a", streams=["contacts"])
     with duckdb.connect(str(database), read_only=True) as db:
-        staged = db.execute("SELECT count(*) FROM highlevel_staging.contacts").fetchone()
-        assert staged == (0,)
-    kept = _extract(emulator, tmp_path / "b", "--keep-staging", streams=["contacts"])
-    with duckdb.connect(str(kept), read_only=True) as db:
-        staged = db.execute("SELECT count(*) FROM highlevel_staging.contacts").fetchone()
-        assert staged is not None and staged[0] > 0
+        schemas = {r[0] for r in db.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+        counted = db.execute("SELECT count(*) FROM highlevel.contacts").fetchone()
+    assert "highlevel_staging" not in schemas  # ghlsync merges a DuckDB file without one
+    assert counted == (240,)
+    # destinations dlt loads merge through <dataset>_staging: emptied after each run, unless kept
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        pg = psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3)
+    except Exception as error:  # any failure to connect means: no server here
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432/test unreachable: {type(error).__name__}")
+    config = config_for(emulator).replace(streams=["contacts"])
+    url = "postgres://postgres@127.0.0.1:5432/test"
+    counts = []
+    try:
+        for n, keep in enumerate((False, True)):
+            dataset = f"ghl_staging_{uuid.uuid4().hex[:8]}_{n}"
+            pipelines = str(tmp_path / f"p{n}")
+            assert run_extract(
+                config, to=url, dataset=dataset, pipelines_dir=pipelines, keep_staging=keep
+            ).ok
+            with pg.cursor() as cur:
+                cur.execute(f"SELECT count(*) FROM {dataset}_staging.contacts")  # noqa: S608
+                counts.append(cur.fetchone()[0])
+                cur.execute(f"DROP SCHEMA {dataset} CASCADE")
+                cur.execute(f"DROP SCHEMA {dataset}_staging CASCADE")
+            pg.commit()
+    finally:
+        pg.close()
+    assert counts[0] == 0 and counts[1] > 0

@@ -1,0 +1,207 @@
+"""ghlsync's own DuckDB load (issue 17): a round's rows, bookmarks and load record commit
+together or not at all; merges keep one row per key; a warehouse dlt wrote carries on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ghlsync.emulator import EmulatorServer
+from ghlsync.extract.duckdb_sink import DuckDBSink, read_state
+from ghlsync.extract.rounds import Part
+from ghlsync.extract.routing import Item, items, shaper_for
+from ghlsync.extract.run import pipeline_name_for, run_extract
+from ghlsync.extract.streams import STREAMS
+from tests.integration.extract.conftest import admin, config_for, count, emulator_items
+
+CONTACTS = STREAMS["contacts"]
+
+
+def _part(rows: list[dict[str, Any]], bookmarks: dict[str, Any]) -> Part:
+    """A round's share of contacts, shaped as the reader shapes them."""
+    shaped = items(CONTACTS, None, shaper_for(CONTACTS, {}), rows)
+    return Part(items=shaped, bookmarks=bookmarks, rows=len(rows))
+
+
+def _rows(db: Path) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT location_id, id, first_name FROM highlevel.contacts ORDER BY 1, 2"
+        ).fetchall()
+
+
+def test_rounds_merge_on_the_key_and_commit_their_bookmarks(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        first = _part(
+            [
+                {"id": "c1", "location_id": "L", "firstName": "Ann"},
+                {"id": "c2", "location_id": "L", "firstName": "Bob"},
+                {
+                    "id": "c1",
+                    "location_id": "L",
+                    "firstName": "Ann (later)",
+                },  # same key: last wins
+            ],
+            {"L": {"cursor": "2026-01-01T00:00:00.000Z"}},
+        )
+        loaded = sink.load([CONTACTS], {"contacts": first})
+        assert loaded is not None and loaded[1] == 2
+        second = _part(
+            [
+                {"id": "c2", "location_id": "L", "firstName": "Bob", "tags": ["vip"]},
+                {"id": "c1", "location_id": "L", "_ghlsync_deleted": True},  # a tombstone
+            ],
+            {"L": {"cursor": "2026-01-02T00:00:00.000Z"}},
+        )
+        assert sink.load([CONTACTS], {"contacts": second}) is not None
+        # nothing new: no load, no _dlt_loads row
+        assert sink.load([CONTACTS], {"contacts": Part(bookmarks=second.bookmarks)}) is None
+    finally:
+        sink.close()
+    assert _rows(db) == [("L", "c2", "Bob")]
+    assert read_state(db)["contacts"] == {
+        "bookmarks": {"L": {"cursor": "2026-01-02T00:00:00.000Z"}}
+    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        kinds = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'highlevel' AND table_name = 'contacts'"
+            ).fetchall()
+        )
+        loads = con.execute("SELECT count(*), min(status) FROM highlevel._dlt_loads").fetchone()
+        tags = con.execute("SELECT tags->>0 FROM highlevel.contacts").fetchone()
+    assert kinds["tags"] == "JSON" and kinds["_ghlsync_deleted"] == "BOOLEAN"
+    assert kinds["_dlt_load_id"] == "VARCHAR"
+    assert loads == (2, 0) and tags == ("vip",)
+
+
+def test_a_round_that_fails_leaves_neither_its_rows_nor_its_bookmarks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        good = _part([{"id": "c1", "location_id": "L", "firstName": "Ann"}], {"L": {"cursor": "A"}})
+        assert sink.load([CONTACTS], {"contacts": good}) is not None
+        bad = _part(
+            [
+                {"id": "c2", "location_id": "L", "firstName": "Bob"},
+                {"id": "c3", "location_id": "L", "firstName": "Cy", "new_column": 5},
+            ],
+            {"L": {"cursor": "B"}},
+        )
+        merged: list[str] = []
+        original = DuckDBSink._merge
+
+        def merge_then_fail(self: DuckDBSink, stream: Any, item: Item, load_id: str) -> int:
+            original(self, stream, item, load_id)  # the rows and the new column go in
+            merged.append(load_id)
+            raise OSError("disk full")
+
+        monkeypatch.setattr(DuckDBSink, "_merge", merge_then_fail)
+        with pytest.raises(OSError):
+            sink.load([CONTACTS], {"contacts": bad})
+        monkeypatch.undo()
+        assert merged  # it failed after writing, inside the transaction
+        # the same connection carries on: the failed round's column was rolled back too
+        assert sink.load([CONTACTS], {"contacts": bad}) is not None
+    finally:
+        sink.close()
+    assert _rows(db) == [("L", "c1", "Ann"), ("L", "c2", "Bob"), ("L", "c3", "Cy")]
+    assert read_state(db)["contacts"]["bookmarks"] == {"L": {"cursor": "B"}}
+
+
+def test_a_warehouse_dlt_wrote_keeps_its_bookmarks_and_rows(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The first ghlsync run on a warehouse an earlier version (dlt) loaded copies dlt's
+    bookmarks: it reads only what changed, and the rows stay one per key."""
+    import dlt
+
+    from ghlsync.source import highlevel_source
+
+    db, pipelines = tmp_path / "x.duckdb", tmp_path / "p"
+    config = config_for(emulator, streams=["contacts", "opportunities"])
+    pipeline = dlt.pipeline(
+        pipeline_name_for(f"duckdb://{db}", "highlevel"),
+        destination=dlt.destinations.duckdb(str(db)),
+        dataset_name="highlevel",
+        pipelines_dir=str(pipelines),
+    )
+    pipeline.run(highlevel_source(config))
+    before = pipeline.state["sources"]["highlevel"]["resources"]
+    loc = config.locations[0]
+    admin(emulator, "POST", f"/locations/{loc}/contacts", json={"firstName": "Late"})
+    searches = count(emulator, "POST /contacts/search")
+
+    result = run_extract(config, to=f"duckdb:///{db}", pipelines_dir=str(pipelines))
+
+    assert result.ok
+    # incremental: one search page per location, not a full re-read of 120 contacts each
+    assert count(emulator, "POST /contacts/search") - searches <= 2 * len(config.locations)
+    state = read_state(db)
+    assert set(state) == {"contacts", "opportunities"}
+    for location_id in config.locations:
+        old = before["contacts"]["bookmarks"][location_id]["cursor"]
+        assert state["contacts"]["bookmarks"][location_id]["cursor"] >= old
+    expected = {
+        (lid, c["id"])
+        for lid in config.locations
+        for c in emulator_items(emulator, lid, "contacts")
+    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT location_id, id FROM highlevel.contacts").fetchall()
+    assert len(rows) == len(set(rows)) == 241 and set(rows) == expected
+
+
+def test_an_extract_into_duckdb_never_imports_dlt(emulator: EmulatorServer, tmp_path: Path) -> None:
+    config = config_for(emulator, streams=["contacts", "custom_objects", "custom_object_records"])
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps(
+            {
+                "base_url": config.base_url,
+                "locations": [{"id": i, "token": config.tokens[i]} for i in config.locations],
+                "streams": list(config.streams or []),
+                "rate_limit": False,
+            }
+        )
+    )
+    script = (
+        "import sys\n"
+        "from ghlsync.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print('dlt' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "extract",
+            "--config",
+            str(path),
+            "--to",
+            f"duckdb:///{tmp_path / 'x.duckdb'}",
+            "--pipelines-dir",
+            str(tmp_path / "p"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
