@@ -141,7 +141,9 @@ class _Interrupt:
     run left is recovered by the next one); inside them dlt stops at its next safe point and
     ``run_extract`` raises ``KeyboardInterrupt``. The phase decides the line."""
 
-    def __init__(self) -> None:
+    def __init__(self, native: bool = False) -> None:
+        #: a DuckDB file ghlsync loads itself: a round is one transaction, rolled back if cut
+        self.native = native
         self.phase = "connecting"
         #: packages of this run loaded (a run loads a package per 20,000 rows as it reads)
         self.loaded = 0
@@ -160,7 +162,12 @@ class _Interrupt:
             if self.loaded
             else ""
         )
-        if self._loading():
+        if self._loading() and self.native:
+            committed = (
+                f"{before}the round being loaded was rolled back with its bookmarks, so the"
+                " next run reads it again"
+            )
+        elif self._loading():
             committed = (
                 f"{before}what this package committed stays, the rest of it loads first on the"
                 " next run"
@@ -252,7 +259,10 @@ def extract_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     keep_staging: bool = typer.Option(
-        False, "--keep-staging", help="Keep the rows of the merge's <dataset>_staging tables."
+        False,
+        "--keep-staging",
+        help="Keep the rows of the merge's <dataset>_staging tables (destinations dlt loads;"
+        " a DuckDB file is merged without one).",
     ),
 ) -> None:
     """Extract HighLevel locations into a warehouse, incrementally (per-location bookmarks).
@@ -261,12 +271,13 @@ def extract_command(
     3 the destination failed (nothing committed by the failed step), 4 another run holds this
     pipeline (nothing ran).
     """
+    from ghlsync.extract.destinations import duckdb_file
     from ghlsync.extract.engine import Report
     from ghlsync.extract.failures import DestinationError, PipelineLocked
 
     report = Report()
     session: Any = None
-    interrupt = _Interrupt()
+    interrupt = _Interrupt(native=duckdb_file(to) is not None)
     try:
         cfg = _config(
             config,
