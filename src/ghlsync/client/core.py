@@ -328,6 +328,10 @@ class AsyncGHLClient(ResourceSet):
             raise _UndecodableBody(str(exc), request=request, status=response.status_code) from exc
         finally:
             await response.aclose()
+            # httpx's response and its bound stream refer to each other: without this each
+            # response (a page of contacts is ~0.5 MB) waits for the cyclic collector, which an
+            # extract pauses while reading (the body read is kept: .content, .json())
+            response.stream = httpx.ByteStream(b"")
         return response
 
     async def _acquire(self, key: tuple[str, str], scope: Scope, method: str, path: str) -> None:
