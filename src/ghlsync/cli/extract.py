@@ -293,7 +293,7 @@ def extract_command(
         from ghlsync.client.session import open_session
         from ghlsync.config import Settings
         from ghlsync.extract.progress import LiveProgress
-        from ghlsync.extract.run import run_extract  # imports dlt: after the input is checked
+        from ghlsync.extract.run import run_extract  # after the input is checked
 
         session = open_session(Settings.from_env(), cfg.connection, token=token)
         kwargs: dict[str, Any] = {

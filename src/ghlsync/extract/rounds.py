@@ -111,6 +111,8 @@ class Feed:
         self.state: Mapping[str, Any] = {}
         self.stored: Mapping[str, Any] = {}
         self._begun = threading.Event()
+        #: set once the first answers (custom field definitions) are in, or reading ended
+        self._primed = threading.Event()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=AHEAD_CHUNKS)
         self._stop = threading.Event()
         self._done = False
@@ -124,6 +126,12 @@ class Feed:
         self._thread.start()
         return self
 
+    def wait_primed(self, timeout: float = 0.5) -> None:
+        """Wait (up to ``timeout`` s) until the first requests are answered: the run imports
+        and opens its destination after them, not while they are being sent (both need the
+        interpreter: the first request went out ~0.2 s later)."""
+        self._primed.wait(timeout)
+
     def begin(self, state: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
         """Read the streams from here: ``state``, the source's resource states (``bookmarks``
         and ``tables`` per stream); ``stored``, the stored schema's tables (the columns' types
@@ -135,6 +143,7 @@ class Feed:
         """Stop reading (done, or after an error elsewhere) and wait for the thread."""
         self._stop.set()
         self._begun.set()
+        self._primed.set()
         # the reader stops after its current request; one that HighLevel leaves unanswered
         # (an outage being waited out) is not waited for longer than this: the thread is a
         # daemon and its client is closed with the session
@@ -190,8 +199,10 @@ class Feed:
         try:
             asyncio.run(self._read())
         except BaseException as error:  # handed to the run, raised by next_round
+            self._primed.set()
             self._put(error)
             return
+        self._primed.set()
         self._put(_DONE)
 
     def _put(self, item: Any) -> bool:
@@ -208,6 +219,10 @@ class Feed:
         async with self.session.new_client() as client:  # the run's limiter
             if any(s.custom_fields or s.name == "custom_fields" for s in self.streams):
                 await asyncio.gather(*(keys.prefetch(client, loc) for loc in self.location_ids))
+            self._primed.set()
+            # the shapers' imports (pyarrow) while the run opens its destination, not after
+            import ghlsync.extract.routing  # noqa: F401
+
             await asyncio.to_thread(self._begun.wait)
             if not self._stop.is_set():
                 await self._read_streams(client, keys)

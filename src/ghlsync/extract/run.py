@@ -139,6 +139,7 @@ def run_extract(
         # reading starts now (custom field definitions) while dlt is imported and the
         # pipeline opened; the streams follow once the bookmarks are known
         feed = _feed(config, full_refresh, the_report, session)
+        feed.wait_primed()
         database = duckdb_file(to)
         if database is not None:
             return _extract_duckdb(
