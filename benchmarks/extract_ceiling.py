@@ -11,10 +11,16 @@ processes of their own:
    answers 401, so the command then stops), once the emulators have seeded;
 2. limits off, one location of ``--contacts`` contacts into DuckDB: contacts per second of the
    whole process (start-up and load included) and its peak memory; the tap's rate (into
-   /dev/null) beside it;
+   /dev/null) beside it, and the rate of bare paging (``AsyncGHLClient.contacts.pages``, nothing
+   shaped or stored): what the emulator can serve on this machine, the ceiling of both;
 3. HighLevel's limit (``--limit``, 100 requests / 10 s), a location of ``--contacts``
    contacts each for the tap and the extract: the whole run against the least the limit
    permits for its requests (``ceil(R / B - 1) * W``), and the 429s drawn;
+
+Start-up and the limits-off runs are repeated ``--repeat`` times (default 3), the tap's and the
+extract's alternating, and their medians compared (every run is printed): on a shared machine
+a single run can be off by a tenth either way. The rate-limited runs are repeated too, each on
+a location of its own.
 4. with ``--million``: the peak memory of a 1,000,000-contact run against (2)'s (seeding a
    million contacts takes the emulator over a minute and ~3 GB).
 
@@ -29,6 +35,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -199,6 +206,39 @@ def counts(base_url: str) -> dict[str, int]:
     return out
 
 
+RAW_PAGING = """
+import asyncio, json, sys, time
+from ghlsync.client import AsyncGHLClient
+doc = json.loads(sys.argv[1])
+async def main():
+    started, n = time.monotonic(), 0
+    async with AsyncGHLClient(doc["token"], base_url=doc["base_url"], limiter=None) as client:
+        async for page in client.contacts.pages(doc["id"], page_size=500):
+            n += len(page.records)
+    print(json.dumps({"contacts": n, "seconds": time.monotonic() - started}))
+asyncio.run(main())
+"""
+
+
+def raw_paging(base_url: str, location: dict[str, str]) -> dict[str, Any]:
+    """Contacts per second of bare paging (the client, nothing shaped or stored)."""
+    doc = {"base_url": base_url, "id": location["id"], "token": location["token"]}
+    done = subprocess.run(
+        [sys.executable, "-c", RAW_PAGING, json.dumps(doc)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, Any] = json.loads(done.stdout)
+    figures["contacts_per_s"] = round(figures["contacts"] / figures["seconds"])
+    figures["seconds"] = round(figures["seconds"], 2)
+    return figures
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(run[key] for run in runs))
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -208,69 +248,108 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--limit", default="100/10s")
     parser.add_argument("--million", action="store_true", help="also a 1,000,000-contact run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each kind (medians)")
     args = parser.parse_args()
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     burst, window = args.limit.split("/")
     burst_n, window_s = int(burst), float(window.rstrip("s"))
+    repeat = max(1, args.repeat)
     directory = Path(tempfile.mkdtemp(prefix="ghlsync-ceiling-"))
     out: dict[str, Any] = {"machine": machine(), "load_average_start": load_average()}
     processes: list[subprocess.Popen[bytes]] = []
     try:
         free, free_state = serve(1, args.contacts, "off")
-        limited, limited_state = serve(2, 2 * args.contacts, args.limit)
+        limited, limited_state = serve(2 * repeat, 2 * repeat * args.contacts, args.limit)
         processes += [free, limited]
         free_doc, limited_doc = ready(free, free_state), ready(limited, limited_state)
+        extract_starts, tap_starts = [], []
+        for n in range(2 * repeat + 1):  # one more: the first spawn warms the disk cache
+            extract_starts.append(
+                first_request_seconds(lambda c: extract(c, directory, f"p{n}"), directory)
+            )
+            tap_starts.append(first_request_seconds(tap, directory))
+        extract_starts, tap_starts = extract_starts[1:], tap_starts[1:]
         startup = {
-            "extract_s": round(
-                first_request_seconds(lambda c: extract(c, directory, "p"), directory), 2
-            ),
-            "tap_s": round(first_request_seconds(tap, directory), 2),
+            "extract_s": round(statistics.median(extract_starts), 2),
+            "tap_s": round(statistics.median(tap_starts), 2),
+            "extract_runs": [round(x, 2) for x in extract_starts],
+            "tap_runs": [round(x, 2) for x in tap_starts],
         }
         out["startup_to_first_request"] = startup
 
         location = free_doc["locations"][0]
         config = config_file(free_doc["baseUrl"], location, False, directory)
-        tap_off = run(tap(config))
-        extract_off = run(extract(config, directory, "off"))
         n = args.contacts
+        taps: list[dict[str, Any]] = []
+        extracts: list[dict[str, Any]] = []
+        raws: list[dict[str, Any]] = []
+        for k in range(repeat):
+            raws.append(raw_paging(free_doc["baseUrl"], location))
+            taps.append(run(tap(config)))
+            extracts.append(run(extract(config, directory, f"off{k}")))
+        for runs in (taps, extracts):
+            for figures in runs:
+                figures["contacts_per_s"] = round(n / figures["seconds"])
+        extract_off = {
+            "seconds": median(extracts, "seconds"),
+            "peak_mib": median(extracts, "peak_mib"),
+            "cpu_seconds": median(extracts, "cpu_seconds"),
+            "contacts_per_s": round(n / median(extracts, "seconds")),
+        }
         out["limits_off"] = {
             "contacts": n,
-            "tap": {**tap_off, "contacts_per_s": round(n / tap_off["seconds"])},
-            "extract": {**extract_off, "contacts_per_s": round(n / extract_off["seconds"])},
-            "extract_over_tap_rate": round(tap_off["seconds"] / extract_off["seconds"], 2),
+            "raw_paging_contacts_per_s": round(median(raws, "contacts_per_s")),
+            "tap": {
+                "seconds": median(taps, "seconds"),
+                "peak_mib": median(taps, "peak_mib"),
+                "cpu_seconds": median(taps, "cpu_seconds"),
+                "contacts_per_s": round(n / median(taps, "seconds")),
+            },
+            "extract": extract_off,
+            "extract_over_tap_rate": round(median(taps, "seconds") / extract_off["seconds"], 2),
+            "extract_over_raw_paging": round(
+                extract_off["contacts_per_s"] / median(raws, "contacts_per_s"), 2
+            ),
+            "runs": {"raw_paging": raws, "tap": taps, "extract": extracts},
         }
-
-        base = limited_doc["baseUrl"]
-        tap_config = config_file(base, limited_doc["locations"][0], True, directory)
-        extract_config = config_file(base, limited_doc["locations"][1], True, directory)
-        before = counts(base)
-        tap_limited = run(tap(tap_config))
-        middle = counts(base)
-        extract_limited = run(extract(extract_config, directory, "limited"))
-        after = counts(base)
 
         def least(requests: int) -> float:
             return max(math.ceil(requests / burst_n) - 1, 0) * window_s
 
-        tap_requests = middle["total"] - before["total"]
-        extract_requests = after["total"] - middle["total"]
+        base = limited_doc["baseUrl"]
+        limited_runs: dict[str, list[dict[str, Any]]] = {"tap": [], "extract": []}
+        for k in range(repeat):
+            for who in ("tap", "extract"):
+                spot = limited_doc["locations"][2 * k + (who == "extract")]
+                cfg = config_file(base, spot, True, directory)
+                before = counts(base)
+                command = tap(cfg) if who == "tap" else extract(cfg, directory, f"limited{k}")
+                figures = run(command)
+                after = counts(base)
+                requests = after["total"] - before["total"]
+                figures.update(
+                    requests=requests,
+                    responses_429=after.get("429", 0) - before.get("429", 0),
+                    least_permitted_s=least(requests),
+                    over_least=round(figures["seconds"] / least(requests), 3),
+                )
+                limited_runs[who].append(figures)
         out["rate_limited"] = {
             "limit": args.limit,
             "contacts": n,
-            "tap": {
-                **tap_limited,
-                "requests": tap_requests,
-                "responses_429": middle.get("429", 0) - before.get("429", 0),
-                "least_permitted_s": least(tap_requests),
-                "over_least": round(tap_limited["seconds"] / least(tap_requests), 3),
+            **{
+                who: {
+                    "over_least": median(runs, "over_least"),
+                    "seconds": median(runs, "seconds"),
+                    "peak_mib": median(runs, "peak_mib"),
+                    "cpu_seconds": median(runs, "cpu_seconds"),
+                    "requests": int(median(runs, "requests")),
+                    "responses_429": sum(r["responses_429"] for r in runs),
+                    "least_permitted_s": median(runs, "least_permitted_s"),
+                }
+                for who, runs in limited_runs.items()
             },
-            "extract": {
-                **extract_limited,
-                "requests": extract_requests,
-                "responses_429": after.get("429", 0) - middle.get("429", 0),
-                "least_permitted_s": least(extract_requests),
-                "over_least": round(extract_limited["seconds"] / least(extract_requests), 3),
-            },
+            "runs": limited_runs,
         }
         for process in (free, limited):
             process.send_signal(signal.SIGTERM)
