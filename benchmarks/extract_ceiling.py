@@ -263,9 +263,10 @@ def main() -> None:
         processes += [free, limited]
         free_doc, limited_doc = ready(free, free_state), ready(limited, limited_state)
         extract_starts, tap_starts = [], []
-        for n in range(2 * repeat + 1):  # one more: the first spawn warms the disk cache
+        for k in range(2 * repeat + 1):  # one more: the first spawn warms the disk cache
+            name = f"p{k}"
             extract_starts.append(
-                first_request_seconds(lambda c: extract(c, directory, f"p{n}"), directory)
+                first_request_seconds(lambda c, name=name: extract(c, directory, name), directory)
             )
             tap_starts.append(first_request_seconds(tap, directory))
         extract_starts, tap_starts = extract_starts[1:], tap_starts[1:]
