@@ -6,13 +6,17 @@
     engine.py     async reading per stream and location, the Report, concurrent merge
     limits.py     a safety margin on the server's rate window
     config.py     ExtractConfig (locations, tokens, base URL, options)
+    arrow.py      records -> Arrow tables of stable column types (naming.py: dlt's names)
+    routing.py    records -> loadable items: a table per stream or custom object
     source.py     highlevel_source: the dlt source
-    rounds.py     reading in a thread, handed to the run a load package at a time
-    run.py        run_extract: --to URL -> dlt pipeline, a package per round as reading goes
+    rounds.py     reading in a thread, handed to the run a round at a time
+    duckdb_sink.py a round into a DuckDB file: rows, bookmarks, load record in one transaction
+    run.py        run_extract: --to URL -> ghlsync's DuckDB load, or a dlt pipeline
     singer.py     the Singer tap
     quickstart.py the demo: emulator -> DuckDB -> three queries
 
-``highlevel_source`` and ``run_extract`` import dlt; they load on first use.
+``highlevel_source`` imports dlt, as does ``run_extract`` for any destination but a DuckDB
+file; they load on first use.
 """
 
 from __future__ import annotations
