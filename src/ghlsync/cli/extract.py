@@ -157,8 +157,9 @@ class _Interrupt:
         return self.phase.startswith("loading") and "pending" not in self.phase
 
     def line(self) -> str:
+        unit = "round(s)" if self.native else "package(s)"
         before = (
-            f"the {self.loaded} package(s) loaded before stay committed with their bookmarks; "
+            f"the {self.loaded} {unit} loaded before stay committed with their bookmarks; "
             if self.loaded
             else ""
         )
