@@ -1,7 +1,8 @@
-"""``run_extract``: a dlt pipeline from a ``--to`` URL, the source, and a report.
+"""``run_extract``: a run from a ``--to`` URL, the reading (``rounds``), and a report.
 
-``--to`` URLs are mapped to dlt destinations in ``destinations``; the full refresh's sweep
-is ``sweep``.
+A ``duckdb:///`` file is loaded by ghlsync (``duckdb_sink``: a transaction per round, dlt not
+imported); every other ``--to`` URL is mapped to a dlt destination in ``destinations`` and
+loaded by a dlt pipeline, a package per round, with the full refresh's sweep in ``sweep``.
 
 ``--full-refresh`` re-reads the selected streams of the chosen locations from scratch (their
 bookmarks are ignored and replaced) and, once that load is committed, deletes the rows of those
@@ -40,7 +41,7 @@ from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLo
 from ghlsync.extract.lock import hold
 from ghlsync.extract.naming import default_pipelines_dir
 from ghlsync.extract.recovery import recover
-from ghlsync.extract.rounds import Feed, round_source
+from ghlsync.extract.rounds import Feed, Part, round_source
 from ghlsync.extract.streams import select
 from ghlsync.extract.sweep import SweepRefused, sweep
 
@@ -220,14 +221,13 @@ def _extract(
                 " window, changed records) are added again; keep the latest _dlt_load_id"
                 " per id, or use delta:///dir"
             )
-        with _duckdb_held(destination) as held:
-            pipeline = dlt.pipeline(
-                pipeline_name=name,
-                destination=held,
-                dataset_name=dataset,
-                pipelines_dir=str(directory),
-            )
-            return _run(pipeline, destination, config, feed, full_refresh, the_report, phase)
+        pipeline = dlt.pipeline(
+            pipeline_name=name,
+            destination=destination.destination,
+            dataset_name=dataset,
+            pipelines_dir=str(directory),
+        )
+        return _run(pipeline, destination, config, feed, full_refresh, the_report, phase)
 
 
 def _extract_duckdb(
@@ -264,20 +264,16 @@ def _extract_duckdb(
             step = "extract"
             phase("extracting")
             feed.begin(_resources(sink), sink.stored())
-            try:
-                with _collector_paused():
-                    while (parts := feed.next_round()) is not None:
-                        step = "load"
-                        rows = sum(part.rows for part in parts.values())
-                        phase(f"loading {rows} rows into duckdb")
-                        loaded = sink.load(feed.streams, parts)
-                        if loaded is not None:
-                            own.append(loaded[0])
-                        del parts
-                        gc.collect()
-                        gc.freeze()  # what survived is the run's own: not scanned again
-            finally:
-                feed.close()
+
+            def load(parts: dict[str, Part]) -> None:
+                nonlocal step
+                step = "load"
+                phase(f"loading {sum(part.rows for part in parts.values())} rows into duckdb")
+                loaded = sink.load(feed.streams, parts)
+                if loaded is not None:
+                    own.append(loaded[0])
+
+            _each_round(feed, load)
             if full_refresh:
                 step = "full refresh"
                 phase("deleting rows the full re-read did not bring")
@@ -356,42 +352,6 @@ def _from_dlt(sink: Any, directory: Path, name: str) -> None:
     sink._read()
 
 
-#: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a
-#: package's load stays small, so memory stays flat however large the location
-DUCKDB_CONFIG = {
-    "memory_limit": "64MB",
-    "threads": "2",
-    "preserve_insertion_order": "false",
-}
-
-
-@contextlib.contextmanager
-def _duckdb_held(destination: Destination) -> Iterator[Any]:
-    """The dlt destination to load into; for a DuckDB file, one connection held for the whole
-    run (dlt would open and close the file, checkpointing it, several times per package)."""
-    if destination.kind != "duckdb" or destination.path is None:
-        yield destination.destination
-        return
-    import dlt
-    import duckdb
-
-    try:
-        # settings applied after connecting: another connection to the file in this process
-        # (plain duckdb.connect, or dlt's own) still shares this one's database instance
-        connection = duckdb.connect(str(destination.path))
-        for name, value in DUCKDB_CONFIG.items():
-            connection.execute(f"SET {name} = '{value}'")
-    except duckdb.Error as error:
-        raise DestinationError(
-            f"duckdb at {destination.url}: connect failed: {_root_cause(error)}",
-            hint="is it a DuckDB file, and is no other program writing to it?",
-        ) from None
-    try:
-        yield dlt.destinations.duckdb(connection)
-    finally:
-        connection.close()
-
-
 def _run(
     pipeline: Any,
     destination: Destination,
@@ -423,35 +383,28 @@ def _run(
         step = "extract"
         phase("extracting")
         feed.begin(*_bookmarks(pipeline))
-        try:
-            with _collector_paused():
-                while (parts := feed.next_round()) is not None:
-                    step = "extract"
-                    source = round_source(feed.streams, parts)
-                    if destination.table_format == "delta":
-                        for resource in source.resources.values():
-                            # Delta tables merge by upsert (dlt's delete-insert is for SQL)
-                            resource.apply_hints(
-                                write_disposition={"disposition": "merge", "strategy": "upsert"},
-                                table_format="delta",
-                            )
-                    extracted = pipeline.extract(
-                        source, loader_file_format=destination.loader_file_format
+
+        def load(parts: dict[str, Part]) -> None:
+            nonlocal step, info
+            step = "extract"
+            source = round_source(feed.streams, parts)
+            if destination.table_format == "delta":
+                for resource in source.resources.values():
+                    # Delta tables merge by upsert (dlt's delete-insert is for SQL)
+                    resource.apply_hints(
+                        write_disposition={"disposition": "merge", "strategy": "upsert"},
+                        table_format="delta",
                     )
-                    own_load_ids.extend(str(i) for i in extracted.loads_ids)
-                    step = "normalize"
-                    records = sum(part.rows for part in parts.values())
-                    phase(f"normalizing {records} records")
-                    normalized = pipeline.normalize()
-                    rows = _rows(normalized)
-                    step = "load"
-                    phase(f"loading {rows} rows into {destination.kind}")
-                    info = pipeline.load()
-                    del parts, source, extracted, normalized
-                    gc.collect()
-                    gc.freeze()  # what survived is the run's own: not scanned again
-        finally:
-            feed.close()
+            extracted = pipeline.extract(source, loader_file_format=destination.loader_file_format)
+            own_load_ids.extend(str(i) for i in extracted.loads_ids)
+            step = "normalize"
+            phase(f"normalizing {sum(part.rows for part in parts.values())} records")
+            normalized = pipeline.normalize()
+            step = "load"
+            phase(f"loading {_rows(normalized)} rows into {destination.kind}")
+            info = pipeline.load()
+
+        _each_round(feed, load)
         if full_refresh:
             step = "full refresh"
             phase("deleting rows the full re-read did not bring")
@@ -507,6 +460,20 @@ def _feed(config: ExtractConfig, full_refresh: bool, report: Report, session: Ru
     )
     selected = select(config.streams)
     return Feed(selected, config.locations, options, report, session).start()
+
+
+def _each_round(feed: Feed, load: Callable[[dict[str, Part]], None]) -> None:
+    """Hand ``feed``'s rounds to ``load`` one at a time, the collector paused while reading
+    and run once per round; the feed is closed after (done or failed)."""
+    try:
+        with _collector_paused():
+            while (parts := feed.next_round()) is not None:
+                load(parts)
+                del parts
+                gc.collect()
+                gc.freeze()  # what survived is the run's own: not scanned again
+    finally:
+        feed.close()
 
 
 @contextlib.contextmanager
