@@ -377,6 +377,9 @@ def read_state(path: Path, dataset: str = "highlevel") -> dict[str, dict[str, An
     warehouse keeps, read without writing; empty when it keeps none."""
     import duckdb
 
+    from ghlsync.extract.naming import snake_case
+
+    dataset = snake_case(dataset)
     with duckdb.connect(str(path), read_only=True) as con:
         found = con.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",

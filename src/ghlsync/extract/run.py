@@ -39,7 +39,7 @@ from ghlsync.extract.destinations import (
 from ghlsync.extract.engine import ReadOptions, Report
 from ghlsync.extract.failures import DestinationError, ExtractFailed, PipelineLocked
 from ghlsync.extract.lock import hold
-from ghlsync.extract.naming import default_pipelines_dir
+from ghlsync.extract.naming import default_pipelines_dir, snake_case
 from ghlsync.extract.recovery import recover
 from ghlsync.extract.rounds import Feed, Part, round_source
 from ghlsync.extract.streams import select
@@ -252,7 +252,8 @@ def _extract_duckdb(
     started = time.monotonic()
     with hold(directory, name, postgres_dsn=None, dataset=dataset):
         the_report.warnings.extend(recover(directory / name))
-        sink = DuckDBSink.open(database, dataset, url)
+        # the schema is named as dlt names it (``--dataset "My Data"`` is ``my_data``)
+        sink = DuckDBSink.open(database, snake_case(dataset), url)
         own: list[str] = []
         refreshed: dict[str, int] = {}
         step = "connect"

@@ -13,6 +13,7 @@ the warehouse and may run while nothing else writes to it.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,11 @@ def query(
         schemas = {
             row[0] for row in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
         }
+        if dataset not in schemas:
+            from ghlsync.extract.naming import snake_case
+
+            with contextlib.suppress(ValueError):  # as the extract names it: "My Data" -> my_data
+                dataset = snake_case(dataset)
         if dataset in schemas:
             con.execute(f"SET schema = '{dataset.replace(chr(39), chr(39) * 2)}'")
         cursor = con.execute(sql)

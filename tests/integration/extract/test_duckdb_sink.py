@@ -205,3 +205,17 @@ def test_an_extract_into_duckdb_never_imports_dlt(emulator: EmulatorServer, tmp_
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_dataset_is_named_as_dlt_names_it(emulator: EmulatorServer, tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    config = config_for(emulator, streams=["users"])
+    assert run_extract(
+        config, to=f"duckdb:///{db}", dataset="My Data", pipelines_dir=str(tmp_path / "p")
+    ).ok
+    with duckdb.connect(str(db), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+        users = con.execute("SELECT count(*) FROM my_data.users").fetchall()
+    assert "my_data" in schemas and "My Data" not in schemas
+    assert users[0][0] == sum(len(emulator_items(emulator, i, "users")) for i in config.locations)
+    assert set(read_state(db, "My Data")) == {"users"}
