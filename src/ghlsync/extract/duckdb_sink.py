@@ -204,6 +204,11 @@ class DuckDBSink:
         self.resources.update(changed)
         return load_id, rows
 
+    def checkpoint(self) -> None:
+        """Write what the log holds into the file now (DuckDB does it at 16 MB of log, and at
+        close: done while the reader is waited for, the run's end does not wait for it)."""
+        self.connection.execute("CHECKPOINT").fetchall()
+
     def write_state(self, resources: Mapping[str, Any]) -> None:
         """Store ``resources`` as they are (bookmarks copied from a dlt pipeline's state)."""
         con = self.connection

@@ -273,6 +273,8 @@ def _extract_duckdb(
                 loaded = sink.load(feed.streams, parts)
                 if loaded is not None:
                     own.append(loaded[0])
+                    if feed.idle:  # the reader is paced: checkpoint now, not at the end
+                        sink.checkpoint()
 
             _each_round(feed, load)
             if full_refresh:
