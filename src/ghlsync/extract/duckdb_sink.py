@@ -95,7 +95,7 @@ class DuckDBSink:
         #: the stored resource states, per stream (what ``_ghlsync_state`` holds)
         self.resources: dict[str, dict[str, Any]] = {}
         self._last_load = 0.0
-        self._read()
+        self.reload()
 
     @classmethod
     def open(cls, path: Path, dataset: str, url: str) -> DuckDBSink:
@@ -122,7 +122,11 @@ class DuckDBSink:
 
     # what is stored
 
-    def _read(self) -> None:
+    def reload(self) -> None:
+        """Read the dataset's tables, columns and stored states again (another writer, such as
+        dlt loading what a killed run left, may have changed them)."""
+        self.tables.clear()
+        self.resources.clear()
         rows = self.connection.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
@@ -283,7 +287,7 @@ class DuckDBSink:
         self.tables.setdefault(STATE_TABLE, {"stream": "VARCHAR"})
         self.tables.setdefault(LOADS_TABLE, {"load_id": "VARCHAR"})
 
-    def _columns(self, stream: Stream, item: Item) -> list[tuple[str, str]]:
+    def _columns(self, item: Item) -> list[tuple[str, str]]:
         """The table's columns for ``item``'s data, DuckDB-typed, bookkeeping columns added."""
         out = []
         for field in item.data.schema:
@@ -298,7 +302,7 @@ class DuckDBSink:
 
     def _ensure_table(self, stream: Stream, item: Item) -> None:
         con = self.connection
-        columns = self._columns(stream, item)
+        columns = self._columns(item)
         known = self.tables.get(item.table)
         if known is None:
             keys = set(stream.primary_key) | {LOCATION_ID, LOAD_ID}

@@ -349,10 +349,7 @@ def _from_dlt(sink: Any, directory: Path, name: str) -> None:
         pipeline.load()
     if not sink.has_state:
         sink.write_state(_bookmarks(pipeline)[0])
-    # what dlt made meanwhile (tables, columns) is read again
-    sink.tables.clear()
-    sink.resources.clear()
-    sink._read()
+    sink.reload()  # what dlt made meanwhile (tables, columns, the copied bookmarks)
 
 
 def _run(
