@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
@@ -44,6 +44,9 @@ from ghlsync.extract.recovery import recover
 from ghlsync.extract.rounds import Feed, Part, round_source
 from ghlsync.extract.streams import select
 from ghlsync.extract.sweep import SweepRefused, sweep
+
+if TYPE_CHECKING:
+    from ghlsync.extract.duckdb_sink import DuckDBSink
 
 __all__ = [
     "DEFAULT_TO",
@@ -137,8 +140,8 @@ def run_extract(
     try:
         if config.installed:  # --installed: the session asks HighLevel where the app is installed
             config = config.with_locations(_discovered(session, config))
-        # reading starts now (custom field definitions) while dlt is imported and the
-        # pipeline opened; the streams follow once the bookmarks are known
+        # reading starts now (custom field definitions); the destination is imported and
+        # opened once those are answered, and the streams follow once the bookmarks are known
         feed = _feed(config, full_refresh, the_report, session)
         feed.wait_primed()
         database = duckdb_file(to)
@@ -201,12 +204,7 @@ def _extract(
                 f"cannot create {destination.path} for {to}: {error.strerror or error}",
                 hint="point --to at a directory you can write (parquet:///path/to/dir)",
             ) from None
-    # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
-    # --full-refresh tells re-read rows from stale ones by it
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-    # dlt's own log lines ("|[WARNING]|... Falling back to `append`") are not for our users:
-    # what matters of them is said once, in the report (RUNTIME__LOG_LEVEL still wins)
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    _dlt_settings()
     # without this the staging dataset keeps a second copy of every merged row after each run
     os.environ["LOAD__TRUNCATE_STAGING_DATASET"] = "false" if keep_staging else "true"
     name = pipeline_name or pipeline_name_for(destination.identity, dataset)
@@ -295,11 +293,13 @@ def _extract_duckdb(
     )
 
 
-def _resources(sink: Any) -> dict[str, Any]:
+def _resources(sink: DuckDBSink) -> dict[str, Any]:
     return {name: dict(state) for name, state in sink.resources.items()}
 
 
-def _refresh_targets(sink: Any, config: ExtractConfig, report: Report) -> dict[str, list[str]]:
+def _refresh_targets(
+    sink: DuckDBSink, config: ExtractConfig, report: Report
+) -> dict[str, list[str]]:
     """Per table, the locations whose full re-read of its stream completed."""
     targets: dict[str, list[str]] = {}
     for stream in select(config.streams):
@@ -327,29 +327,50 @@ def _dlt_left_work(working: Path) -> bool:
     return False
 
 
-def _from_dlt(sink: Any, directory: Path, name: str) -> None:
+def _from_dlt(sink: DuckDBSink, directory: Path, name: str) -> None:
     """What a dlt pipeline of this warehouse left: its pending packages are loaded, and, the
     first time, its bookmarks become ghlsync's (``_ghlsync_state``). Imports dlt; only a
     warehouse dlt wrote, or a killed dlt run, comes here."""
     import dlt
 
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    _dlt_settings()
     pipeline = dlt.pipeline(
         pipeline_name=name,
         destination=dlt.destinations.duckdb(sink.connection),
         dataset_name=sink.dataset,
         pipelines_dir=str(directory),
     )
-    if pipeline.config.restore_from_destination:
-        pipeline.sync_destination()
-    if pipeline.has_pending_data:
-        if pipeline.list_extracted_load_packages():
-            pipeline.normalize()
-        pipeline.load()
+    _sync_state(pipeline, "duckdb", lambda _: None)
+    _load_pending(pipeline, lambda _: None)
     if not sink.has_state:
         sink.write_state(_bookmarks(pipeline)[0])
     sink.reload()  # what dlt made meanwhile (tables, columns, the copied bookmarks)
+
+
+def _dlt_settings() -> None:
+    """dlt's settings for our runs, unless the user set them."""
+    # Arrow pages get dlt's _dlt_load_id too: tables made from dict pages require it, and
+    # --full-refresh tells re-read rows from stale ones by it
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # dlt's own log lines ("|[WARNING]|... Falling back to `append`") are not for our users:
+    # what matters of them is said once, in the report (RUNTIME__LOG_LEVEL still wins)
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+
+
+def _sync_state(pipeline: Any, kind: str, phase: Phase) -> None:
+    """The pipeline's state (bookmarks, schema) from the destination, where dlt keeps it."""
+    if pipeline.config.restore_from_destination:
+        phase(f"reading state from {kind}")
+        pipeline.sync_destination()
+
+
+def _load_pending(pipeline: Any, phase: Phase) -> None:
+    """Load first what an interrupted run extracted or normalized and did not load."""
+    if pipeline.has_pending_data:
+        phase("loading the pending package of an interrupted run")
+        if pipeline.list_extracted_load_packages():
+            pipeline.normalize()
+        pipeline.load()
 
 
 def _run(
@@ -370,16 +391,9 @@ def _run(
     info: Any = None
     step = "connect"
     try:
-        if pipeline.config.restore_from_destination:
-            phase(f"reading state from {destination.kind}")
-            pipeline.sync_destination()
-        if pipeline.has_pending_data:
-            # a previous run was interrupted after extracting: its data goes in first
-            phase("loading the pending package of an interrupted run")
-            step = "pending"
-            if pipeline.list_extracted_load_packages():
-                pipeline.normalize()
-            pipeline.load()
+        _sync_state(pipeline, destination.kind, phase)
+        step = "pending"
+        _load_pending(pipeline, phase)
         step = "extract"
         phase("extracting")
         feed.begin(*_bookmarks(pipeline))
