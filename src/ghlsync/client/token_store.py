@@ -25,13 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import TYPE_CHECKING, Literal
 
 from ghlsync.config import Settings
 from ghlsync.errors import TokenStoreError
+
+if TYPE_CHECKING:  # cryptography (~9 MiB) is imported when a store is encrypted, not before
+    from cryptography.fernet import Fernet
 
 Kind = Literal["private", "oauth", "location"]
 KINDS: tuple[Kind, ...] = ("private", "oauth", "location")
@@ -110,6 +110,9 @@ _KEY_LOCK = threading.Lock()
 
 def _fernet(secret_key: str, salt: bytes) -> Fernet:
     """Fernet from the secret key and the store's salt (scrypt; cached per process)."""
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     cache_key = (hashlib.sha256(secret_key.encode()).digest(), salt)
     with _KEY_LOCK:
         cached = _KEY_CACHE.get(cache_key)
@@ -147,6 +150,8 @@ class _Codec:
     def open(self, value: str | None) -> str | None:
         if value is None or self.fernet is None:
             return value
+        from cryptography.fernet import InvalidToken
+
         try:
             return self.fernet.decrypt(value.encode("ascii")).decode()
         except InvalidToken:
@@ -342,6 +347,8 @@ class TokenStore:
                 hint="set GHLSYNC_SECRET_KEY to the key the store was created with",
             )
         fernet = _fernet(secret_key, bytes.fromhex(meta["salt"]))
+        from cryptography.fernet import InvalidToken
+
         try:
             fernet.decrypt(meta["check"].encode("ascii"))
         except InvalidToken:

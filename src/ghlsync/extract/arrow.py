@@ -1,8 +1,10 @@
-"""Records to Arrow tables for dlt: typed columns, stable across pages and runs.
+"""Records to Arrow columns: typed, stable across pages and runs.
 
-dlt loads an Arrow table without running its per-record normaliser, which is where most of an
-extract's time went (docs/benchmarks.md). An Arrow batch must keep one type per column, so
-``TableShaper`` decides each column's type once and holds it:
+dlt loads Arrow data without running its per-record normaliser, which is where most of an
+extract's time went (docs/benchmarks.md), and DuckDB scans it in place. The columns are built
+with nanoarrow (``Columns``): DuckDB and pyarrow both take them through Arrow's C stream
+interface without a copy, so a run into DuckDB never imports pyarrow (~45 MiB). An Arrow batch
+must keep one type per column, so ``TableShaper`` decides each column's type once and holds it:
 
 - a column already in dlt's schema (an earlier run) keeps the type stored there; otherwise the
   stream's declared JSON schema decides; otherwise the first values seen (all ints ``bigint``,
@@ -24,30 +26,40 @@ extract's time went (docs/benchmarks.md). An Arrow batch must keep one type per 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
-import pyarrow as pa
-import pyarrow.compute as pc
+import nanoarrow as na
 
 from ghlsync.extract.naming import snake_case
 from ghlsync.extract.streams import LOCATION_ID
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 Kind = Literal["bool", "bigint", "double", "text", "timestamp", "date", "json"]
 
-ARROW_TYPES: dict[Kind, pa.DataType] = {
-    "bool": pa.bool_(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "text": pa.string(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-    "json": pa.string(),
-}
+
+def arrow_type(kind: Kind, nullable: bool = True) -> Any:
+    """The Arrow type a column of ``kind`` has (JSON is text: Arrow has no JSON type)."""
+    if kind == "bool":
+        return na.bool_(nullable=nullable)
+    if kind == "bigint":
+        return na.int64(nullable=nullable)
+    if kind == "double":
+        return na.float64(nullable=nullable)
+    if kind == "timestamp":
+        return na.timestamp("us", "UTC", nullable=nullable)
+    if kind == "date":
+        return na.date32(nullable=nullable)
+    return na.string(nullable=nullable)
+
+
 #: dlt data types read back from a stored schema; anything else is loaded as text
 _FROM_DLT: dict[str, Kind] = {
     "bool": "bool",
@@ -157,47 +169,110 @@ def _fits(kind: Kind, value: Any) -> bool:
     return t in _TAKES[kind]
 
 
-def _parse_timestamp(value: str) -> dt.datetime | None:
-    text = value[:-1] + "+00:00" if value.endswith("Z") else value
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
 
 
-def _timestamps(values: list[Any]) -> tuple[pa.Array, list[tuple[int, Any]]]:
-    """ISO-8601 strings as UTC timestamps; the unparseable ones come back as strays."""
-    try:  # the fast path: Arrow parses ISO-8601 with a zone
-        return pc.cast(pa.array(values, pa.string()), ARROW_TYPES["timestamp"]), []
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    parsed: list[Any] = []
+def _timestamps(values: list[Any]) -> tuple[list[int | None], list[tuple[int, Any]]]:
+    """ISO-8601 strings as microseconds since the epoch, UTC (a string without a zone is UTC);
+    the unparseable ones come back as strays."""
+    parse = dt.datetime.fromisoformat
+    out: list[int | None] = []
     strays: list[tuple[int, Any]] = []
     for i, value in enumerate(values):
-        stamp = None if value is None else _parse_timestamp(value)
-        if value is not None and stamp is None:
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            stamp = parse(value)
+        except ValueError:
+            out.append(None)
             strays.append((i, value))
-        parsed.append(stamp)
-    return pa.array(parsed, ARROW_TYPES["timestamp"]), strays
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        out.append((stamp - _EPOCH) // _MICROSECOND)
+    return out, strays
 
 
-def _dates(values: list[Any]) -> tuple[pa.Array, list[tuple[int, Any]]]:
-    """``YYYY-MM-DD`` strings as dates; anything else comes back as a stray."""
-    strays = [(i, v) for i, v in enumerate(values) if v is not None and not _ISO_DATE.match(str(v))]
-    if strays:
-        values = [None if v is None or not _ISO_DATE.match(str(v)) else v for v in values]
-    try:
-        return pc.cast(pa.array(values, pa.string()), ARROW_TYPES["date"]), strays
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2026-02-30
-        parsed: list[Any] = []
-        for i, value in enumerate(values):
-            try:
-                parsed.append(None if value is None else dt.date.fromisoformat(value))
-            except ValueError:
-                parsed.append(None)
-                strays.append((i, value))
-        return pa.array(parsed, ARROW_TYPES["date"]), strays
+def _dates(values: list[Any]) -> tuple[list[int | None], list[tuple[int, Any]]]:
+    """``YYYY-MM-DD`` strings as days since the epoch; anything else (``2026-02-30``, a time)
+    comes back as a stray."""
+    out: list[int | None] = []
+    strays: list[tuple[int, Any]] = []
+    for i, value in enumerate(values):
+        if value is None:
+            out.append(None)
+            continue
+        day = None
+        if _ISO_DATE.match(value):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value).toordinal() - _EPOCH_DAY
+        if day is None:
+            strays.append((i, value))
+        out.append(day)
+    return out, strays
+
+
+def _json_array(values: list[Any]) -> Any:
+    """Values as a string array of their JSON text (encoded to bytes once, not decoded)."""
+    encoded = na.c_array([None if v is None else _encode(v) for v in values], na.binary())
+    buffers = list(encoded.view().buffers)
+    return na.c_array_from_buffers(
+        na.string(), encoded.length, buffers=buffers, null_count=encoded.null_count
+    )
+
+
+class Columns:
+    """A table's rows as Arrow columns (nanoarrow arrays) with the shaper's kind of each.
+
+    DuckDB scans it and ``pyarrow.table`` takes it through the Arrow C stream interface
+    (``__arrow_c_stream__``, a new stream each time it is asked), without copying."""
+
+    def __init__(
+        self, columns: Mapping[str, tuple[Kind, Any]], num_rows: int, keys: frozenset[str]
+    ):
+        #: column name -> (kind, nanoarrow array), in table order
+        self.columns = dict(columns)
+        self.num_rows = num_rows
+        self._keys = keys
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.columns)
+
+    def kind(self, name: str) -> Kind:
+        return self.columns[name][0]
+
+    def with_column(self, name: str, kind: Kind, values: list[Any]) -> Columns:
+        """A copy with one more column (``values``, one per row) at the end."""
+        columns = dict(self.columns)
+        columns[name] = (kind, na.c_array(values, arrow_type(kind)))
+        return Columns(columns, self.num_rows, self._keys)
+
+    def _struct(self) -> Any:
+        fields = {  # keys without nulls say so, as dlt's primary-key hints do
+            name: arrow_type(kind, nullable=name not in self._keys or array.null_count > 0)
+            for name, (kind, array) in self.columns.items()
+        }
+        children = [array for _, array in self.columns.values()]
+        return na.c_array_from_buffers(
+            na.struct(fields, nullable=False), self.num_rows, [None], children=children
+        )
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return na.c_array_stream(self._struct()).__arrow_c_stream__(requested_schema)
+
+    def to_arrow(self) -> pa.Table:
+        """As a pyarrow table (what dlt loads; imports pyarrow)."""
+        import pyarrow as pa
+
+        return pa.table(self)
+
+    def to_pylist(self, name: str) -> list[Any]:
+        """One column's values as Python objects."""
+        return list(na.Array(self.columns[name][1]).to_pylist())
 
 
 class TableShaper:
@@ -227,7 +302,12 @@ class TableShaper:
         return name
 
     def table(self, records: Sequence[Mapping[str, Any]]) -> pa.Table:
-        """One page (or several) as a table, built column by column so the loops run in C."""
+        """``columns`` as a pyarrow table (imports pyarrow)."""
+        return self.columns(records).to_arrow()
+
+    def columns(self, records: Sequence[Mapping[str, Any]]) -> Columns:
+        """One page (or several) as Arrow columns, built column by column so the loops run in
+        C."""
         keys: dict[str, None] = dict.fromkeys(chain.from_iterable(records))  # first-seen order
         if LOCATION_ID in keys:  # ghlsync's location_id goes last, so it wins a name clash
             del keys[LOCATION_ID]
@@ -258,18 +338,14 @@ class TableShaper:
         for name in self.declared:
             if name not in columns:
                 columns[name] = [None] * len(records)
-        arrays: dict[str, pa.Array] = {}
+        arrays: dict[str, tuple[Kind, Any]] = {}
         for name, values in columns.items():
             self._column(name, values, arrays)
         if not arrays:
-            return pa.table({LOCATION_ID: pa.array([], pa.string())})
-        fields = [  # keys without nulls say so, as dlt's primary-key hints do
-            pa.field(name, array.type, nullable=name not in self.keys or array.null_count > 0)
-            for name, array in arrays.items()
-        ]
-        return pa.Table.from_arrays(list(arrays.values()), schema=pa.schema(fields))
+            arrays[LOCATION_ID] = ("text", na.c_array([], na.string()))
+        return Columns(arrays, len(records), self.keys)
 
-    def _column(self, name: str, values: list[Any], out: dict[str, pa.Array]) -> None:
+    def _column(self, name: str, values: list[Any], out: dict[str, tuple[Kind, Any]]) -> None:
         kind = self.kinds.get(name)
         if kind is None:
             kind = infer(values)
@@ -290,25 +366,26 @@ class TableShaper:
                     kept.append(None)
                     strays.append((i, value))
             values = kept
-        array: pa.Array
         if kind == "json":
             self._note_json(name)
-            encoded = [None if v is None else _encode(v) for v in values]
-            array = pa.array(encoded, pa.binary()).cast(pa.string())
-        elif kind == "timestamp":
-            array, late = _timestamps(values)
-            strays.extend(late)
-        elif kind == "date":
-            array, late = _dates(values)
-            strays.extend(late)
+            out[name] = (kind, _json_array(values))
         else:
-            array = pa.array(values, ARROW_TYPES[kind])
-        out[name] = array
+            if kind == "timestamp":
+                values, late = _timestamps(values)
+                strays.extend(late)
+            elif kind == "date":
+                values, late = _dates(values)
+                strays.extend(late)
+            out[name] = (kind, na.c_array(values, arrow_type(kind)))
         if strays:
             self._variants(name, len(values), strays, out)
 
     def _variants(
-        self, name: str, length: int, strays: list[tuple[int, Any]], out: dict[str, pa.Array]
+        self,
+        name: str,
+        length: int,
+        strays: list[tuple[int, Any]],
+        out: dict[str, tuple[Kind, Any]],
     ) -> None:
         by_kind: dict[Kind, list[tuple[int, Any]]] = {}
         for i, value in strays:

@@ -36,6 +36,7 @@ from ghlsync.extract.failures import DestinationError
 from ghlsync.extract.streams import DELETED, LOCATION_ID, Stream
 
 if TYPE_CHECKING:
+    from ghlsync.extract.arrow import Columns
     from ghlsync.extract.rounds import Part
     from ghlsync.extract.routing import Item
 
@@ -55,15 +56,15 @@ DUCKDB_CONFIG = {
 }
 _STAGED = "_ghlsync_round"
 
-#: DuckDB's type for an Arrow column (by ``str(arrow type)``); JSON columns are said apart
+#: DuckDB's type for a column of each of the shaper's kinds
 _SQL_TYPES = {
-    "string": "VARCHAR",
-    "large_string": "VARCHAR",
-    "int64": "BIGINT",
+    "text": "VARCHAR",
+    "json": "JSON",
+    "bigint": "BIGINT",
     "double": "DOUBLE",
     "bool": "BOOLEAN",
-    "timestamp[us, tz=UTC]": "TIMESTAMP WITH TIME ZONE",
-    "date32[day]": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "date": "DATE",
 }
 #: the shaper's kind for a stored column's DuckDB type (anything else loads as text)
 _KINDS = {
@@ -289,11 +290,8 @@ class DuckDBSink:
 
     def _columns(self, item: Item) -> list[tuple[str, str]]:
         """The table's columns for ``item``'s data, DuckDB-typed, bookkeeping columns added."""
-        out = []
-        for field in item.data.schema:
-            name = str(field.name)
-            kind = "JSON" if name in item.json else _SQL_TYPES.get(str(field.type), "VARCHAR")
-            out.append((name, kind))
+        data: Columns = item.data
+        out = [(name, _SQL_TYPES[data.kind(name)]) for name in data.column_names]
         names = {name for name, _ in out}
         if DELETED not in names:
             out.append((DELETED, "BOOLEAN"))
@@ -337,11 +335,7 @@ class DuckDBSink:
                 " HAVING count(*) > 1)"
             ).fetchall()
             if duplicates[0][0]:  # the last of a key within the round wins
-                import pyarrow as pa
-
-                numbered = data.append_column(
-                    "_ghlsync_seq", pa.array(range(data.num_rows), pa.int64())
-                )
+                numbered = data.with_column("_ghlsync_seq", "bigint", list(range(data.num_rows)))
                 con.unregister(_STAGED)
                 con.register(_STAGED, numbered)
                 staged = (

@@ -1,7 +1,7 @@
-"""Records to loadable items, without dlt: one Arrow table per stream, or per custom object.
+"""Records to loadable items, without dlt: Arrow columns per stream, or per custom object.
 
 ``items`` turns a stream's records into ``Item``s: each names its table and carries the data
-(an Arrow table from the stream's ``TableShaper``, or the records themselves for dlt's own
+(``arrow.Columns`` from the stream's ``TableShaper``, or the records themselves for dlt's own
 normaliser) and which of its columns hold JSON. The dlt source (``source``) hands them to dlt
 with hints; the DuckDB loader (``duckdb_sink``) inserts them itself.
 """
@@ -21,12 +21,10 @@ __all__ = ["Item", "Router", "items", "shaper_for"]
 @dataclass
 class Item:
     table: str
-    #: an Arrow table, or the records (``arrow=False``)
+    #: ``arrow.Columns``, or the records (``arrow=False``)
     data: Any
     #: JSON columns dlt has not been told about yet (the shaper says each once)
     new_json: list[str] = field(default_factory=list)
-    #: every JSON column of the table so far (the DuckDB loader types them JSON)
-    json: frozenset[str] = frozenset()
     #: a ``table_of`` stream's table: dlt makes it a table variant with the stream's hints
     routed: bool = False
 
@@ -50,13 +48,9 @@ def shaper_for(
     return TableShaper(declared_kinds(stream.json_schema), kinds, keys=stream.primary_key)
 
 
-def _json_of(shaper: TableShaper) -> frozenset[str]:
-    return frozenset(name for name, kind in shaper.kinds.items() if kind == "json")
-
-
 def _item(table: str, shaper: TableShaper, records: list[dict[str, Any]], routed: bool) -> Item:
-    data = shaper.table(records)
-    return Item(table, data, shaper.new_json_columns(), _json_of(shaper), routed)
+    data = shaper.columns(records)
+    return Item(table, data, shaper.new_json_columns(), routed)
 
 
 class Router:

@@ -30,6 +30,7 @@ import dlt
 
 from ghlsync.client.session import RunSession, open_session
 from ghlsync.config import Settings
+from ghlsync.extract.arrow import Columns
 from ghlsync.extract.config import DEFAULT_OVERLAP, ExtractConfig
 from ghlsync.extract.engine import Batch, FieldKeys, ReadOptions, Report, guarded, merge
 from ghlsync.extract.routing import Item, Router, items, shaper_for
@@ -116,7 +117,9 @@ def _columns(stream: Stream) -> dict[str, Any]:
 
 def hinted(stream: Stream, item: Item) -> Any:
     """``item`` as dlt takes it: a custom object's table as a table variant with the stream's
-    hints; a stream's own table with the JSON columns dlt has not been told about."""
+    hints; a stream's own table with the JSON columns dlt has not been told about. Arrow
+    ``Columns`` become a pyarrow table (no copy)."""
+    data = item.data.to_arrow() if isinstance(item.data, Columns) else item.data
     if item.routed:
         columns: list[Any] = [{"name": name, **hint} for name, hint in _columns(stream).items()]
         columns += [{"name": n, "data_type": "json"} for n in item.new_json]
@@ -126,11 +129,11 @@ def hinted(stream: Stream, item: Item) -> Any:
             write_disposition=_DISPOSITION,
             columns=columns,
         )
-        return dlt.mark.with_hints(item.data, hints, create_table_variant=True)
+        return dlt.mark.with_hints(data, hints, create_table_variant=True)
     if not item.new_json:
-        return item.data
+        return data
     hints = dlt.mark.make_hints(columns=[{"name": n, "data_type": "json"} for n in item.new_json])
-    return dlt.mark.with_hints(item.data, hints)
+    return dlt.mark.with_hints(data, hints)
 
 
 class _QuietArrowHints(logging.Filter):

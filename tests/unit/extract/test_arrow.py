@@ -152,3 +152,40 @@ def test_dates_declared_columns_and_embedded_ids() -> None:
     assert dates.schema.field("d").type == pa.date32()
     assert [str(v) if v else v for v in _col(dates, "d")] == ["2026-02-01", None, None]
     assert _col(dates, "d__v_text") == [None, "2026-02-30", None]  # kept, never dropped
+
+
+def test_columns_scan_in_duckdb_as_typed_without_a_copy_through_pyarrow() -> None:
+    """What the DuckDB loader registers: the same values DuckDB reads as pyarrow would."""
+    import duckdb
+
+    shaper = TableShaper({"date_updated": "timestamp", "renewal": "date"}, keys=("id",))
+    columns = shaper.columns(
+        [
+            {"id": "a", "date_updated": "2026-03-01T10:00:00.123456Z", "renewal": "2026-02-28"},
+            {"id": "b", "date_updated": "2026-03-01T12:00:00+02:00", "renewal": "2026-02-30"},
+            {"id": "c", "date_updated": "2026-03-01 09:30:00", "tags": ["x", "é"], "n": 2**40},
+        ]
+    )
+    assert columns.num_rows == 3
+    assert columns.kind("tags") == "json" and columns.kind("n") == "bigint"
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("staged", columns)
+        described = dict(
+            (name, kind) for name, kind, *_ in con.execute("DESCRIBE staged").fetchall()
+        )
+        rows = con.execute(
+            "SELECT id, date_updated, renewal, renewal__v_text, tags, n FROM staged ORDER BY id"
+        ).fetchall()
+    assert described["date_updated"] == "TIMESTAMP WITH TIME ZONE"
+    assert described["renewal"] == "DATE"
+    utc = dt.UTC
+    assert [(r[0], r[1].astimezone(utc)) for r in rows] == [
+        ("a", dt.datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=utc)),
+        ("b", dt.datetime(2026, 3, 1, 10, 0, tzinfo=utc)),
+        ("c", dt.datetime(2026, 3, 1, 9, 30, tzinfo=utc)),  # no zone: UTC
+    ]
+    assert [r[2] for r in rows] == [dt.date(2026, 2, 28), None, None]
+    assert [r[3] for r in rows] == [None, "2026-02-30", None]  # not a date: kept as text
+    assert json.loads(rows[2][4]) == ["x", "é"] and rows[2][5] == 2**40
+    assert columns.to_arrow().column("n").to_pylist() == [None, None, 2**40]
