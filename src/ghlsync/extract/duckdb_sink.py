@@ -40,20 +40,28 @@ if TYPE_CHECKING:
     from ghlsync.extract.rounds import Part
     from ghlsync.extract.routing import Item
 
-__all__ = ["DUCKDB_CONFIG", "STATE_TABLE", "DuckDBSink", "read_state"]
+__all__ = ["DUCKDB_CONFIG", "ROUND_ROWS", "STATE_TABLE", "DuckDBSink", "read_state"]
 
 STATE_TABLE = "_ghlsync_state"
 LOADS_TABLE = "_dlt_loads"
 LOAD_ID = "_dlt_load_id"
 #: the schema name dlt writes in ``_dlt_loads`` (the source's)
 SCHEMA_NAME = "highlevel"
-#: DuckDB's limits while loading (its default is 80% of RAM and a thread per core): a round's
-#: merge stays small, so memory stays flat however large the location
+#: DuckDB's settings while loading (its defaults: 80% of RAM, a thread per core, a checkpoint
+#: per 16 MB of log). A round's merge is small, so memory stays flat however large the location:
+#: - a checkpoint holds what the log holds, so it comes every 4 MB (at 16 MB, a 24 MB limit
+#:   failed a checkpoint with a FATAL error; at 4 MB, 24 MB held: 32 MB leaves room);
+#: - one thread: the reader and HighLevel's answers need the other core (on 2 cores a second
+#:   DuckDB thread made the run slower, docs/benchmarks.md)
 DUCKDB_CONFIG = {
-    "memory_limit": "64MB",
-    "threads": "2",
+    "memory_limit": "32MB",
+    "checkpoint_threshold": "4MB",
+    "threads": "1",
     "preserve_insertion_order": "false",
 }
+#: rows per round into DuckDB (dlt's rounds are larger: its cost per package is higher); each
+#: round's Arrow columns and DuckDB's merge of them stay a few MiB
+ROUND_ROWS = 5_000
 _STAGED = "_ghlsync_round"
 
 #: DuckDB's type for a column of each of the shaper's kinds

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["PACKAGE_ROWS", "Feed", "Part", "round_source"]
 
 #: rows per dlt package: large enough that dlt's cost per package stays small, small enough
-#: that a package's Arrow tables and DuckDB's load of them stay well under 100 MiB
+#: that a package's Arrow tables and dlt's load of them stay well under 100 MiB (the DuckDB
+#: loader's rounds are smaller: ``duckdb_sink.ROUND_ROWS``)
 PACKAGE_ROWS = 20_000
 #: a round that has gathered ``EARLY_ROWS`` rows is loaded after ``ROUND_WAIT_S`` seconds
 #: even if smaller than ``PACKAGE_ROWS``: when reading is slow (HighLevel's rate limit) the

@@ -242,7 +242,7 @@ def _extract_duckdb(
 ) -> ExtractResult:
     """``run_extract`` into a DuckDB file, loaded by ``duckdb_sink`` (no dlt): the lock, what
     a dlt pipeline left (``_from_dlt``), then a transaction per round."""
-    from ghlsync.extract.duckdb_sink import DuckDBSink
+    from ghlsync.extract.duckdb_sink import ROUND_ROWS, DuckDBSink
 
     url = redact(f"duckdb:///{database}")
     name = pipeline_name or pipeline_name_for(f"duckdb://{database}", dataset)
@@ -274,7 +274,7 @@ def _extract_duckdb(
                     if feed.idle:  # the reader is paced: checkpoint now, not at the end
                         sink.checkpoint()
 
-            _each_round(feed, load)
+            _each_round(feed, load, ROUND_ROWS)
             if full_refresh:
                 step = "full refresh"
                 phase("deleting rows the full re-read did not bring")
@@ -476,12 +476,15 @@ def _feed(config: ExtractConfig, full_refresh: bool, report: Report, session: Ru
     return Feed(selected, config.locations, options, report, session).start()
 
 
-def _each_round(feed: Feed, load: Callable[[dict[str, Part]], None]) -> None:
-    """Hand ``feed``'s rounds to ``load`` one at a time, the collector paused while reading
-    and run once per round; the feed is closed after (done or failed)."""
+def _each_round(
+    feed: Feed, load: Callable[[dict[str, Part]], None], rows: int | None = None
+) -> None:
+    """Hand ``feed``'s rounds (of ``rows`` rows, default ``rounds.PACKAGE_ROWS``) to ``load``
+    one at a time, the collector paused while reading and run once per round; the feed is
+    closed after (done or failed)."""
     try:
         with _collector_paused():
-            while (parts := feed.next_round()) is not None:
+            while (parts := feed.next_round(rows)) is not None:
                 load(parts)
                 del parts
                 gc.collect()

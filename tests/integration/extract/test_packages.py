@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from ghlsync.emulator import EmulatorServer
-from ghlsync.extract import rounds
+from ghlsync.extract import duckdb_sink, rounds
 from ghlsync.extract.run import run_extract
 from tests.integration.extract.conftest import admin, config_for, emulator_items
 
@@ -17,6 +17,7 @@ def test_a_run_commits_several_packages_each_with_its_bookmarks(
     emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rounds, "PACKAGE_ROWS", 60)
+    monkeypatch.setattr(duckdb_sink, "ROUND_ROWS", 60)  # a DuckDB file's rounds
     monkeypatch.setattr(rounds, "CHUNK_ROWS", 30)
     config = config_for(emulator, page_size=25, streams=["contacts", "opportunities"])
     url, pipelines = f"duckdb:///{tmp_path / 'x.duckdb'}", str(tmp_path / "p")
