@@ -215,6 +215,23 @@ def _dates(values: list[Any]) -> tuple[list[int | None], list[tuple[int, Any]]]:
     return out, strays
 
 
+_INT64 = -(2**63)
+
+
+def _within_int64(values: list[Any]) -> tuple[list[Any], list[tuple[int, Any]]]:
+    """Integers beyond 64 bits come back as strays, in their decimal spelling (a text
+    variant: nothing is lost, nothing overflows)."""
+    kept: list[Any] = []
+    strays: list[tuple[int, Any]] = []
+    for i, value in enumerate(values):
+        if value is not None and not _INT64 <= value < -_INT64:
+            kept.append(None)
+            strays.append((i, str(value)))
+        else:
+            kept.append(value)
+    return kept, strays
+
+
 def _json_array(values: list[Any]) -> Any:
     """Values as a string array of their JSON text (encoded to bytes once, not decoded)."""
     encoded = na.c_array([None if v is None else _encode(v) for v in values], na.binary())
@@ -375,6 +392,11 @@ class TableShaper:
                 strays.extend(late)
             elif kind == "date":
                 values, late = _dates(values)
+                strays.extend(late)
+            elif kind == "bigint" and any(
+                v is not None and not _INT64 <= v < -_INT64 for v in values
+            ):
+                values, late = _within_int64(values)
                 strays.extend(late)
             out[name] = (kind, na.c_array(values, arrow_type(kind)))
         if strays:

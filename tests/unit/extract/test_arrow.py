@@ -189,3 +189,13 @@ def test_columns_scan_in_duckdb_as_typed_without_a_copy_through_pyarrow() -> Non
     assert [r[3] for r in rows] == [None, "2026-02-30", None]  # not a date: kept as text
     assert json.loads(rows[2][4]) == ["x", "é"] and rows[2][5] == 2**40
     assert columns.to_arrow().column("n").to_pylist() == [None, None, 2**40]
+
+
+def test_an_integer_beyond_64_bits_goes_to_a_text_variant_not_an_overflow() -> None:
+    shaper = TableShaper({"n": "bigint"}, keys=("id",))
+    columns = shaper.columns(
+        [{"id": "a", "n": 2**70}, {"id": "b", "n": 5}, {"id": "c", "n": -(2**63)}]
+    )
+    assert columns.to_pylist("n") == [None, 5, -(2**63)]
+    assert columns.to_pylist("n__v_text") == [str(2**70), None, None]
+    assert shaper.kinds["n"] == "bigint"
