@@ -248,12 +248,18 @@ class Columns:
     (``__arrow_c_stream__``, a new stream each time it is asked), without copying."""
 
     def __init__(
-        self, columns: Mapping[str, tuple[Kind, Any]], num_rows: int, keys: frozenset[str]
+        self,
+        columns: Mapping[str, tuple[Kind, Any]],
+        num_rows: int,
+        keys: frozenset[str],
+        repeated_keys: bool = True,
     ):
         #: column name -> (kind, nanoarrow array), in table order
         self.columns = dict(columns)
         self.num_rows = num_rows
         self._keys = keys
+        #: whether two rows may share a key (True unless the shaper saw every key unique)
+        self.repeated_keys = repeated_keys
 
     @property
     def column_names(self) -> list[str]:
@@ -266,7 +272,7 @@ class Columns:
         """A copy with one more column (``values``, one per row) at the end."""
         columns = dict(self.columns)
         columns[name] = (kind, na.c_array(values, arrow_type(kind)))
-        return Columns(columns, self.num_rows, self._keys)
+        return Columns(columns, self.num_rows, self._keys, self.repeated_keys)
 
     def _struct(self) -> Any:
         fields = {  # keys without nulls say so, as dlt's primary-key hints do
@@ -355,12 +361,23 @@ class TableShaper:
         for name in self.declared:
             if name not in columns:
                 columns[name] = [None] * len(records)
+        repeated = self._repeated_keys(columns, len(records))
         arrays: dict[str, tuple[Kind, Any]] = {}
         for name, values in columns.items():
             self._column(name, values, arrays)
         if not arrays:
             arrays[LOCATION_ID] = ("text", na.c_array([], na.string()))
-        return Columns(arrays, len(records), self.keys)
+        return Columns(arrays, len(records), self.keys, repeated)
+
+    def _repeated_keys(self, columns: Mapping[str, list[Any]], rows: int) -> bool:
+        """Whether two rows may share a key: False only when every key is seen and unique."""
+        if not self.keys <= columns.keys():
+            return True
+        try:
+            unique = set(zip(*(columns[k] for k in sorted(self.keys)), strict=True))
+        except TypeError:  # a key that is a list or an object: let the loader find out
+            return True
+        return len(unique) < rows
 
     def _column(self, name: str, values: list[Any], out: dict[str, tuple[Kind, Any]]) -> None:
         kind = self.kinds.get(name)

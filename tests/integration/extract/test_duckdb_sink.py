@@ -84,6 +84,42 @@ def test_rounds_merge_on_the_key_and_commit_their_bookmarks(tmp_path: Path) -> N
     assert loads == (2, 0) and tags == ("vip",)
 
 
+def test_a_rounds_items_merge_as_one_the_later_item_winning_a_shared_key(tmp_path: Path) -> None:
+    """The reader hands a round over in chunks (items): they are staged together, a column
+    only a later chunk has is NULL in the earlier one, and a key two chunks share keeps the
+    later chunk's row."""
+    db = tmp_path / "w.duckdb"
+    shaper = shaper_for(CONTACTS, {})
+    chunks = [
+        [
+            {"id": "c1", "location_id": "L", "firstName": "Ann"},
+            {"id": "c2", "location_id": "L", "firstName": "Bob"},
+        ],
+        [
+            {"id": "c3", "location_id": "L", "firstName": "Cy", "customerTier": "gold"},
+            {"id": "c1", "location_id": "L", "firstName": "Ann (updated while read)"},
+        ],
+    ]
+    shaped = [item for rows in chunks for item in items(CONTACTS, None, shaper, rows)]
+    assert len(shaped) == 2 and not any(item.data.repeated_keys for item in shaped)
+    part = Part(items=shaped, bookmarks={"L": {"cursor": "C"}}, rows=4)
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        loaded = sink.load([CONTACTS], {"contacts": part})
+    finally:
+        sink.close()
+    assert loaded is not None and loaded[1] == 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT id, first_name, customer_tier FROM highlevel.contacts ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        ("c1", "Ann (updated while read)", None),
+        ("c2", "Bob", None),
+        ("c3", "Cy", "gold"),
+    ]
+
+
 def test_a_round_that_fails_leaves_neither_its_rows_nor_its_bookmarks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -199,3 +199,12 @@ def test_an_integer_beyond_64_bits_goes_to_a_text_variant_not_an_overflow() -> N
     assert columns.to_pylist("n") == [None, 5, -(2**63)]
     assert columns.to_pylist("n__v_text") == [str(2**70), None, None]
     assert shaper.kinds["n"] == "bigint"
+
+
+def test_columns_say_when_two_rows_may_share_a_key() -> None:
+    shaper = TableShaper(keys=("id", "location_id"))
+    unique = [{"id": "a", "location_id": "L"}, {"id": "a", "location_id": "M"}]
+    assert not shaper.columns(unique).repeated_keys
+    assert shaper.columns([*unique, {"id": "a", "location_id": "L", "x": 1}]).repeated_keys
+    assert shaper.columns([{"id": ["odd"], "location_id": "L"}]).repeated_keys  # unhashable
+    assert TableShaper(keys=("id", "other")).columns(unique).repeated_keys  # a key not seen
