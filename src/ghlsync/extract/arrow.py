@@ -26,10 +26,9 @@ must keep one type per column, so ``TableShaper`` decides each column's type onc
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -174,62 +173,48 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
 
 
-def _timestamps(values: list[Any]) -> tuple[list[int | None], list[tuple[int, Any]]]:
-    """ISO-8601 strings as microseconds since the epoch, UTC (a string without a zone is UTC);
-    the unparseable ones come back as strays."""
-    parse = dt.datetime.fromisoformat
-    out: list[int | None] = []
+def _converted(
+    values: list[Any], convert: Callable[[Any], Any]
+) -> tuple[list[Any], list[tuple[int, Any]]]:
+    """Each value through ``convert``, nulls kept; a value it refuses (``ValueError``) comes
+    back as a stray, a null in its place."""
+    out: list[Any] = []
     strays: list[tuple[int, Any]] = []
     for i, value in enumerate(values):
         if value is None:
             out.append(None)
             continue
         try:
-            stamp = parse(value)
+            out.append(convert(value))
         except ValueError:
             out.append(None)
             strays.append((i, value))
-            continue
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=dt.UTC)
-        out.append((stamp - _EPOCH) // _MICROSECOND)
     return out, strays
 
 
-def _dates(values: list[Any]) -> tuple[list[int | None], list[tuple[int, Any]]]:
-    """``YYYY-MM-DD`` strings as days since the epoch; anything else (``2026-02-30``, a time)
-    comes back as a stray."""
-    out: list[int | None] = []
-    strays: list[tuple[int, Any]] = []
-    for i, value in enumerate(values):
-        if value is None:
-            out.append(None)
-            continue
-        day = None
-        if _ISO_DATE.match(value):
-            with contextlib.suppress(ValueError):
-                day = dt.date.fromisoformat(value).toordinal() - _EPOCH_DAY
-        if day is None:
-            strays.append((i, value))
-        out.append(day)
-    return out, strays
+def _microseconds(value: str) -> int:
+    """An ISO-8601 date-time as microseconds since the epoch (no zone: UTC)."""
+    stamp = dt.datetime.fromisoformat(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return (stamp - _EPOCH) // _MICROSECOND
+
+
+def _days(value: str) -> int:
+    """A ``YYYY-MM-DD`` date as days since the epoch (``2026-02-30`` or a time: refused)."""
+    if not _ISO_DATE.match(value):
+        raise ValueError(value)
+    return dt.date.fromisoformat(value).toordinal() - _EPOCH_DAY
 
 
 _INT64 = -(2**63)
 
 
-def _within_int64(values: list[Any]) -> tuple[list[Any], list[tuple[int, Any]]]:
-    """Integers beyond 64 bits come back as strays, in their decimal spelling (a text
-    variant: nothing is lost, nothing overflows)."""
-    kept: list[Any] = []
-    strays: list[tuple[int, Any]] = []
-    for i, value in enumerate(values):
-        if value is not None and not _INT64 <= value < -_INT64:
-            kept.append(None)
-            strays.append((i, str(value)))
-        else:
-            kept.append(value)
-    return kept, strays
+def _int64(value: int) -> int:
+    """An integer that fits 64 bits (a larger one is refused)."""
+    if not _INT64 <= value < -_INT64:
+        raise ValueError(value)
+    return value
 
 
 def _json_array(values: list[Any]) -> Any:
@@ -405,16 +390,16 @@ class TableShaper:
             out[name] = (kind, _json_array(values))
         else:
             if kind == "timestamp":
-                values, late = _timestamps(values)
+                values, late = _converted(values, _microseconds)
                 strays.extend(late)
             elif kind == "date":
-                values, late = _dates(values)
+                values, late = _converted(values, _days)
                 strays.extend(late)
             elif kind == "bigint" and any(
                 v is not None and not _INT64 <= v < -_INT64 for v in values
-            ):
-                values, late = _within_int64(values)
-                strays.extend(late)
+            ):  # beyond 64 bits: a text variant in its decimal spelling, not an overflow
+                values, late = _converted(values, _int64)
+                strays.extend((i, str(v)) for i, v in late)
             out[name] = (kind, na.c_array(values, arrow_type(kind)))
         if strays:
             self._variants(name, len(values), strays, out)
