@@ -200,11 +200,8 @@ class DuckDBSink:
             self._bookkeeping()
             rows = 0
             for name, part in parts.items():
-                by_table: dict[str, list[Item]] = {}
                 for item in part.items:
-                    by_table.setdefault(item.table, []).append(item)
-                for items in by_table.values():
-                    rows += self._merge(by_name[name], items, load_id)
+                    rows += self._merge(by_name[name], item, load_id)
             for name, state in changed.items():
                 con.execute(
                     f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
@@ -331,35 +328,28 @@ class DuckDBSink:
                 con.execute(f"ALTER TABLE {self._name(item.table)} ADD COLUMN {quote(name)} {kind}")
                 known[name] = kind
 
-    def _merge(self, stream: Stream, items: Sequence[Item], load_id: str) -> int:
-        """Merge a round's items of one table on the stream's key, as one staged set (one scan
-        of the table, not one per item); the rows inserted."""
-        items = [item for item in items if item.data.num_rows]
-        if not items:
+    def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
+        """Merge one item on the stream's key; the rows inserted.
+
+        One item at a time: staging a round's items together (``UNION ALL BY NAME`` of their
+        Arrow scans) ran out of the 32 MB limit with five 1,000-row items, where one at a time
+        held."""
+        data = item.data
+        if not data.num_rows:
             return 0
         con = self.connection
-        for item in items:
-            self._ensure_table(stream, item)
-        table = self._name(items[0].table)
+        self._ensure_table(stream, item)
+        table = self._name(item.table)
         keys = [quote(k) for k in stream.primary_key]
-        names = [f"{_STAGED}_{i}" for i in range(len(items))]
-        columns: list[str] = []
-        for item in items:  # every column of the round, first seen first
-            columns += [n for n in item.data.column_names if n not in columns]
+        con.register(_STAGED, data)
         try:
-            for name, item in zip(names, items, strict=True):
-                con.register(name, item.data)
-            staged = _union(names)
-            may_repeat = len(items) > 1 or items[0].data.repeated_keys
-            if may_repeat and _repeats(con, staged, keys):  # the last of a key wins
-                offset = 0
-                for name, item in zip(names, items, strict=True):
-                    rows = range(offset, offset + item.data.num_rows)
-                    con.unregister(name)
-                    con.register(name, item.data.with_column(_SEQ, "bigint", list(rows)))
-                    offset += item.data.num_rows
+            staged = _STAGED
+            if data.repeated_keys and _repeats(con, keys):  # the last of a key wins
+                numbered = data.with_column(_SEQ, "bigint", list(range(data.num_rows)))
+                con.unregister(_STAGED)
+                con.register(_STAGED, numbered)
                 staged = (
-                    f"(SELECT * EXCLUDE ({_SEQ}) FROM {_union(names)} QUALIFY row_number() OVER"
+                    f"(SELECT * EXCLUDE ({_SEQ}) FROM {_STAGED} QUALIFY row_number() OVER"
                     f" (PARTITION BY {', '.join(keys)} ORDER BY {_SEQ} DESC) = 1)"
                 )
             if _has_rows(con, table):
@@ -367,28 +357,22 @@ class DuckDBSink:
                 con.execute(
                     f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}"
                 ).fetchall()
-            quoted = ", ".join(quote(n) for n in columns)
-            alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in columns else ""
+            columns = [quote(str(n)) for n in data.column_names]
+            alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in data.column_names else ""
             inserted = con.execute(
-                f"INSERT INTO {table} ({quoted}, {quote(LOAD_ID)}) "
-                f"SELECT {quoted}, ? FROM {staged}{alive}",
+                f"INSERT INTO {table} ({', '.join(columns)}, {quote(LOAD_ID)}) "
+                f"SELECT {', '.join(columns)}, ? FROM {staged}{alive}",
                 [load_id],
             ).fetchall()
         finally:
-            for name in names:
-                con.unregister(name)  # a name never registered is no error
+            con.unregister(_STAGED)
         return int(inserted[0][0]) if inserted else 0
 
 
-def _union(names: Sequence[str]) -> str:
-    """The staged items as one relation (a column one lacks is NULL there)."""
-    return "(" + " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in names) + ")"
-
-
-def _repeats(con: Any, staged: str, keys: Sequence[str]) -> bool:
+def _repeats(con: Any, keys: Sequence[str]) -> bool:
     """Whether two staged rows share a key (asked only when the shaper could not rule it out)."""
     found = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {staged} GROUP BY {', '.join(keys)}"
+        f"SELECT count(*) FROM (SELECT 1 FROM {_STAGED} GROUP BY {', '.join(keys)}"
         " HAVING count(*) > 1)"
     ).fetchall()
     return bool(found[0][0])
