@@ -261,3 +261,40 @@ def test_a_dataset_is_named_as_dlt_names_it(emulator: EmulatorServer, tmp_path: 
     assert "my_data" in schemas and "My Data" not in schemas
     assert users[0][0] == sum(len(emulator_items(emulator, i, "users")) for i in config.locations)
     assert set(read_state(db, "My Data")) == {"users"}
+
+
+def test_rounds_of_many_wide_chunks_load_within_duckdbs_memory_limit(tmp_path: Path) -> None:
+    """Rounds of five 1,000-row chunks of wide contacts under the loader's own
+    ``memory_limit``, the table growing to 60,000 rows: staging a round's chunks together once
+    ran out of it (``OutOfMemoryException``) in a real run."""
+    db = tmp_path / "w.duckdb"
+    shaper = shaper_for(CONTACTS, {})
+    text = "x" * 300
+
+    def chunk(round_: int, n: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"c{round_}-{n}-{i}",
+                "location_id": "L",
+                "firstName": f"Name {i}",
+                "dateAdded": "2026-01-02T03:04:05.000Z",
+                "tags": [f"tag{j}" for j in range(10)],
+                "customFields": [{"id": f"f{j}", "value": text} for j in range(4)],
+                **{f"note{j}": f"{text}{i}" for j in range(6)},
+            }
+            for i in range(1_000)
+        ]
+
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        for round_ in range(12):
+            shaped = [
+                it for n in range(5) for it in items(CONTACTS, None, shaper, chunk(round_, n))
+            ]
+            part = Part(items=shaped, bookmarks={"L": {"cursor": str(round_)}}, rows=5_000)
+            assert sink.load([CONTACTS], {"contacts": part}) is not None
+    finally:
+        sink.close()
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute("SELECT count(*), count(DISTINCT id) FROM highlevel.contacts")
+        assert found.fetchall() == [(60_000, 60_000)]
