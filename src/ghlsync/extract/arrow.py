@@ -395,9 +395,7 @@ class TableShaper:
             elif kind == "date":
                 values, late = _converted(values, _days)
                 strays.extend(late)
-            elif kind == "bigint" and any(
-                v is not None and not _INT64 <= v < -_INT64 for v in values
-            ):  # beyond 64 bits: a text variant in its decimal spelling, not an overflow
+            elif kind == "bigint":  # beyond 64 bits: a text variant, not an overflow
                 values, late = _converted(values, _int64)
                 strays.extend((i, str(v)) for i, v in late)
             out[name] = (kind, na.c_array(values, arrow_type(kind)))

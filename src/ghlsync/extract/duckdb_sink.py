@@ -52,7 +52,7 @@ SCHEMA_NAME = "highlevel"
 #: - a checkpoint holds what the log holds, so it comes every 4 MB (at 16 MB, a 24 MB limit
 #:   failed a checkpoint with a FATAL error; at 4 MB, 24 MB held: 32 MB leaves room);
 #: - one thread: the reader and HighLevel's answers need the other core (on 2 cores a second
-#:   DuckDB thread made the run slower, docs/benchmarks.md)
+#:   DuckDB thread made the run no faster, docs/benchmarks.md)
 DUCKDB_CONFIG = {
     "memory_limit": "32MB",
     "checkpoint_threshold": "4MB",
