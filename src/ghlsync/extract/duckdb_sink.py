@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -52,13 +53,24 @@ SCHEMA_NAME = "highlevel"
 #: - a checkpoint holds what the log holds, so it comes every 4 MB (at 16 MB, a 24 MB limit
 #:   failed a checkpoint with a FATAL error; at 4 MB, 24 MB held: 32 MB leaves room);
 #: - one thread: the reader and HighLevel's answers need the other core (on 2 cores a second
-#:   DuckDB thread made the run no faster, docs/benchmarks.md)
+#:   DuckDB thread made the run no faster, docs/benchmarks.md);
+#: - no vacuum in the checkpoints the rounds' commits make: merging a table's row groups
+#:   rewrote them at every checkpoint, the run's peak (+18 MiB) and a slower load; it is done
+#:   by ``checkpoint`` instead, when the reader idles and at the end of the run
 DUCKDB_CONFIG = {
-    "memory_limit": "32MB",
     "checkpoint_threshold": "4MB",
     "threads": "1",
     "preserve_insertion_order": "false",
+    "max_vacuum_tasks": "0",
 }
+#: DuckDB's ``memory_limit`` (MB): a commit or a checkpoint holds a block or more per column of
+#: a table, so the limit grows with the widest table (measured: 100 columns needed 24 MB,
+#: 200 needed 48, 300 needed 64; the 32 MB floor fits contacts' ~45 twice over)
+MEMORY_FLOOR_MB = 32
+MEMORY_PER_COLUMN_MB = 0.5
+#: vacuum tasks in ``checkpoint`` (DuckDB's default): without them the row groups of many
+#: small runs would never be merged, nor deleted rows reclaimed
+VACUUM_TASKS = 100
 #: rows per round into DuckDB (dlt's rounds are larger: its cost per package is higher); each
 #: round's Arrow columns and DuckDB's merge of them stay a few MiB
 ROUND_ROWS = 5_000
@@ -106,6 +118,7 @@ class DuckDBSink:
         #: the stored resource states, per stream (what ``_ghlsync_state`` holds)
         self.resources: dict[str, dict[str, Any]] = {}
         self._last_load = 0.0
+        self.memory_mb = 0
         self.reload()
 
     @classmethod
@@ -150,6 +163,7 @@ class DuckDBSink:
                 f"SELECT stream, state FROM {self._name(STATE_TABLE)}"
             ).fetchall():
                 self.resources[str(stream)] = json.loads(state)
+        self._fit_memory()
 
     @property
     def has_state(self) -> bool:
@@ -220,9 +234,16 @@ class DuckDBSink:
         return load_id, rows
 
     def checkpoint(self) -> None:
-        """Write what the log holds into the file now (DuckDB does it at 16 MB of log, and at
-        close: done while the reader is waited for, the run's end does not wait for it)."""
-        self.connection.execute("CHECKPOINT").fetchall()
+        """Write what the log holds into the file now, merging row groups and reclaiming
+        deleted rows (vacuum): done while the reader is waited for, and once at the end of
+        the run. The rounds' own checkpoints (every ``checkpoint_threshold`` of log) do not
+        vacuum."""
+        con = self.connection
+        con.execute(f"SET max_vacuum_tasks = {VACUUM_TASKS}")
+        try:
+            con.execute("CHECKPOINT").fetchall()
+        finally:
+            con.execute("SET max_vacuum_tasks = 0")
 
     def write_state(self, resources: Mapping[str, Any]) -> None:
         """Store ``resources`` as they are (bookmarks copied from a dlt pipeline's state)."""
@@ -322,11 +343,22 @@ class DuckDBSink:
             )
             con.execute(f"CREATE TABLE {self._name(item.table)} ({body})")
             self.tables[item.table] = dict(ordered)
+            self._fit_memory()
             return
-        for name, kind in columns:
-            if name not in known:
-                con.execute(f"ALTER TABLE {self._name(item.table)} ADD COLUMN {quote(name)} {kind}")
-                known[name] = kind
+        added = [(name, kind) for name, kind in columns if name not in known]
+        for name, kind in added:
+            con.execute(f"ALTER TABLE {self._name(item.table)} ADD COLUMN {quote(name)} {kind}")
+            known[name] = kind
+        if added:
+            self._fit_memory()
+
+    def _fit_memory(self) -> None:
+        """DuckDB's memory limit for the widest table (``MEMORY_PER_COLUMN_MB``)."""
+        widest = max((len(columns) for columns in self.tables.values()), default=0)
+        limit = max(MEMORY_FLOOR_MB, math.ceil(widest * MEMORY_PER_COLUMN_MB))
+        if limit != self.memory_mb:
+            self.connection.execute(f"SET memory_limit = '{limit}MB'")
+            self.memory_mb = limit
 
     def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
         """Merge one item on the stream's key; the rows inserted.

@@ -279,6 +279,10 @@ def _extract_duckdb(
                 step = "full refresh"
                 phase("deleting rows the full re-read did not bring")
                 refreshed = sink.sweep(_refresh_targets(sink, config, the_report), own)
+            if own:
+                step = "checkpoint"
+                phase("compacting the duckdb file")
+                sink.checkpoint()
         except GHLSyncError:
             raise
         except Exception as error:  # DuckDB refused a statement (disk full, a bad cast...)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from ghlsync.emulator import EmulatorServer
-from ghlsync.extract.duckdb_sink import DuckDBSink, read_state
+from ghlsync.extract.duckdb_sink import MEMORY_FLOOR_MB, DuckDBSink, read_state
 from ghlsync.extract.rounds import Part
 from ghlsync.extract.routing import Item, items, shaper_for
 from ghlsync.extract.run import pipeline_name_for, run_extract
@@ -298,3 +298,49 @@ def test_rounds_of_many_wide_chunks_load_within_duckdbs_memory_limit(tmp_path: P
     with duckdb.connect(str(db), read_only=True) as con:
         found = con.execute("SELECT count(*), count(DISTINCT id) FROM highlevel.contacts")
         assert found.fetchall() == [(60_000, 60_000)]
+
+
+def test_a_table_of_hundreds_of_columns_loads_and_its_row_groups_are_merged_at_the_end(
+    tmp_path: Path,
+) -> None:
+    """A record with 250 fields of its own (a custom object can have that many) becomes a table
+    of ~300 columns: DuckDB holds a block or more per column in a commit and a checkpoint, so a
+    fixed 32 MB limit failed the commit (and, vacuuming, the checkpoint with a FATAL error).
+    The rounds' checkpoints do not vacuum; the one at the end merges the row groups."""
+    db = tmp_path / "w.duckdb"
+    shaper = shaper_for(CONTACTS, {})
+
+    def rows(round_: int, n: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"c{round_}-{i}",
+                "location_id": "L",
+                **{f"field{j}": f"value {i * j} of {j}" for j in range(250)},
+            }
+            for i in range(n)
+        ]
+
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        for round_, n in enumerate([2_000, 2_000, 2_000, 2_000, 20]):  # the last: a few changes
+            shaped = items(CONTACTS, None, shaper, rows(round_, n))
+            part = Part(items=shaped, bookmarks={"L": {"cursor": str(round_)}}, rows=n)
+            assert sink.load([CONTACTS], {"contacts": part}) is not None
+        assert sink.memory_mb > MEMORY_FLOOR_MB  # grown with the table
+        with_rounds = _row_groups(sink.connection)
+        sink.checkpoint()
+        assert _row_groups(sink.connection) < with_rounds
+    finally:
+        sink.close()
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute("SELECT count(*), count(DISTINCT id) FROM highlevel.contacts")
+        assert found.fetchall() == [(8_020, 8_020)]
+        last = con.execute("SELECT field249 FROM highlevel.contacts WHERE id = 'c3-1999'")
+        assert last.fetchall() == [("value 497751 of 249",)]
+
+
+def _row_groups(con: Any) -> int:
+    found = con.execute(
+        "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('highlevel.contacts')"
+    ).fetchall()
+    return int(found[0][0])
