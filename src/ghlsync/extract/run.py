@@ -281,8 +281,8 @@ def _extract_duckdb(
                 refreshed = sink.sweep(_refresh_targets(sink, config, the_report), own)
             if own:
                 step = "checkpoint"
-                phase("compacting the duckdb file")
-                sink.checkpoint()
+                phase("writing the duckdb file")
+                sink.finish()
         except GHLSyncError:
             raise
         except Exception as error:  # DuckDB refused a statement (disk full, a bad cast...)

@@ -51,8 +51,8 @@ def test_live_display_of_a_real_run(emulator: EmulatorServer, tmp_path: Path) ->
         live.progress.refresh()
         shown = screen.getvalue()
     assert result.ok
-    assert phases[-2:] == ["loading 240 rows into duckdb", "compacting the duckdb file"]
-    assert "compacting the duckdb file..." in shown
+    assert phases[-2:] == ["loading 240 rows into duckdb", "writing the duckdb file"]
+    assert "writing the duckdb file..." in shown
     for location_id in config.locations:
         assert f"{location_id} contacts" in shown
         snapshot = session.budget(location_id)
