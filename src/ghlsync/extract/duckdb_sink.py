@@ -55,9 +55,9 @@ SCHEMA_NAME = "highlevel"
 #:   failed a checkpoint with a FATAL error; at 4 MB, 24 MB held: 32 MB leaves room);
 #: - one thread: the reader and HighLevel's answers need the other core (on 2 cores a second
 #:   DuckDB thread made the run no faster, docs/benchmarks.md);
-#: - no vacuum in the checkpoints the rounds' commits make: merging a table's row groups
-#:   rewrote them at every checkpoint, the run's peak (+18 MiB) and a slower load; it is done
-#:   by ``checkpoint`` instead, when the reader idles and at the end of the run
+#: - no vacuum in the checkpoints: merging a table's row groups rewrote them at every one,
+#:   the run's peak (+18 MiB) and a slower load; only a small run vacuums, at its end
+#:   (``finish``)
 CHECKPOINT_MB = 4
 DUCKDB_CONFIG = {
     "checkpoint_threshold": f"{CHECKPOINT_MB}MB",
