@@ -126,6 +126,7 @@ class DuckDBSink:
         #: the stored resource states, per stream (what ``_ghlsync_state`` holds)
         self.resources: dict[str, dict[str, Any]] = {}
         self._last_load = 0.0
+        #: DuckDB's ``memory_limit`` now (``_fit_memory``)
         self.memory_mb = 0
         #: the bytes of log this run's rounds wrote (a checkpoint's worth for one that
         #: checkpointed: DuckDB does at ``checkpoint_threshold``)
@@ -256,14 +257,13 @@ class DuckDBSink:
         reclaimed. The rounds' own checkpoints (every ``checkpoint_threshold`` of log) do not
         vacuum."""
         con = self.connection
-        if not vacuum:
-            con.execute("CHECKPOINT").fetchall()
-            return
-        con.execute(f"SET max_vacuum_tasks = {VACUUM_TASKS}")
+        if vacuum:
+            con.execute(f"SET max_vacuum_tasks = {VACUUM_TASKS}")
         try:
             con.execute("CHECKPOINT").fetchall()
         finally:
-            con.execute("SET max_vacuum_tasks = 0")
+            if vacuum:
+                con.execute("SET max_vacuum_tasks = 0")
 
     def finish(self) -> None:
         """The end of a run: ``checkpoint``, with vacuum for a run that wrote less than a
@@ -393,8 +393,10 @@ class DuckDBSink:
         moment evicts them): it keeps every block it reads or writes up to the limit, which
         grew the run's memory with the table (15 MB at 100,000 contacts); what the next round
         scans comes back from the system's file cache."""
+        import duckdb
+
         con = self.connection
-        with contextlib.suppress(Exception):  # pinned blocks stay: nothing is lost
+        with contextlib.suppress(duckdb.Error):  # more than that is pinned: nothing is lost
             con.execute("SET memory_limit = '1MB'")
         con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
 
