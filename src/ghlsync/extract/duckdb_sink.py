@@ -59,6 +59,7 @@ SCHEMA_NAME = "highlevel"
 #:   the run's peak (+18 MiB) and a slower load; only a small run vacuums, at its end
 #:   (``finish``)
 CHECKPOINT_MB = 4
+_CHECKPOINT_BYTES = CHECKPOINT_MB * 10**6  # DuckDB's MB
 DUCKDB_CONFIG = {
     "checkpoint_threshold": f"{CHECKPOINT_MB}MB",
     "threads": "1",
@@ -246,7 +247,7 @@ class DuckDBSink:
             raise
         after = self._log_size()
         # a commit that checkpointed (the log written into the file) filled a checkpoint's worth
-        self.logged += after - log if after > log else CHECKPOINT_MB * 10**6
+        self.logged += after - log if after > log else _CHECKPOINT_BYTES
         self._drop_cache()
         self.resources.update(changed)
         return load_id, rows
@@ -270,7 +271,7 @@ class DuckDBSink:
         checkpoint's worth of log (its few rows would otherwise stay a small row group of their
         own, one more every run). A larger run's row groups hold a checkpoint's worth each:
         merging them would rewrite its rows once more (+20 MiB at 100,000 contacts)."""
-        self.checkpoint(vacuum=self.logged < CHECKPOINT_MB * 10**6)
+        self.checkpoint(vacuum=self.logged < _CHECKPOINT_BYTES)
 
     def write_state(self, resources: Mapping[str, Any]) -> None:
         """Store ``resources`` as they are (bookmarks copied from a dlt pipeline's state)."""
@@ -395,18 +396,20 @@ class DuckDBSink:
         scans comes back from the system's file cache."""
         import duckdb
 
-        con = self.connection
         with contextlib.suppress(duckdb.Error):  # more than that is pinned: nothing is lost
-            con.execute("SET memory_limit = '1MB'")
-        con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
+            self._set_limit(1)
+        self._set_limit(self.memory_mb)
 
     def _fit_memory(self) -> None:
         """DuckDB's memory limit for the widest table (``MEMORY_PER_COLUMN_MB``)."""
         widest = max((len(columns) for columns in self.tables.values()), default=0)
         limit = max(MEMORY_FLOOR_MB, math.ceil(widest * MEMORY_PER_COLUMN_MB))
         if limit != self.memory_mb:
-            self.connection.execute(f"SET memory_limit = '{limit}MB'")
+            self._set_limit(limit)
             self.memory_mb = limit
+
+    def _set_limit(self, mb: int) -> None:
+        self.connection.execute(f"SET memory_limit = '{mb}MB'")
 
     def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
         """Merge one item on the stream's key; the rows inserted.
