@@ -246,6 +246,22 @@ class Columns:
         #: whether two rows may share a key (True unless the shaper saw every key unique)
         self.repeated_keys = repeated_keys
 
+    @classmethod
+    def from_lists(
+        cls,
+        columns: Mapping[str, tuple[Kind, list[Any]]],
+        keys: Iterable[str],
+        repeated_keys: bool = True,
+    ) -> Columns:
+        """Columns of Python values (``name -> (kind, values)``, as many values each) that
+        need no converting: text, bigint, double or bool."""
+        arrays = {
+            name: (kind, na.c_array(values, arrow_type(kind)))
+            for name, (kind, values) in columns.items()
+        }
+        rows = len(next(iter(columns.values()))[1]) if columns else 0
+        return cls(arrays, rows, frozenset(keys), repeated_keys)
+
     @property
     def column_names(self) -> list[str]:
         return list(self.columns)

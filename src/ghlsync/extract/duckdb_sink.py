@@ -78,10 +78,18 @@ MEMORY_PER_COLUMN_MB = 0.5
 #: vacuum tasks in ``checkpoint`` (DuckDB's default): without them the row groups of many
 #: small runs would never be merged, nor deleted rows reclaimed
 VACUUM_TASKS = 100
+#: DuckDB's ``memory_limit`` (MB) while a round's deletes scan the tables' keys, before the
+#: round inserts anything: DuckDB keeps the blocks a scan reads up to its limit (the keys of
+#: 1,000,000 contacts are ~24 MB). 8 MB failed: the committed rows not yet checkpointed stay in
+#: memory too. Where 16 is not enough, the round is loaded again, and the run goes on, at the
+#: full limit
+SCAN_MEMORY_MB = 16
 #: rows per round into DuckDB (dlt's rounds are larger: its cost per package is higher); each
 #: round's Arrow columns and DuckDB's merge of them stay a few MiB
 ROUND_ROWS = 5_000
 _STAGED = "_ghlsync_round"
+#: a round's keys of one table (``_round_keys``)
+_KEYS = "_ghlsync_keys"
 #: the staged rows' order, where two share a key (the last one wins)
 _SEQ = "_ghlsync_seq"
 
@@ -132,6 +140,8 @@ class DuckDBSink:
         #: the bytes of log this run's rounds wrote (a checkpoint's worth for one that
         #: checkpointed: DuckDB does at ``checkpoint_threshold``)
         self.logged = 0
+        #: whether a round's deletes run under ``SCAN_MEMORY_MB`` (until one ran out of it)
+        self.lean = True
         self.reload()
 
     @classmethod
@@ -220,6 +230,16 @@ class DuckDBSink:
         changed = {n: s for n, s in states.items() if s != self.resources.get(n)}
         if not changed and not any(item.rows for part in parts.values() for item in part.items):
             return None
+        try:
+            return self._commit(by_name, parts, changed)
+        except _ScanOutOfMemory:  # rolled back: again, and from now on, at the full limit
+            self.lean = False
+            self._set_limit(self.memory_mb)
+            return self._commit(by_name, parts, changed)
+
+    def _commit(
+        self, by_name: Mapping[str, Stream], parts: Mapping[str, Part], changed: Mapping[str, Any]
+    ) -> tuple[str, int]:
         load_id = self.new_load_id()
         tables = {name: dict(columns) for name, columns in self.tables.items()}
         con = self.connection
@@ -227,10 +247,7 @@ class DuckDBSink:
         con.execute("BEGIN TRANSACTION")
         try:
             self._bookkeeping()
-            rows = 0
-            for name, part in parts.items():
-                for item in part.items:
-                    rows += self._merge(by_name[name], item, load_id)
+            rows = self._merge_round(by_name, parts, load_id)
             for name, state in changed.items():
                 con.execute(
                     f"INSERT OR REPLACE INTO {self._name(STATE_TABLE)} VALUES (?, ?, ?)",
@@ -411,6 +428,81 @@ class DuckDBSink:
     def _set_limit(self, mb: int) -> None:
         self.connection.execute(f"SET memory_limit = '{mb}MB'")
 
+    def _merge_round(
+        self, streams: Mapping[str, Stream], parts: Mapping[str, Part], load_id: str
+    ) -> int:
+        """Merge a round's items on their streams' keys; the rows inserted.
+
+        First, per table, the stored rows the round replaces are deleted in one statement, then
+        the items' rows are inserted. Each delete scans its table's keys: a scan per item made
+        every round slower as the table grew, and the blocks it reads are kept by DuckDB up to
+        its memory limit. So the deletes run first, under ``SCAN_MEMORY_MB``, and the inserts
+        and the commit at the full limit. Where a key may repeat among a table's items the
+        items are merged one by one (``_merge``): the last of a key must win."""
+        import duckdb
+
+        con = self.connection
+        groups: list[tuple[Stream, list[Item], Columns | None]] = []
+        for name, part in parts.items():
+            by_table: dict[str, list[Item]] = {}
+            for item in part.items:
+                if item.data.num_rows:
+                    by_table.setdefault(item.table, []).append(item)
+            for group in by_table.values():
+                groups.append((streams[name], group, _round_keys(streams[name], group)))
+        scanned = False
+        for stream, group, keys in groups:
+            if keys is None:
+                continue
+            for item in group:
+                self._ensure_table(stream, item)
+            table = self._name(group[0].table)
+            if not _has_rows(con, table):
+                continue
+            con.register(_KEYS, keys)
+            try:
+                if not scanned and self.lean:
+                    self._set_limit(SCAN_MEMORY_MB)
+                scanned = True
+                con.execute(_delete_sql(table, stream, _KEYS)).fetchall()
+            except duckdb.OutOfMemoryException as error:
+                if self.lean:
+                    raise _ScanOutOfMemory from error
+                raise
+            finally:
+                with contextlib.suppress(duckdb.Error):  # the transaction may have been aborted
+                    con.unregister(_KEYS)
+        if scanned and self.lean:
+            # back up (a lower limit, to drop what the scans read, could abort the transaction:
+            # DuckDB could not free the deletes' own memory)
+            self._set_limit(self.memory_mb)
+        rows = 0
+        for stream, group, keys in groups:
+            if keys is None:
+                rows += sum(self._merge(stream, item, load_id) for item in group)
+                continue
+            table = self._name(group[0].table)
+            for item in group:
+                con.register(_STAGED, item.data)
+                try:
+                    rows += self._insert(table, item, _STAGED, load_id)
+                finally:
+                    con.unregister(_STAGED)
+        return rows
+
+    def _insert(self, table: str, item: Item, staged: str, load_id: str) -> int:
+        """Insert ``staged`` (``item``'s rows, registered) but its tombstones; the rows
+        inserted."""
+        data = item.data
+        columns = [quote(str(n)) for n in data.column_names]
+        alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in data.column_names else ""
+        inserted = self.connection.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, {quote(LOAD_ID)}) "
+            f"SELECT {', '.join(columns)}, ? FROM {staged}{alive}",
+            [load_id],
+        ).fetchall()
+        return int(inserted[0][0]) if inserted else 0
+
     def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
         """Merge one item on the stream's key; the rows inserted.
 
@@ -436,20 +528,14 @@ class DuckDBSink:
                     f" (PARTITION BY {', '.join(keys)} ORDER BY {_SEQ} DESC) = 1)"
                 )
             if _has_rows(con, table):
-                match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-                con.execute(
-                    f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}"
-                ).fetchall()
-            columns = [quote(str(n)) for n in data.column_names]
-            alive = f" WHERE {quote(DELETED)} IS NOT TRUE" if DELETED in data.column_names else ""
-            inserted = con.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, {quote(LOAD_ID)}) "
-                f"SELECT {', '.join(columns)}, ? FROM {staged}{alive}",
-                [load_id],
-            ).fetchall()
+                con.execute(_delete_sql(table, stream, staged)).fetchall()
+            return self._insert(table, item, staged, load_id)
         finally:
             con.unregister(_STAGED)
-        return int(inserted[0][0]) if inserted else 0
+
+
+class _ScanOutOfMemory(Exception):
+    """A round's deletes needed more than ``SCAN_MEMORY_MB``."""
 
 
 @contextlib.contextmanager
@@ -472,6 +558,43 @@ def _repeats(con: Any, keys: Sequence[str]) -> bool:
         " HAVING count(*) > 1)"
     ).fetchall()
     return bool(found[0][0])
+
+
+def _delete_sql(table: str, stream: Stream, staged: str) -> str:
+    """The stored rows of ``table`` that share a key with ``staged``, deleted."""
+    match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in stream.primary_key)
+    return f"DELETE FROM {table} AS t USING {staged} AS s WHERE {match}"
+
+
+def _round_keys(stream: Stream, items: Sequence[Item]) -> Columns | None:
+    """The keys of ``items`` (one table's share of a round): the item itself where it is
+    one, else one table of the key columns; None where a key may repeat among them (or is
+    of another kind than text or bigint)."""
+    from ghlsync.extract.arrow import Columns
+
+    names = stream.primary_key
+    first: Columns = items[0].data
+    if len(items) == 1:
+        return None if first.repeated_keys else first
+    if not set(names) <= set(first.column_names):
+        return None
+    kinds = {name: first.kind(name) for name in names}
+    if any(kind not in ("text", "bigint") for kind in kinds.values()):
+        return None
+    values: dict[str, list[Any]] = {name: [] for name in names}
+    for item in items:
+        data: Columns = item.data
+        if data.repeated_keys or any(
+            name not in data.columns or data.kind(name) != kinds[name] for name in names
+        ):
+            return None
+        for name in names:
+            values[name].extend(data.to_pylist(name))
+    rows = len(values[names[0]])
+    if len(set(zip(*values.values(), strict=True))) < rows:
+        return None  # a key in two items: the later one must win (item by item)
+    columns = {name: (kinds[name], values[name]) for name in names}
+    return Columns.from_lists(columns, names, repeated_keys=False)
 
 
 def _has_rows(con: Any, table: str) -> bool:

@@ -3,6 +3,7 @@ together or not at all; merges keep one row per key; a warehouse dlt wrote carri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 
 from ghlsync.emulator import EmulatorServer
-from ghlsync.extract.duckdb_sink import MEMORY_FLOOR_MB, DuckDBSink, read_state
+from ghlsync.extract.duckdb_sink import MEMORY_FLOOR_MB, SCAN_MEMORY_MB, DuckDBSink, read_state
 from ghlsync.extract.rounds import Part
 from ghlsync.extract.routing import Item, items, shaper_for
 from ghlsync.extract.run import pipeline_name_for, run_extract
@@ -136,14 +137,16 @@ def test_a_round_that_fails_leaves_neither_its_rows_nor_its_bookmarks(
             {"L": {"cursor": "B"}},
         )
         merged: list[str] = []
-        original = DuckDBSink._merge
+        original = DuckDBSink._insert
 
-        def merge_then_fail(self: DuckDBSink, stream: Any, item: Item, load_id: str) -> int:
-            original(self, stream, item, load_id)  # the rows and the new column go in
+        def insert_then_fail(
+            self: DuckDBSink, table: str, item: Item, staged: str, load_id: str
+        ) -> int:
+            original(self, table, item, staged, load_id)  # the rows and the new column go in
             merged.append(load_id)
             raise OSError("disk full")
 
-        monkeypatch.setattr(DuckDBSink, "_merge", merge_then_fail)
+        monkeypatch.setattr(DuckDBSink, "_insert", insert_then_fail)
         with pytest.raises(OSError):
             sink.load([CONTACTS], {"contacts": bad})
         monkeypatch.undo()
@@ -388,3 +391,147 @@ def test_duckdb_keeps_no_table_blocks_cached_between_rounds(tmp_path: Path) -> N
     assert max(cached) < 2**20, cached
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM highlevel.contacts").fetchall() == [(40_000,)]
+
+
+class _Recording:
+    """A DuckDB connection that notes each statement, and after a ``DELETE`` how much of the
+    tables DuckDB keeps cached."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+        self.cached_after_delete: list[int] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.statements.append(sql.split()[0])
+        result = self.connection.execute(sql, *args)
+        if sql.startswith("DELETE"):
+            result = result.fetchall()
+            found = self.connection.execute(
+                "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+                "WHERE tag = 'BASE_TABLE'"
+            ).fetchall()
+            self.cached_after_delete.append(int(found[0][0]))
+            return _Fetched(result)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+class _Fetched:
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+
+def _large_contacts(db: Path, stored: int) -> None:
+    """A contacts table of ``stored`` rows (ids ``_key(0)`` on, random-looking as HighLevel's
+    are: they do not compress), checkpointed."""
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        first = _part(_updates(range(1)), {})
+        assert sink.load([CONTACTS], {"contacts": first}) is not None
+        sink.connection.execute(
+            "INSERT INTO highlevel.contacts (location_id, id, _dlt_load_id) "
+            "SELECT 'L', md5(range::VARCHAR), 'x' FROM range(1, ?)",
+            [stored],
+        )
+        sink.checkpoint()
+    finally:
+        sink.close()
+
+
+def _key(i: int) -> str:
+    return hashlib.md5(str(i).encode(), usedforsecurity=False).hexdigest()
+
+
+def _updates(ids: range) -> list[dict[str, Any]]:
+    return [{"id": _key(i), "location_id": "L", "firstName": f"updated {i}"} for i in ids]
+
+
+def test_a_round_deletes_what_it_replaces_in_one_scan_under_a_small_memory_limit(
+    tmp_path: Path,
+) -> None:
+    """A round's rows replace the stored rows with their keys: the delete scans the table's
+    keys, once per table and round (once per chunk made each round slower as the table grew),
+    and DuckDB, which keeps what a scan reads up to its memory limit, keeps at most
+    ``SCAN_MEMORY_MB`` of it (at 1,000,000 contacts the keys are ~24 MB: the run's peak grew
+    with the table)."""
+    db = tmp_path / "w.duckdb"
+    _large_contacts(db, 1_500_000)
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute(
+            "SELECT sum(estimated_size) FROM duckdb_tables() WHERE table_name = 'contacts'"
+        ).fetchall()
+    shaper = shaper_for(CONTACTS, {})
+    chunks = [range(0, 2_000), range(700_000, 702_000), range(1_498_000, 1_500_000)]
+    shaped = [item for ids in chunks for item in items(CONTACTS, None, shaper, _updates(ids))]
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    recording = _Recording(sink.connection)
+    sink.connection = recording
+    try:
+        part = Part(items=shaped, bookmarks={"L": {"cursor": "u"}}, rows=6_000)
+        loaded = sink.load([CONTACTS], {"contacts": part})
+        assert loaded is not None and loaded[1] == 6_000
+    finally:
+        sink.close()
+    assert recording.statements.count("DELETE") == 1
+    assert stored[0][0] > 1_000_000  # the table is not small
+    assert recording.cached_after_delete[0] <= SCAN_MEMORY_MB * 10**6
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*), count(DISTINCT id), count(first_name) FROM highlevel.contacts"
+        ).fetchall()
+        some = con.execute(
+            "SELECT id, first_name FROM highlevel.contacts WHERE id IN (?, ?, ?) ORDER BY id",
+            [_key(700_001), _key(1_499_999), _key(3_000)],
+        ).fetchall()
+    assert found == [(1_500_000, 1_500_000, 6_000)]
+    assert sorted(some) == sorted(
+        [
+            (_key(3_000), None),
+            (_key(700_001), "updated 700001"),
+            (_key(1_499_999), "updated 1499999"),
+        ]
+    )
+
+
+def test_a_delete_that_runs_out_of_the_small_limit_is_loaded_again_at_the_full_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where ``SCAN_MEMORY_MB`` is too little for DuckDB, the round is rolled back and loaded
+    again at the full limit, as is the rest of the run: nothing fails, nothing is lost."""
+    db = tmp_path / "w.duckdb"
+    _large_contacts(db, 200_000)
+    monkeypatch.setattr("ghlsync.extract.duckdb_sink.SCAN_MEMORY_MB", 1)
+    shaper = shaper_for(CONTACTS, {})
+    sink = DuckDBSink.open(db, "highlevel", "duckdb:///w.duckdb")
+    try:
+        for n, ids in enumerate([range(0, 3_000), range(100_000, 103_000)]):
+            part = Part(
+                items=items(CONTACTS, None, shaper, _updates(ids)),
+                bookmarks={"L": {"cursor": str(n)}},
+                rows=3_000,
+            )
+            loaded = sink.load([CONTACTS], {"contacts": part})
+            assert loaded is not None and loaded[1] == 3_000
+            assert not sink.lean  # 1 MB was too little
+            assert _limit(sink.connection) == _limit(duckdb.connect(), sink.memory_mb)
+    finally:
+        sink.close()
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*), count(DISTINCT id), count(first_name) FROM highlevel.contacts"
+        ).fetchall()
+    assert found == [(200_000, 200_000, 6_000)]
+    assert read_state(db)["contacts"]["bookmarks"] == {"L": {"cursor": "1"}}
+
+
+def _limit(con: Any, mb: int | None = None) -> str:
+    """DuckDB's ``memory_limit`` as it shows it (after setting it to ``mb`` MB, if given)."""
+    if mb is not None:
+        con.execute(f"SET memory_limit = '{mb}MB'")
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
