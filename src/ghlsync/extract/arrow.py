@@ -337,11 +337,19 @@ class TableShaper:
             del keys[LOCATION_ID]
             keys[LOCATION_ID] = None
         columns: dict[str, list[Any]] = {}
+        #: the types of a column's values, with the list they are of (``_column`` needs them
+        #: too, unless another key of the same name was merged into it since)
+        types: dict[str, tuple[list[Any], set[type]]] = {}
         names = {self._name(key) for key in keys}
-        for key in keys:
-            values = [r.get(key) for r in records]
+        order = list(keys)
+        # record by record, each one's values in ``order`` (a C loop), then turned into columns
+        by_row = [tuple(map(r.get, order)) for r in records]
+        for key, column in zip(order, zip(*by_row, strict=True), strict=True):
+            values = list(column)
             name = self._name(key)
-            if dict not in set(map(type, values)):
+            present = set(map(type, values))
+            if dict not in present:
+                types[name] = (values, present)
                 _put(columns, name, values)
                 continue
             inner: dict[Any, None] = {}
@@ -365,7 +373,8 @@ class TableShaper:
         repeated = self._repeated_keys(columns, len(records))
         arrays: dict[str, tuple[Kind, Any]] = {}
         for name, values in columns.items():
-            self._column(name, values, arrays)
+            known = types.get(name)
+            self._column(name, values, arrays, known[1] if known and known[0] is values else None)
         if not arrays:
             arrays[LOCATION_ID] = ("text", na.c_array([], na.string()))
         return Columns(arrays, len(records), self.keys, repeated)
@@ -380,14 +389,22 @@ class TableShaper:
             return True
         return len(unique) < rows
 
-    def _column(self, name: str, values: list[Any], out: dict[str, tuple[Kind, Any]]) -> None:
+    def _column(
+        self,
+        name: str,
+        values: list[Any],
+        out: dict[str, tuple[Kind, Any]],
+        present: set[type] | None = None,
+    ) -> None:
+        """``values`` as a column of ``out`` (and variants for values its kind cannot hold);
+        ``present``: the types of ``values``, where known."""
         kind = self.kinds.get(name)
         if kind is None:
             kind = infer(values)
             if kind is None:
                 return  # all null and never typed: dlt would drop the column anyway
             self.kinds[name] = kind
-        present = set(map(type, values))
+        present = set(map(type, values)) if present is None else set(present)
         present.discard(type(None))
         strays: list[tuple[int, Any]] = []
         if kind != "json" and not present <= _TAKES[kind]:  # the slow path: sort values out

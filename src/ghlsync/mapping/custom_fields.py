@@ -87,9 +87,12 @@ def readable_custom_fields(
     """
     out: dict[str, Any] = {}
     for item in values or ():
-        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+        if type(item) is not dict and not isinstance(item, Mapping):  # dict first: quicker
             continue
-        definition = defs_by_id.get(item["id"])
+        field_id = item.get("id")
+        if not isinstance(field_id, str):
+            continue
+        definition = defs_by_id.get(field_id)
         key = definition.short_key if definition is not None else None
         if key:
             out[key] = custom_value(item)
