@@ -439,8 +439,6 @@ class DuckDBSink:
         its memory limit. So the deletes run first, under ``SCAN_MEMORY_MB``, and the inserts
         and the commit at the full limit. Where a key may repeat among a table's items the
         items are merged one by one (``_merge``): the last of a key must win."""
-        import duckdb
-
         con = self.connection
         groups: list[tuple[Stream, list[Item], Columns | None]] = []
         for name, part in parts.items():
@@ -450,32 +448,17 @@ class DuckDBSink:
                     by_table.setdefault(item.table, []).append(item)
             for group in by_table.values():
                 groups.append((streams[name], group, _round_keys(streams[name], group)))
-        scanned = False
+        deletes: list[tuple[Stream, str, Columns]] = []
         for stream, group, keys in groups:
             if keys is None:
                 continue
-            for item in group:
+            for item in group:  # new tables and columns first, at the full limit
                 self._ensure_table(stream, item)
             table = self._name(group[0].table)
-            if not _has_rows(con, table):
-                continue
-            con.register(_KEYS, keys)
-            try:
-                if not scanned and self.lean:
-                    self._set_limit(SCAN_MEMORY_MB)
-                scanned = True
-                con.execute(_delete_sql(table, stream, _KEYS)).fetchall()
-            except duckdb.OutOfMemoryException as error:
-                if self.lean:
-                    raise _ScanOutOfMemory from error
-                raise
-            finally:
-                with contextlib.suppress(duckdb.Error):  # the transaction may have been aborted
-                    con.unregister(_KEYS)
-        if scanned and self.lean:
-            # back up (a lower limit, to drop what the scans read, could abort the transaction:
-            # DuckDB could not free the deletes' own memory)
-            self._set_limit(self.memory_mb)
+            if _has_rows(con, table):
+                deletes.append((stream, table, keys))
+        if deletes:
+            self._delete_all(deletes)
         rows = 0
         for stream, group, keys in groups:
             if keys is None:
@@ -489,6 +472,31 @@ class DuckDBSink:
                 finally:
                     con.unregister(_STAGED)
         return rows
+
+    def _delete_all(self, deletes: Sequence[tuple[Stream, str, Columns]]) -> None:
+        """Delete the stored rows that share a key with each table's ``Columns`` of keys, under
+        ``SCAN_MEMORY_MB`` while ``lean`` (``_ScanOutOfMemory`` where that is too little)."""
+        import duckdb
+
+        con = self.connection
+        try:
+            if self.lean:
+                self._set_limit(SCAN_MEMORY_MB)
+            for stream, table, keys in deletes:
+                con.register(_KEYS, keys)
+                try:
+                    con.execute(_delete_sql(table, stream, _KEYS)).fetchall()
+                finally:
+                    with contextlib.suppress(duckdb.Error):  # the transaction may be aborted
+                        con.unregister(_KEYS)
+        except duckdb.OutOfMemoryException as error:
+            if self.lean:
+                raise _ScanOutOfMemory from error
+            raise
+        if self.lean:
+            # back up (a lower limit for a moment, to drop what the scans read, could abort
+            # the transaction: DuckDB could not free the deletes' own memory)
+            self._set_limit(self.memory_mb)
 
     def _insert(self, table: str, item: Item, staged: str, load_id: str) -> int:
         """Insert ``staged`` (``item``'s rows, registered) but its tombstones; the rows
