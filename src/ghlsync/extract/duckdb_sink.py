@@ -437,8 +437,10 @@ class DuckDBSink:
         the items' rows are inserted. Each delete scans its table's keys: a scan per item made
         every round slower as the table grew, and the blocks it reads are kept by DuckDB up to
         its memory limit. So the deletes run first, under ``SCAN_MEMORY_MB``, and the inserts
-        and the commit at the full limit. Where a key may repeat among a table's items the
-        items are merged one by one (``_merge``): the last of a key must win."""
+        and the commit at the full limit. Each item is inserted on its own: staging a round's
+        items together (``UNION ALL BY NAME`` of their Arrow scans) ran out of the 32 MB limit
+        with five 1,000-row items. Where a key may repeat among a table's items, the items are
+        merged one by one (``_merge``): the last of a key must win."""
         con = self.connection
         groups: list[tuple[Stream, list[Item], Columns | None]] = []
         for name, part in parts.items():
@@ -512,11 +514,8 @@ class DuckDBSink:
         return int(inserted[0][0]) if inserted else 0
 
     def _merge(self, stream: Stream, item: Item, load_id: str) -> int:
-        """Merge one item on the stream's key; the rows inserted.
-
-        One item at a time: staging a round's items together (``UNION ALL BY NAME`` of their
-        Arrow scans) ran out of the 32 MB limit with five 1,000-row items, where one at a time
-        held."""
+        """Merge one item on the stream's key, the last of a key within it winning; the rows
+        inserted (for items whose keys may repeat among a round's: merged in order)."""
         data = item.data
         if not data.num_rows:
             return 0
