@@ -468,11 +468,8 @@ class DuckDBSink:
                 continue
             table = self._name(group[0].table)
             for item in group:
-                con.register(_STAGED, item.data)
-                try:
+                with _registered(con, _STAGED, item.data):
                     rows += self._insert(table, item, _STAGED, load_id)
-                finally:
-                    con.unregister(_STAGED)
         return rows
 
     def _delete_all(self, deletes: Sequence[tuple[Stream, str, Columns]]) -> None:
@@ -485,12 +482,8 @@ class DuckDBSink:
             if self.lean:
                 self._set_limit(SCAN_MEMORY_MB)
             for stream, table, keys in deletes:
-                con.register(_KEYS, keys)
-                try:
+                with _registered(con, _KEYS, keys):
                     con.execute(_delete_sql(table, stream, _KEYS)).fetchall()
-                finally:
-                    with contextlib.suppress(duckdb.Error):  # the transaction may be aborted
-                        con.unregister(_KEYS)
         except duckdb.OutOfMemoryException as error:
             if self.lean:
                 raise _ScanOutOfMemory from error
@@ -523,26 +516,37 @@ class DuckDBSink:
         self._ensure_table(stream, item)
         table = self._name(item.table)
         keys = [quote(k) for k in stream.primary_key]
-        con.register(_STAGED, data)
-        try:
-            staged = _STAGED
-            if data.repeated_keys and _repeats(con, keys):  # the last of a key wins
-                numbered = data.with_column(_SEQ, "bigint", list(range(data.num_rows)))
-                con.unregister(_STAGED)
-                con.register(_STAGED, numbered)
+        staged = _STAGED
+        if data.repeated_keys:
+            with _registered(con, _STAGED, data):
+                repeated = _repeats(con, keys)
+            if repeated:  # the last of a key wins
+                data = data.with_column(_SEQ, "bigint", list(range(data.num_rows)))
                 staged = (
                     f"(SELECT * EXCLUDE ({_SEQ}) FROM {_STAGED} QUALIFY row_number() OVER"
                     f" (PARTITION BY {', '.join(keys)} ORDER BY {_SEQ} DESC) = 1)"
                 )
+        with _registered(con, _STAGED, data):
             if _has_rows(con, table):
                 con.execute(_delete_sql(table, stream, staged)).fetchall()
             return self._insert(table, item, staged, load_id)
-        finally:
-            con.unregister(_STAGED)
 
 
 class _ScanOutOfMemory(Exception):
     """A round's deletes needed more than ``SCAN_MEMORY_MB``."""
+
+
+@contextlib.contextmanager
+def _registered(con: Any, name: str, data: Columns) -> Iterator[None]:
+    """``data`` scannable as ``name`` meanwhile."""
+    import duckdb
+
+    con.register(name, data)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):  # the transaction may have been aborted
+            con.unregister(name)
 
 
 @contextlib.contextmanager
